@@ -1,0 +1,298 @@
+"""Admin console for risk treatment.
+
+Every change made here goes through ``acceptances.services``, the same code the UI and the API
+use, so permissions, validation, coverage and history are the same whatever door is used.
+History is read-only and nothing about a decision can be deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from acceptances import services
+from acceptances.models import AcceptanceEvent, RiskAcceptance, Zone
+from acceptances.zones import parse_rules
+
+
+class AcceptanceEventInline(admin.TabularInline):
+    model = AcceptanceEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "actor", "changes", "note")
+    readonly_fields = fields
+    ordering = ("-at", "-pk")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class RiskAcceptanceForm(forms.ModelForm):
+    class Meta:
+        model = RiskAcceptance
+        fields = (
+            "control",
+            "resource",
+            "zone",
+            "treatment",
+            "reason",
+            "reason_detail",
+            "justification",
+            "owner",
+            "expires_at",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            if self.instance.pk is not None:
+                changes = {
+                    name: data.get(name)
+                    for name in self.changed_data
+                    if name in services.EDITABLE_FIELDS
+                }
+                original = RiskAcceptance.objects.get(pk=self.instance.pk)
+                services.validate_update(original, changes)
+            else:
+                services.validate_new_acceptance(
+                    control=data.get("control"),
+                    resource=data.get("resource"),
+                    zone=data.get("zone"),
+                    reason=data.get("reason", ""),
+                    reason_detail=data.get("reason_detail", ""),
+                    justification=data.get("justification", ""),
+                    treatment=data.get("treatment", ""),
+                    expires_at=data.get("expires_at"),
+                )
+        except ValidationError as exc:
+            self._add_service_errors(exc)
+        return data
+
+    def _add_service_errors(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+
+@admin.register(RiskAcceptance)
+class RiskAcceptanceAdmin(admin.ModelAdmin):
+    form = RiskAcceptanceForm
+    list_display = (
+        "control",
+        "scope",
+        "state",
+        "reason",
+        "owner",
+        "expires_at",
+        "covered",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("state", "reason", "treatment", "zone", "control__benchmark")
+    search_fields = ("control__ref", "control__title", "justification", "resource__name")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ()
+    raw_id_fields = ("resource",)
+    list_select_related = ("control", "resource", "zone", "owner", "created_by")
+    inlines = [AcceptanceEventInline]
+    actions = ["approve_selected", "revoke_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RiskAcceptance]:
+        return super().get_queryset(request).annotate(_covered=Count("covered_findings"))
+
+    @admin.display(description="covers", ordering="_covered")
+    def covered(self, obj: RiskAcceptance) -> int:
+        return getattr(obj, "_covered", 0)
+
+    @admin.display(description="scope")
+    def scope(self, obj: RiskAcceptance) -> str:
+        return obj.scope_label
+
+    def get_readonly_fields(self, request: HttpRequest, obj: RiskAcceptance | None = None):
+        system = (
+            "state",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "approved_by",
+            "approved_at",
+            "revoked_by",
+            "revoked_at",
+            "warned_at",
+            "handled_at",
+            "stale_since",
+        )
+        if obj is None:
+            return ()
+        # Scope and control define the decision; change them by revoking and accepting anew.
+        return ("control", "resource", "zone", *system)
+
+    def get_fields(self, request: HttpRequest, obj: RiskAcceptance | None = None):
+        fields = list(RiskAcceptanceForm.Meta.fields)
+        if obj is not None:
+            fields += list(self.get_readonly_fields(request, obj)[3:])
+        return fields
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("acceptances.change_riskacceptance") or request.user.has_perm(
+            "acceptances.extend_riskacceptance"
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Decisions are revoked, never deleted: their history must survive.
+        return False
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("acceptances.approve_riskacceptance"):
+            actions.pop("approve_selected", None)
+        if not request.user.has_perm("acceptances.revoke_riskacceptance"):
+            actions.pop("revoke_selected", None)
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: RiskAcceptance, form, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.accept_risk(
+                actor=request.user,
+                control=data["control"],
+                resource=data.get("resource"),
+                zone=data.get("zone"),
+                owner=data["owner"],
+                reason=data["reason"],
+                reason_detail=data.get("reason_detail", ""),
+                justification=data["justification"],
+                treatment=data["treatment"],
+                expires_at=data.get("expires_at"),
+            )
+            obj.pk = created.pk
+            return
+        changes = {
+            name: data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS
+        }
+        services.update_acceptance(
+            RiskAcceptance.objects.get(pk=obj.pk), actor=request.user, **changes
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The service already wrote everything; the history inline is read-only.
+        return None
+
+    def _run(self, request: HttpRequest, queryset, action, verb: str) -> None:
+        done = 0
+        for acceptance in queryset:
+            try:
+                action(acceptance, actor=request.user)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{acceptance}: {text}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} acceptance(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve selected proposals")
+    def approve_selected(self, request: HttpRequest, queryset) -> None:
+        self._run(request, queryset, services.approve_acceptance, "Approved")
+
+    @admin.action(description="Revoke selected acceptances")
+    def revoke_selected(self, request: HttpRequest, queryset) -> None:
+        self._run(request, queryset, services.revoke_acceptance, "Revoked")
+
+
+@admin.register(AcceptanceEvent)
+class AcceptanceEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "acceptance", "action", "actor", "note")
+    list_filter = ("action",)
+    date_hierarchy = "at"
+    list_select_related = ("acceptance__control", "actor")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ZoneForm(forms.ModelForm):
+    class Meta:
+        model = Zone
+        fields = ("name", "description", "rules")
+        help_texts = {
+            "rules": (
+                'e.g. {"regions": ["eu-west-1"], '
+                '"tags": ["Environment=prod", "Team in (web, api)"]}'
+            )
+        }
+
+    def clean_rules(self) -> Any:
+        rules = self.cleaned_data.get("rules")
+        try:
+            parse_rules(rules)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["rules"]) from None
+        return rules
+
+
+@admin.register(Zone)
+class ZoneAdmin(admin.ModelAdmin):
+    form = ZoneForm
+    list_display = ("name", "is_builtin", "rule_summary", "resource_count", "membership_updated_at")
+    search_fields = ("name", "description")
+    readonly_fields = (
+        "is_builtin",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "membership_updated_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Zone]:
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description="resources", ordering="_members")
+    def resource_count(self, obj: Zone) -> int:
+        return getattr(obj, "_members", 0)
+
+    @admin.display(description="rules")
+    def rule_summary(self, obj: Zone) -> str:
+        if not obj.rules:
+            return "everything"
+        return "; ".join(f"{k}: {', '.join(v)}" for k, v in obj.rules.items())
+
+    def has_change_permission(self, request: HttpRequest, obj: Zone | None = None) -> bool:
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Zone | None = None) -> bool:
+        if obj is not None and (obj.is_builtin or obj.acceptances.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Zone, form, change: bool) -> None:
+        saved = services.save_zone(
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data.get("description", ""),
+            rules=form.cleaned_data.get("rules"),
+            zone=Zone.objects.get(pk=obj.pk) if change else None,
+        )
+        obj.pk = saved.pk

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AcceptancesConfig(AppConfig):
+    name = "acceptances"
+    verbose_name = "Risk treatment"

@@ -1,0 +1,284 @@
+"""What people decided: zones, risk treatment decisions and their history.
+
+Models hold data and pure derived logic only; every write goes through ``acceptances.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Zone(models.Model):
+    """A named scope over accounts, regions, resource types and tags.
+
+    ``rules`` is a JSON object validated by ``acceptances.zones.parse_rules``::
+
+        {"account_ids": ["123456789012"], "regions": ["eu-west-1"],
+         "resource_types": ["AWS::S3::Bucket"], "tags": ["Environment=prod", "Team in (web, api)"]}
+
+    Every listed criterion must hold (AND); the values within one list are alternatives (OR).
+    An empty rule set matches everything.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(default=dict, blank=True)
+    is_builtin = models.BooleanField(
+        default=False, help_text="The built-in zone 'Entire infrastructure' cannot be edited."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    membership_updated_at = models.DateTimeField(null=True, blank=True)
+    resources = models.ManyToManyField(
+        "findings.Resource", through="ZoneMembership", related_name="zones", blank=True
+    )
+
+    class Meta:
+        ordering = ["-is_builtin", "name"]
+        constraints = [
+            # One built-in zone at most.
+            models.UniqueConstraint(
+                fields=["is_builtin"], condition=Q(is_builtin=True), name="zone_single_builtin"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ZoneMembership(models.Model):
+    """Evaluated zone membership, kept current by the zone and ingest services."""
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="memberships")
+    resource = models.ForeignKey(
+        "findings.Resource", on_delete=models.CASCADE, related_name="zone_memberships"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "resource"], name="zonemembership_unique"),
+        ]
+        indexes = [
+            # "Which zones hold this resource", when a scan brings new findings.
+            models.Index(fields=["resource"], name="zonemembership_resource_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} in {self.zone_id}"
+
+
+class Treatment(models.TextChoices):
+    """Risk treatment options of ISO 31000:2018 §6.5.2."""
+
+    AVOID = "avoid", "Avoid the risk (stop the activity)"
+    TAKE = "take", "Take or increase the risk to pursue an opportunity"
+    REMOVE_SOURCE = "remove_source", "Remove the risk source"
+    CHANGE_LIKELIHOOD = "change_likelihood", "Change the likelihood"
+    CHANGE_CONSEQUENCES = "change_consequences", "Change the consequences"
+    SHARE = "share", "Share the risk (contract, insurance)"
+    RETAIN = "retain", "Retain the risk by informed decision"
+
+
+class Reason(models.TextChoices):
+    RISK_OWNED = "risk_owned", "Risk owned"
+    TRANSFERRED = "transferred", "Risk transferred"
+    AVOIDED = "avoided", "Risk avoided"
+    MITIGATED = "mitigated", "Mitigated by other controls"
+    NOT_RELEVANT = "not_relevant", "Not relevant here"
+    CUSTOM = "custom", "Other (explained)"
+
+
+class RiskAcceptance(models.Model):
+    """A treatment decision on a control, for one resource or for a whole zone.
+
+    While ``state`` is active, every failing finding of the control on the scope is *accepted*:
+    counted apart from failing, never as passing.
+    """
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed (awaiting approval)"
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    # States in which an acceptance holds its scope: a second one on the same scope is refused.
+    LIVE_STATES = (State.PROPOSED, State.ACTIVE)
+
+    control = models.ForeignKey(
+        "findings.Control", on_delete=models.PROTECT, related_name="acceptances"
+    )
+    resource = models.ForeignKey(
+        "findings.Resource",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="acceptances",
+    )
+    zone = models.ForeignKey(
+        Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="acceptances"
+    )
+    treatment = models.CharField(max_length=20, choices=Treatment.choices, default=Treatment.RETAIN)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    reason_detail = models.CharField(max_length=200, blank=True)
+    justification = models.TextField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_acceptances",
+        help_text="Who answers for this risk and must renew the acceptance.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_acceptances"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approved_acceptances",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revoked_acceptances",
+    )
+    # Periodic jobs claim rows with conditional updates on these, so two ticks or two workers
+    # never handle the same acceptance twice.
+    warned_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    # Set when every finding it covers passes or is gone: it may be retired.
+    stale_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expires_at", "pk"]
+        permissions = [
+            ("approve_riskacceptance", "Can approve a proposed risk acceptance"),
+            ("revoke_riskacceptance", "Can revoke a risk acceptance"),
+            ("extend_riskacceptance", "Can extend or renew a risk acceptance"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(resource__isnull=False) & Q(zone__isnull=True))
+                | (Q(resource__isnull=True) & Q(zone__isnull=False)),
+                name="acceptance_one_scope",
+                violation_error_message="An acceptance covers either one resource or one zone.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(justification=""),
+                name="acceptance_justified",
+                violation_error_message="A justification is required.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason="custom") | ~Q(reason_detail=""),
+                name="acceptance_custom_reason_explained",
+                violation_error_message="A custom reason needs a short explanation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["proposed", "active", "expired", "revoked"]),
+                name="acceptance_state_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="revoked") | Q(revoked_at__isnull=False),
+                name="acceptance_revoked_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["control", "resource"],
+                condition=Q(state__in=["proposed", "active"], resource__isnull=False),
+                name="acceptance_one_live_per_resource",
+                violation_error_message=(
+                    "This control already has an active or proposed acceptance on this resource."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["control", "zone"],
+                condition=Q(state__in=["proposed", "active"], zone__isnull=False),
+                name="acceptance_one_live_per_zone",
+                violation_error_message=(
+                    "This control already has an active or proposed acceptance in this zone."
+                ),
+            ),
+        ]
+        indexes = [
+            # Expiry and reminder jobs: live acceptances by expiry date.
+            models.Index(fields=["state", "expires_at"], name="acceptance_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control.ref} on {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.zone_id is not None:
+            return f"zone {self.zone}"
+        return f"resource {self.resource}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in self.LIVE_STATES
+
+    def is_due(self, now: dt.datetime) -> bool:
+        return (
+            self.state == self.State.ACTIVE
+            and self.expires_at is not None
+            and self.expires_at <= now
+        )
+
+
+class AcceptanceEvent(models.Model):
+    """Append-only history of an acceptance: who, when, what changed (before and after)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        EDITED = "edited", "Edited"
+        EXTENDED = "extended", "Extended or renewed"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+        REACCEPTED = "reaccepted", "Re-accepted"
+        STALE = "stale", "No longer needed"
+
+    acceptance = models.ForeignKey(RiskAcceptance, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Empty: the system (expiry job, scan).",
+    )
+    at = models.DateTimeField()
+    changes = models.JSONField(
+        default=dict, blank=True, help_text='{"field": [before, after], ...}'
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["acceptance", "at", "pk"]
+        indexes = [models.Index(fields=["acceptance", "at"], name="acceptanceevent_history_idx")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()} by {self.actor or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        # History is append-only: refuse to rewrite a recorded event.
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Acceptance history is append-only; events cannot be changed.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,75 @@
+"""The four roles and what each may do, as Django groups with model permissions.
+
+viewer reads; analyst triages and proposes acceptances; approver approves, revokes, extends and
+defines zones; admin does everything, including accounts and users. Permissions are cumulative.
+``sync_roles`` is idempotent: migrations call it whenever the table below changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIEWER = "viewer"
+ANALYST = "analyst"
+APPROVER = "approver"
+ADMIN = "admin"
+ROLES = (VIEWER, ANALYST, APPROVER, ADMIN)
+
+_APPS = ("findings", "acceptances")
+
+# Extra permissions on top of the role below it ("app.codename").
+_GRANTS: dict[str, list[str]] = {
+    VIEWER: [],  # every view_* permission of the product's apps, added below
+    ANALYST: [
+        "acceptances.add_riskacceptance",
+        "findings.add_scan",
+    ],
+    APPROVER: [
+        "acceptances.change_riskacceptance",
+        "acceptances.approve_riskacceptance",
+        "acceptances.revoke_riskacceptance",
+        "acceptances.extend_riskacceptance",
+        "acceptances.add_zone",
+        "acceptances.change_zone",
+    ],
+    ADMIN: [],  # every permission of the product's apps and of users and groups, added below
+}
+
+
+def role_permissions(all_perms: list[tuple[str, str]]) -> dict[str, set[tuple[str, str]]]:
+    """Map each role to the (app_label, codename) pairs it holds, from the existing permissions."""
+    product = {p for p in all_perms if p[0] in _APPS}
+    result: dict[str, set[tuple[str, str]]] = {}
+    held: set[tuple[str, str]] = set()
+    for role in ROLES:
+        if role == VIEWER:
+            held |= {p for p in product if p[1].startswith("view_")}
+        elif role == ADMIN:
+            held |= product | {p for p in all_perms if p[0] == "auth"}
+        held |= {tuple(name.split(".", 1)) for name in _GRANTS[role]}  # type: ignore[misc]
+        result[role] = set(held)
+    return result
+
+
+def sync_roles(apps: Any) -> None:
+    """Create or update the role groups. ``apps`` is a (historical) app registry."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations ran; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for role, wanted in role_permissions(list(perms)).items():
+        missing = wanted - perms.keys()
+        if missing:
+            raise RuntimeError(f"Role {role} refers to unknown permissions: {sorted(missing)}")
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([perms[key] for key in wanted])

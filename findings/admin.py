@@ -1,0 +1,212 @@
+"""Admin console for what scans know.
+
+Scan results (resources, findings, their events) are read-only here: they change only through
+scans, so that invariant 2 (a finding is resolved only by a scan that saw it pass) holds.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from findings.models import (
+    AccountRegion,
+    Benchmark,
+    Check,
+    CloudAccount,
+    Control,
+    Finding,
+    FindingEvent,
+    Resource,
+    Scan,
+    ScanRegion,
+)
+
+
+class ReadOnlyAdminMixin:
+    """Viewable by those with the view permission; never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(CloudAccount)
+class CloudAccountAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "account_id",
+        "credentials",
+        "region_list",
+        "scan_interval_hours",
+        "enabled",
+        "updated_at",
+    )
+    list_filter = ("enabled",)
+    search_fields = ("name", "account_id", "role_arn")
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "account_id", "enabled")}),
+        (
+            "Access (no secret is ever stored)",
+            {"fields": ("role_arn", "external_id", "endpoint_url")},
+        ),
+        ("Scanning", {"fields": ("regions", "scan_interval_hours")}),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+
+    @admin.display(description="credentials")
+    def credentials(self, obj: CloudAccount) -> str:
+        return "default chain" if obj.uses_default_credentials else "assume role"
+
+    @admin.display(description="regions")
+    def region_list(self, obj: CloudAccount) -> str:
+        return ", ".join(obj.regions) if obj.regions else "all enabled"
+
+
+class ControlInline(ReadOnlyInline):
+    model = Control
+    fields = ("ref", "title", "level", "automated", "severity")
+
+
+@admin.register(Benchmark)
+class BenchmarkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "version", "published", "control_count")
+    inlines = [ControlInline]
+
+    @admin.display(description="controls")
+    def control_count(self, obj: Benchmark) -> int:
+        return obj.controls.count()
+
+
+@admin.register(Control)
+class ControlAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("ref", "title", "section_title", "level", "automated", "severity")
+    list_filter = ("benchmark", "section_title", "level", "automated", "severity")
+    search_fields = ("ref", "title", "description")
+    ordering = ("benchmark", "position")
+
+
+@admin.register(Check)
+class CheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("check_id", "title", "service", "resource_type", "control_refs", "active")
+    list_filter = ("service", "resource_type", "active")
+    search_fields = ("check_id", "title")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Check]:
+        return super().get_queryset(request).prefetch_related("controls")
+
+    @admin.display(description="controls")
+    def control_refs(self, obj: Check) -> str:
+        return ", ".join(c.ref for c in obj.controls.all())
+
+
+class FindingInline(ReadOnlyInline):
+    model = Finding
+    fk_name = "resource"
+    fields = ("control_check", "status", "acceptance", "first_seen", "resolved_at")
+
+
+@admin.register(Resource)
+class ResourceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "resource_type", "account", "region", "last_seen", "gone_at")
+    list_filter = ("resource_type", "region", "account", ("gone_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "arn")
+    date_hierarchy = "first_seen"
+    list_select_related = ("account",)
+    inlines = [FindingInline]
+
+
+class ScanRegionInline(ReadOnlyInline):
+    model = ScanRegion
+    show_change_link = False
+    fields = ("region", "state", "resources_seen", "findings_failed", "api_calls", "error")
+
+
+@admin.register(Scan)
+class ScanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "account",
+        "state",
+        "trigger",
+        "progress",
+        "findings_failed",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("state", "trigger", "account")
+    date_hierarchy = "created_at"
+    list_select_related = ("account",)
+    inlines = [ScanRegionInline]
+
+    @admin.display(description="regions done")
+    def progress(self, obj: Scan) -> str:
+        return f"{obj.regions_done}/{obj.regions_total}"
+
+
+@admin.register(AccountRegion)
+class AccountRegionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("account", "region", "last_scanned_at", "last_scan")
+    list_filter = ("account",)
+
+
+class FindingEventInline(ReadOnlyInline):
+    model = FindingEvent
+    show_change_link = False
+    fields = ("at", "kind", "scan", "evidence")
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "control_check",
+        "resource_link",
+        "account",
+        "region",
+        "colored_status",
+        "acceptance",
+        "first_seen",
+        "resolved_at",
+    )
+    list_filter = (
+        "status",
+        "region",
+        "account",
+        "control_check",
+        ("acceptance", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("resource__name", "resource__arn", "control_check__check_id")
+    date_hierarchy = "first_seen"
+    list_select_related = ("control_check", "resource", "account", "acceptance__control")
+    inlines = [FindingEventInline]
+
+    @admin.display(description="resource")
+    def resource_link(self, obj: Finding) -> str:
+        return str(obj.resource)
+
+    @admin.display(description="status", ordering="status")
+    def colored_status(self, obj: Finding) -> str:
+        colors = {
+            "fail": "#b42318",
+            "accepted": "#b54708",
+            "pass": "#067647",
+            "resolved": "#475467",
+        }
+        status = obj.display_status
+        return format_html(
+            '<strong style="color:{}">{}</strong>', colors.get(status, "#000"), status
+        )

@@ -1,0 +1,500 @@
+"""What a scan knows: accounts, the benchmark catalog, resources, scans and findings.
+
+Models hold data and pure derived logic only; every write goes through ``findings.services``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+ACCOUNT_ID_RE = r"^[0-9]{12}$"
+ROLE_ARN_RE = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
+GLOBAL_REGION = "global"
+
+account_id_validator = RegexValidator(ACCOUNT_ID_RE, "An AWS account id is exactly 12 digits.")
+role_arn_validator = RegexValidator(
+    ROLE_ARN_RE, "A role ARN looks like arn:aws:iam::123456789012:role/cspm-audit."
+)
+_REGION_RE = re.compile(r"^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]|global)$")
+region_validator = RegexValidator(
+    _REGION_RE,
+    "A region looks like eu-west-1 (or 'global' for global services).",
+)
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class CloudAccount(models.Model):
+    """An AWS account the product scans.
+
+    Credentials are never stored: the scanner assumes ``role_arn`` with ``external_id`` through
+    STS, or uses the default credential chain of the worker when ``role_arn`` is empty.
+    """
+
+    account_id = models.CharField(
+        "AWS account id", max_length=12, unique=True, validators=[account_id_validator]
+    )
+    name = models.CharField(max_length=200)
+    role_arn = models.CharField(
+        "role ARN",
+        max_length=2048,
+        blank=True,
+        validators=[role_arn_validator],
+        help_text="Role the scanner assumes. Empty: the workers' default credential chain.",
+    )
+    external_id = models.CharField(
+        "external id",
+        max_length=1224,
+        blank=True,
+        help_text="External id required by the role's trust policy.",
+    )
+    regions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Regions to scan. Empty: every region the account reports as enabled.",
+    )
+    endpoint_url = models.URLField(
+        "endpoint URL",
+        blank=True,
+        help_text="Send every AWS call here instead of AWS (an emulator such as moto).",
+    )
+    scan_interval_hours = models.PositiveIntegerField(
+        default=24, help_text="Hours between scheduled scans; 0 turns scheduled scans off."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account_id__regex=ACCOUNT_ID_RE),
+                name="cloudaccount_account_id_12_digits",
+                violation_error_message="An AWS account id is exactly 12 digits.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role_arn="") | Q(role_arn__regex=ROLE_ARN_RE),
+                name="cloudaccount_role_arn_format",
+                violation_error_message="The role ARN is not an IAM role ARN.",
+            ),
+            models.CheckConstraint(
+                condition=Q(external_id="") | ~Q(role_arn=""),
+                name="cloudaccount_external_id_needs_role",
+                violation_error_message="An external id only makes sense with a role ARN.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_id})"
+
+    @property
+    def uses_default_credentials(self) -> bool:
+        return not self.role_arn
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.regions, list) or not all(isinstance(r, str) for r in self.regions):
+            raise ValidationError({"regions": 'Regions must be a list such as ["eu-west-1"].'})
+        bad = [r for r in self.regions if r == GLOBAL_REGION or not _REGION_RE.match(r)]
+        if bad:
+            raise ValidationError({"regions": f"Not AWS regions: {', '.join(bad)}."})
+
+
+class Benchmark(models.Model):
+    """A published benchmark version, e.g. CIS AWS Foundations 2.0.0."""
+
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=20)
+    published = models.DateField(null=True, blank=True)
+    url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["slug", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="benchmark_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+class Control(models.Model):
+    """One recommendation of a benchmark, e.g. 2.1.1 of CIS AWS Foundations 2.0.0."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="controls")
+    ref = models.CharField("reference", max_length=20)
+    title = models.CharField(max_length=300)
+    section_ref = models.CharField(max_length=20)
+    section_title = models.CharField(max_length=200)
+    level = models.PositiveSmallIntegerField(
+        "profile level", choices=[(1, "Level 1"), (2, "Level 2")]
+    )
+    automated = models.BooleanField(
+        help_text="The benchmark marks it automated: a scan can decide it."
+    )
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    resource_types = models.JSONField(default=list, blank=True)
+    description = models.TextField()
+    rationale = models.TextField()
+    impact = models.TextField(blank=True)
+    remediation_console = models.TextField(blank=True)
+    remediation_cli = models.TextField(blank=True)
+    terraform = models.TextField(
+        blank=True,
+        help_text="Terraform fix; {{ placeholders }} are filled with a resource's names.",
+    )
+    references = models.JSONField(default=list, blank=True)
+    # Natural sort order of refs ("1.10" after "1.9"), computed when the catalog is loaded.
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["benchmark", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["benchmark", "ref"], name="control_unique_ref"),
+            models.CheckConstraint(condition=Q(level__in=[1, 2]), name="control_level_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="control_severity_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    @staticmethod
+    def sort_key(ref: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in ref.split(".") if part.isdigit())
+
+    @property
+    def terraform_placeholders(self) -> list[str]:
+        return sorted(set(_PLACEHOLDER_RE.findall(self.terraform)))
+
+    def render_terraform(self, values: dict[str, Any]) -> str:
+        """The Terraform snippet with ``{{ name }}`` placeholders filled from ``values``.
+
+        Unknown placeholders are left as they are, so the reader sees what still needs a value.
+        """
+
+        def fill(match: re.Match[str]) -> str:
+            value = values.get(match.group(1))
+            return match.group(0) if value in (None, "") else str(value)
+
+        return _PLACEHOLDER_RE.sub(fill, self.terraform)
+
+
+class Check(models.Model):
+    """An automated check the scanner runs; it evidences one or more controls.
+
+    Rows are synced from the code registry in ``findings.checks`` by ``load_catalog``.
+    """
+
+    check_id = models.CharField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    service = models.CharField(max_length=50)
+    resource_type = models.CharField(max_length=100)
+    controls = models.ManyToManyField(Control, related_name="checks", blank=True)
+    active = models.BooleanField(default=True, help_text="Off: the code no longer ships it.")
+
+    class Meta:
+        ordering = ["check_id"]
+
+    def __str__(self) -> str:
+        return self.check_id
+
+
+class Resource(models.Model):
+    """A cloud resource a scan saw (or a pseudo-resource such as an account's S3 settings)."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="resources")
+    region = models.CharField(max_length=30, validators=[region_validator])
+    resource_type = models.CharField(max_length=100)
+    arn = models.CharField("ARN", max_length=2048)
+    name = models.CharField(max_length=512, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    configuration = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    gone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "region", "resource_type", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "arn"], name="resource_unique_arn"),
+        ]
+        indexes = [
+            # Ingest loads one account×region's resources; zone rules filter on these columns.
+            models.Index(fields=["account", "region", "resource_type"], name="resource_scope_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.arn
+
+    @property
+    def is_gone(self) -> bool:
+        return self.gone_at is not None
+
+    def terraform_values(self) -> dict[str, Any]:
+        """Values for a control's Terraform placeholders, from this resource's names."""
+        values: dict[str, Any] = {
+            "account_id": self.account.account_id,
+            "region": self.region,
+            "resource_id": self.name or self.arn.rsplit("/", 1)[-1],
+            "resource_name": self.name,
+            "resource_arn": self.arn,
+        }
+        per_type = {
+            "AWS::S3::Bucket": "bucket_name",
+            "AWS::EC2::Instance": "instance_id",
+            "AWS::EC2::NetworkAcl": "network_acl_id",
+            "AWS::EC2::VPC": "vpc_id",
+            "AWS::EC2::SecurityGroup": "security_group_id",
+            "AWS::CloudTrail::Trail": "trail_name",
+            "AWS::KMS::Key": "kms_key_id",
+            "AWS::IAM::User": "user_name",
+        }
+        if self.resource_type in per_type:
+            values[per_type[self.resource_type]] = values["resource_id"]
+        return values
+
+
+class Scan(models.Model):
+    """One scan of one account: one task per region plus one for global services."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial (some regions failed)"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "On demand"
+        API = "api", "API"
+        COMMAND = "command", "Command line"
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="scans")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    regions_total = models.PositiveIntegerField(default=0)
+    regions_done = models.PositiveIntegerField(default=0)
+    resources_seen = models.PositiveIntegerField(default=0)
+    findings_total = models.PositiveIntegerField(default=0)
+    findings_failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # "Latest scans of this account" on the scans page and the scheduler.
+            models.Index(fields=["account", "-created_at"], name="scan_account_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(regions_done__lte=models.F("regions_total")),
+                name="scan_progress_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan #{self.pk} of {self.account} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {self.State.SUCCEEDED, self.State.PARTIAL, self.State.FAILED}
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class ScanRegion(models.Model):
+    """The outcome of one region (or ``global``) within a scan.
+
+    A row per region rather than a JSON map on ``Scan``: parallel region tasks each update their
+    own row, so no read-modify-write race between workers.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="regions")
+    region = models.CharField(max_length=30, validators=[region_validator])
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    resources_seen = models.PositiveIntegerField(default=0)
+    findings_total = models.PositiveIntegerField(default=0)
+    findings_failed = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["scan", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "region"], name="scanregion_unique_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.get_state_display()}"
+
+
+class AccountRegion(models.Model):
+    """The last successful evaluation of one account×region.
+
+    "Last seen" of every unchanged finding follows from here, so a re-scan that confirms a
+    million findings writes one row, not a million.
+    """
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="region_state")
+    region = models.CharField(max_length=30, validators=[region_validator])
+    last_scan = models.ForeignKey(Scan, null=True, blank=True, on_delete=models.SET_NULL)
+    last_scanned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "region"], name="accountregion_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.account_id}/{self.region}"
+
+
+class Finding(models.Model):
+    """The result of one check on one resource, kept across scans."""
+
+    class Status(models.TextChoices):
+        FAIL = "fail", "Fail"
+        PASS = "pass", "Pass"
+
+    # Not named "check": that would shadow Model.check(), Django's system-check hook.
+    control_check = models.ForeignKey(Check, on_delete=models.PROTECT, related_name="findings")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="findings")
+    # Denormalized from the resource: every list filters on them, and ingest touches one
+    # account×region at a time.
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="findings")
+    region = models.CharField(max_length=30, validators=[region_validator])
+    status = models.CharField(max_length=4, choices=Status.choices)
+    evidence = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField()
+    status_changed_at = models.DateTimeField()
+    # Set when a scan saw it pass or saw the resource gone; cleared when it fails again.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_scan = models.ForeignKey(
+        Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Coverage, materialized: the active acceptance that covers this failing finding. Kept
+    # exact by the services that change acceptances, zones or findings.
+    acceptance = models.ForeignKey(
+        "acceptances.RiskAcceptance",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="covered_findings",
+    )
+
+    class Meta:
+        ordering = ["account", "region", "control_check"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["control_check", "resource"], name="finding_unique_check_resource"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["fail", "pass"]), name="finding_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(acceptance__isnull=True) | Q(status="fail", resolved_at__isnull=True),
+                name="finding_only_open_failures_accepted",
+                violation_error_message="Only an open failing finding can be accepted.",
+            ),
+        ]
+        indexes = [
+            # Ingest: the stored results of one account×region, compared with the new ones.
+            models.Index(fields=["account", "region"], name="finding_scope_idx"),
+            # Posture counts per check and status.
+            models.Index(fields=["control_check", "status"], name="finding_check_status_idx"),
+            # Coverage recomputation: the findings an acceptance covers.
+            models.Index(fields=["acceptance"], name="finding_acceptance_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control_check_id} on {self.resource_id}: {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.FAIL and self.resolved_at is None
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.acceptance_id is not None
+
+    @property
+    def display_status(self) -> str:
+        """fail, accepted, pass or resolved: what a person should read."""
+        if self.acceptance_id is not None:
+            return "accepted"
+        if self.resolved_at is not None and self.status == self.Status.FAIL:
+            return "resolved"
+        return self.status
+
+
+class FindingEvent(models.Model):
+    """A change in a finding's status seen by a scan: opened, resolved, reopened, gone.
+
+    Acceptance and its end are recorded in the acceptance's own history, not per finding: one
+    zone-wide decision may cover a hundred thousand findings.
+    """
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        PASSED = "passed", "First seen passing"
+        RESOLVED = "resolved", "Resolved (now passes)"
+        REOPENED = "reopened", "Reopened (fails again)"
+        GONE = "gone", "Resource gone"
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField()
+    scan = models.ForeignKey(Scan, null=True, blank=True, on_delete=models.SET_NULL)
+    evidence = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["finding", "at", "pk"]
+        indexes = [
+            # A finding's history, newest first.
+            models.Index(fields=["finding", "-at"], name="findingevent_finding_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

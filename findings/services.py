@@ -1,0 +1,177 @@
+"""Every write about what scans know: the catalog, accounts (and, later, scans and findings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from findings.models import Benchmark, CloudAccount, Control, Severity
+
+CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+
+_CONTROL_FIELDS = {
+    "ref": str,
+    "title": str,
+    "section": str,
+    "level": int,
+    "automated": bool,
+    "severity": str,
+    "resource_types": list,
+    "description": str,
+    "rationale": str,
+    "impact": str,
+    "remediation_console": str,
+    "remediation_cli": str,
+    "terraform": str,
+    "references": list,
+}
+
+
+@dataclass
+class CatalogLoad:
+    benchmark: Benchmark
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _validate_catalog(data: Any, source: str) -> None:
+    """Refuse a malformed catalog file before touching the database, naming each problem."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source}: the catalog must be a JSON object.")
+    bench = data.get("benchmark")
+    if not isinstance(bench, dict) or not all(
+        isinstance(bench.get(k), str) and bench.get(k) for k in ("slug", "name", "version")
+    ):
+        problems.append("benchmark: needs slug, name and version")
+    sections = {
+        s.get("ref"): s.get("title") for s in data.get("sections", []) if isinstance(s, dict)
+    }
+    controls = data.get("controls")
+    if not isinstance(controls, list) or not controls:
+        problems.append("controls: needs a non-empty list")
+        controls = []
+    seen: set[str] = set()
+    for index, control in enumerate(controls):
+        where = f"controls[{index}]"
+        if not isinstance(control, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        where = f"control {control.get('ref', index)}"
+        for name, kind in _CONTROL_FIELDS.items():
+            if not isinstance(control.get(name), kind):
+                problems.append(f"{where}: '{name}' must be a {kind.__name__}")
+        if control.get("ref") in seen:
+            problems.append(f"{where}: duplicate ref")
+        seen.add(control.get("ref"))
+        if control.get("section") not in sections:
+            problems.append(f"{where}: unknown section {control.get('section')!r}")
+        if control.get("severity") not in Severity.values:
+            problems.append(f"{where}: severity must be one of {', '.join(Severity.values)}")
+        if control.get("level") not in (1, 2):
+            problems.append(f"{where}: level must be 1 or 2")
+    if problems:
+        raise ValidationError([f"{source}: {p}" for p in problems])
+
+
+def catalog_files() -> list[Path]:
+    return sorted(CATALOG_DIR.glob("*.json"))
+
+
+@transaction.atomic
+def load_catalog(path: Path) -> CatalogLoad:
+    """Create or update one benchmark's controls from a catalog file; idempotent.
+
+    Loading the same file twice changes nothing. Controls are never deleted here: findings and
+    acceptances refer to them.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"{path}: cannot read the catalog ({exc}).") from None
+    _validate_catalog(data, Path(path).name)
+    meta = data["benchmark"]
+    published = dt.date.fromisoformat(meta["published"]) if meta.get("published") else None
+    benchmark, _ = Benchmark.objects.get_or_create(
+        slug=meta["slug"], version=meta["version"], defaults={"name": meta["name"]}
+    )
+    bench_changes = {"name": meta["name"], "published": published, "url": meta.get("url", "")}
+    if any(getattr(benchmark, k) != v for k, v in bench_changes.items()):
+        for key, value in bench_changes.items():
+            setattr(benchmark, key, value)
+        benchmark.save()
+    sections = {s["ref"]: s["title"] for s in data["sections"]}
+    existing = {c.ref: c for c in benchmark.controls.all()}
+    created = updated = unchanged = 0
+    for item in data["controls"]:
+        values = {
+            "title": item["title"],
+            "section_ref": item["section"],
+            "section_title": sections[item["section"]],
+            "level": item["level"],
+            "automated": item["automated"],
+            "severity": item["severity"],
+            "resource_types": item["resource_types"],
+            "description": item["description"],
+            "rationale": item["rationale"],
+            "impact": item["impact"],
+            "remediation_console": item["remediation_console"],
+            "remediation_cli": item["remediation_cli"],
+            "terraform": item["terraform"],
+            "references": item["references"],
+        }
+        control = existing.get(item["ref"])
+        if control is None:
+            Control.objects.create(benchmark=benchmark, ref=item["ref"], **values)
+            created += 1
+        elif any(getattr(control, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(control, key, value)
+            control.save()
+            updated += 1
+        else:
+            unchanged += 1
+    # Natural order of refs: 1.2 < 1.10 < 2.1.1.
+    ordered = sorted(benchmark.controls.all(), key=lambda c: Control.sort_key(c.ref))
+    for position, control in enumerate(ordered, start=1):
+        if control.position != position:
+            control.position = position
+            control.save(update_fields=["position"])
+    return CatalogLoad(benchmark, created, updated, unchanged)
+
+
+@transaction.atomic
+def register_account(
+    *,
+    account_id: str,
+    name: str,
+    role_arn: str = "",
+    external_id: str = "",
+    regions: list[str] | None = None,
+    endpoint_url: str = "",
+    scan_interval_hours: int = 24,
+) -> tuple[CloudAccount, bool]:
+    """Create or update an account by its id, validating everything first.
+
+    Returns (account, created).
+    """
+    account = CloudAccount.objects.filter(account_id=account_id).first()
+    created = account is None
+    if account is None:
+        account = CloudAccount(account_id=account_id)
+    account.name = name
+    account.role_arn = role_arn
+    account.external_id = external_id
+    account.regions = sorted(set(regions or []))
+    account.endpoint_url = endpoint_url
+    account.scan_interval_hours = scan_interval_hours
+    account.full_clean()
+    account.save()
+    return account, created

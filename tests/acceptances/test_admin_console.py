@@ -1,0 +1,178 @@
+"""Changing an acceptance in the admin console goes through the services: history, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from acceptances.models import AcceptanceEvent, RiskAcceptance, Zone
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failing_bucket(make_account, make_finding):
+    return make_finding(account=make_account(), control_ref="2.1.2", name="story-images")
+
+
+def _form(catalog, owner, **extra):
+    data = {
+        "control": catalog.controls.get(ref="2.1.2").pk,
+        "resource": "",
+        "zone": "",
+        "treatment": "retain",
+        "reason": "risk_owned",
+        "reason_detail": "",
+        "justification": "MFA Delete needs the root user; versioning covers mistakes.",
+        "owner": owner.pk,
+        "expires_at_0": "",
+        "expires_at_1": "",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    data.update(extra)
+    return data
+
+
+def test_adding_an_acceptance_in_the_admin_writes_history_and_covers_findings(
+    client, analyst, catalog, failing_bucket
+):
+    client.force_login(analyst)
+    response = client.post(
+        reverse("admin:acceptances_riskacceptance_add"),
+        _form(catalog, analyst, resource=failing_bucket.resource.pk),
+    )
+    assert response.status_code == 302, response.content
+    acceptance = RiskAcceptance.objects.get()
+    assert acceptance.created_by == analyst and acceptance.state == "active"
+    event = acceptance.events.get()
+    assert event.action == "created" and event.actor == analyst
+    assert event.changes["justification"][1].startswith("MFA Delete")
+    failing_bucket.refresh_from_db()
+    assert failing_bucket.acceptance == acceptance
+
+
+def test_the_admin_shows_service_errors_beside_the_fields(client, analyst, catalog, failing_bucket):
+    client.force_login(analyst)
+    zone = Zone.objects.get(is_builtin=True)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    response = client.post(
+        reverse("admin:acceptances_riskacceptance_add"),
+        _form(
+            catalog,
+            analyst,
+            resource=failing_bucket.resource.pk,
+            zone=zone.pk,
+            expires_at_0=yesterday.strftime("%Y-%m-%d"),
+            expires_at_1="12:00:00",
+        ),
+    )
+    assert response.status_code == 200
+    assert "either for one resource or for one zone" in response.content.decode()
+    assert not RiskAcceptance.objects.exists()
+
+
+def test_editing_in_the_admin_records_before_and_after(client, approver, catalog, failing_bucket):
+    from acceptances import services
+
+    acceptance = services.accept_risk(
+        actor=approver,
+        control=catalog.controls.get(ref="2.1.2"),
+        resource=failing_bucket.resource,
+        owner=approver,
+        reason="risk_owned",
+        justification="first reason",
+    )
+    client.force_login(approver)
+    data = _form(catalog, approver, justification="a better reason")
+    response = client.post(
+        reverse("admin:acceptances_riskacceptance_change", args=[acceptance.pk]), data
+    )
+    assert response.status_code == 302, response.content
+    edit = acceptance.events.get(action="edited")
+    assert edit.actor == approver
+    assert edit.changes == {"justification": ["first reason", "a better reason"]}
+
+
+def test_admins_revoke_through_the_action_and_findings_fail_again(
+    client, approver, catalog, failing_bucket
+):
+    from acceptances import services
+
+    acceptance = services.accept_risk(
+        actor=approver,
+        control=catalog.controls.get(ref="2.1.2"),
+        resource=failing_bucket.resource,
+        owner=approver,
+        reason="risk_owned",
+        justification="j",
+    )
+    client.force_login(approver)
+    response = client.post(
+        reverse("admin:acceptances_riskacceptance_changelist"),
+        {"action": "revoke_selected", "_selected_action": [acceptance.pk]},
+    )
+    assert response.status_code == 302
+    acceptance.refresh_from_db()
+    assert acceptance.state == "revoked" and acceptance.revoked_by == approver
+    failing_bucket.refresh_from_db()
+    assert failing_bucket.acceptance is None
+    assert acceptance.events.filter(action="revoked", actor=approver).exists()
+
+
+def test_analysts_cannot_revoke_and_nobody_can_delete_or_edit_history(
+    client, analyst, admin_user, catalog, failing_bucket
+):
+    from acceptances import services
+
+    acceptance = services.accept_risk(
+        actor=analyst,
+        control=catalog.controls.get(ref="2.1.2"),
+        resource=failing_bucket.resource,
+        owner=analyst,
+        reason="risk_owned",
+        justification="j",
+    )
+    client.force_login(analyst)
+    changelist = reverse("admin:acceptances_riskacceptance_changelist")
+    client.post(changelist, {"action": "revoke_selected", "_selected_action": [acceptance.pk]})
+    acceptance.refresh_from_db()
+    assert acceptance.state == "active"
+
+    client.force_login(admin_user)
+    delete = reverse("admin:acceptances_riskacceptance_delete", args=[acceptance.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    event = AcceptanceEvent.objects.get(acceptance=acceptance)
+    change_event = reverse("admin:acceptances_acceptanceevent_change", args=[event.pk])
+    client.post(change_event, {"note": "rewritten"})
+    event.refresh_from_db()
+    assert event.note == ""
+    assert (
+        client.post(
+            reverse("admin:acceptances_acceptanceevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert RiskAcceptance.objects.filter(pk=acceptance.pk).exists()
+
+
+def test_zone_rules_are_validated_in_the_admin(client, approver, make_account, make_finding):
+    make_finding(account=make_account(), tags={"Environment": "prod"})
+    client.force_login(approver)
+    response = client.post(
+        reverse("admin:acceptances_zone_add"),
+        {"name": "prod", "description": "", "rules": '{"tags": ["Team in ()"], "regoins": []}'},
+    )
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "unknown rule regoins" in text and "needs at least one value" in text
+    response = client.post(
+        reverse("admin:acceptances_zone_add"),
+        {"name": "prod", "description": "", "rules": '{"tags": ["Environment=prod"]}'},
+    )
+    assert response.status_code == 302
+    zone = Zone.objects.get(name="prod")
+    assert zone.memberships.count() == 1 and zone.created_by == approver

@@ -1,0 +1,158 @@
+"""Shared fixtures: personas, the loaded catalog, and factories for scan results.
+
+Servers (moto, SMTP, Celery worker) live in ``tests/plugins`` and start only for tests that ask
+for them, so unit tests of pure logic run without any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.utils import timezone
+
+from cspm.roles import ADMIN, ANALYST, APPROVER, VIEWER
+
+pytest_plugins = ["tests.plugins.aws"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the embedded SQLite run, skip what needs PostgreSQL."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL set)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _persona(username: str, role: str | None, staff: bool = True) -> User:
+    user = User.objects.create_user(
+        username=username, email=f"{username}@example.com", password="correct horse battery"
+    )
+    user.is_staff = staff
+    user.save(update_fields=["is_staff"])
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return _persona("alice-admin", ADMIN)
+
+
+@pytest.fixture
+def approver(db) -> User:
+    return _persona("arthur-approver", APPROVER)
+
+
+@pytest.fixture
+def approver2(db) -> User:
+    return _persona("ada-approver", APPROVER)
+
+
+@pytest.fixture
+def analyst(db) -> User:
+    return _persona("ann-analyst", ANALYST)
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    return _persona("victor-viewer", VIEWER)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """Logged in, but holds no role: must be refused everything."""
+    return _persona("oscar-outsider", None)
+
+
+@pytest.fixture
+def catalog(db):
+    """The shipped CIS AWS Foundations v2.0.0 catalog, loaded."""
+    from findings import services
+
+    results = [services.load_catalog(path) for path in services.catalog_files()]
+    return next(r.benchmark for r in results if r.benchmark.version == "2.0.0")
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_account(db) -> Callable[..., object]:
+    from findings.models import CloudAccount
+
+    def make(account_id: str | None = None, name: str = "prod", **extra) -> CloudAccount:
+        number = next(_counter)
+        return CloudAccount.objects.create(
+            account_id=account_id or f"{100000000000 + number}", name=f"{name}-{number}", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_finding(db, catalog) -> Callable[..., object]:
+    """Create a resource and a finding of a check that evidences the given control refs."""
+    from findings.models import Check, Finding, Resource
+
+    def make(
+        *,
+        account,
+        control_ref: str = "2.1.2",
+        status: str = "fail",
+        resource: Resource | None = None,
+        resource_type: str = "AWS::S3::Bucket",
+        region: str = "us-east-1",
+        name: str | None = None,
+        tags: dict | None = None,
+        check_id: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> Finding:
+        now = now or timezone.now()
+        if resource is None:
+            name = name or f"res-{next(_counter)}"
+            resource = Resource.objects.create(
+                account=account,
+                region=region,
+                resource_type=resource_type,
+                arn=f"arn:aws:s3:::{name}",
+                name=name,
+                tags=tags or {},
+                first_seen=now,
+                last_seen=now,
+            )
+        check, created = Check.objects.get_or_create(
+            check_id=check_id or f"test_check_{control_ref.replace('.', '_')}",
+            defaults={
+                "title": f"Test check for {control_ref}",
+                "service": "s3",
+                "resource_type": resource.resource_type,
+            },
+        )
+        if created:
+            check.controls.add(catalog.controls.get(ref=control_ref))
+        return Finding.objects.create(
+            control_check=check,
+            resource=resource,
+            account=account,
+            region=resource.region,
+            status=status,
+            first_seen=now,
+            status_changed_at=now,
+        )
+
+    return make
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,99 @@
+"""The CIS AWS Foundations v2.0.0 catalog ships whole and loads idempotently."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from findings import services
+from findings.models import Benchmark, Control
+
+pytestmark = pytest.mark.django_db
+
+CATALOG = services.CATALOG_DIR / "cis_aws_foundations_2.0.0.json"
+
+
+def test_it_holds_all_64_recommendations_of_v2_0_0(catalog):
+    controls = list(catalog.controls.all())
+    assert len(controls) == 64
+    per_section = Counter(c.ref.split(".")[0] for c in controls)
+    assert per_section == {"1": 22, "2": 9, "3": 11, "4": 16, "5": 6}
+    # In the benchmark's own order: 1.2 before 1.10, 2.1.4 before 2.2.1.
+    refs = [c.ref for c in controls]
+    assert refs.index("1.2") < refs.index("1.10") < refs.index("2.1.1") < refs.index("2.2.1")
+
+
+def test_it_marks_automated_and_manual_recommendations(catalog):
+    by_ref = {c.ref: c for c in catalog.controls.all()}
+    for ref in ("1.4", "1.5", "1.8", "2.1.1", "2.1.4", "3.1", "5.1", "5.6"):
+        assert by_ref[ref].automated, ref
+    for ref in ("1.1", "1.2", "1.3", "1.7", "5.5"):
+        assert not by_ref[ref].automated, ref
+    assert 0 < sum(c.automated for c in by_ref.values()) < 64
+
+
+def test_every_control_is_documented_and_fixable_ones_carry_terraform(catalog):
+    for control in catalog.controls.all():
+        assert control.description and control.rationale, control.ref
+        assert control.severity in {"low", "medium", "high", "critical"}, control.ref
+        assert control.level in (1, 2), control.ref
+    story = {
+        c.ref: c for c in catalog.controls.filter(ref__in=["2.1.1", "2.1.2", "2.1.4", "5.1", "5.6"])
+    }
+    assert all(c.terraform for c in story.values())
+
+
+def test_terraform_renders_with_a_real_resources_names(catalog):
+    control = catalog.controls.get(ref="2.1.1")
+    assert "bucket_name" in control.terraform_placeholders
+    rendered = control.render_terraform({"bucket_name": "story-images"})
+    assert "story-images" in rendered
+    assert "{{ bucket_name }}" not in rendered
+    assert "SecureTransport" in rendered
+    imds = catalog.controls.get(ref="5.6").render_terraform({"instance_id": "i-0abc"})
+    assert "http_tokens" in imds and '"required"' in imds
+
+
+def test_loading_twice_changes_nothing(catalog):
+    before = {c.pk: (c.title, c.terraform, c.position) for c in Control.objects.all()}
+    again = services.load_catalog(CATALOG)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 64)
+    assert Benchmark.objects.count() == 1
+    after = {c.pk: (c.title, c.terraform, c.position) for c in Control.objects.all()}
+    assert after == before
+
+
+def test_the_command_reports_what_it_did(db, capsys):
+    call_command("load_catalog")
+    call_command("load_catalog")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("64 created, 0 updated, 0 unchanged.")
+    assert out[1].endswith("0 created, 0 updated, 64 unchanged.")
+
+
+def test_it_can_hold_another_benchmark_beside_it(catalog, tmp_path):
+    data = json.loads(CATALOG.read_text())
+    data["benchmark"]["version"] = "3.0.0"
+    data["controls"] = data["controls"][:3]
+    other = tmp_path / "v3.json"
+    other.write_text(json.dumps(data))
+    services.load_catalog(other)
+    assert Benchmark.objects.count() == 2
+    assert catalog.controls.count() == 64
+
+
+def test_a_malformed_catalog_is_refused_with_the_bad_parts_named(db, tmp_path):
+    data = json.loads(CATALOG.read_text())
+    data["controls"][0]["severity"] = "apocalyptic"
+    del data["controls"][1]["title"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ValidationError) as info:
+        services.load_catalog(bad)
+    text = " ".join(info.value.messages)
+    assert "severity must be one of" in text and "'title' must be a str" in text
+    assert Control.objects.count() == 0
