@@ -189,10 +189,6 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
             RiskAcceptance.objects.get(pk=obj.pk), actor=request.user, **changes
         )
 
-    def save_related(self, request, form, formsets, change) -> None:
-        # The service already wrote everything; the history inline is read-only.
-        return None
-
     def _run(self, request: HttpRequest, queryset, action, verb: str) -> None:
         done = 0
         for acceptance in queryset:

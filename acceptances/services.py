@@ -15,8 +15,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from acceptances.models import (
@@ -109,12 +109,12 @@ def _resources_matching(rules: ZoneRules) -> QuerySet[Resource]:
     if rules.resource_types:
         resources = resources.filter(resource_type__in=rules.resource_types)
     for index, rule in enumerate(rules.tags):
-        # KeyTextTransform takes the key as a value, so keys with ':' or '__' are safe.
+        # KeyTransform takes the key as a value, so keys with ":" or "__" are safe.
         alias = f"_tag{index}"
         if rule.op == "exists":
             resources = resources.filter(tags__has_key=rule.key)
             continue
-        resources = resources.annotate(**{alias: KeyTextTransform(rule.key, "tags")})
+        resources = resources.annotate(**{alias: KeyTransform(rule.key, "tags")})
         if rule.op == "eq":
             resources = resources.filter(**{alias: rule.values[0]})
         elif rule.op == "in":
@@ -216,13 +216,16 @@ def _covering_acceptance() -> Subquery:
 
     A resource-scoped acceptance wins over a zone-scoped one; then the oldest.
     """
-    in_zone = ZoneMembership.objects.filter(resource_id=OuterRef("resource_id")).values("zone_id")
+    # Two levels down: OuterRef(OuterRef(...)) reaches the finding, not the acceptance.
+    in_zone = ZoneMembership.objects.filter(
+        resource_id=OuterRef(OuterRef("resource_id"))
+    ).values("zone_id")
     return Subquery(
         RiskAcceptance.objects.filter(
             state=RiskAcceptance.State.ACTIVE, control__checks=OuterRef("control_check_id")
         )
         .filter(Q(resource_id=OuterRef("resource_id")) | Q(zone_id__in=in_zone))
-        .order_by("zone_id", "pk")
+        .order_by(F("zone_id").asc(nulls_first=True), "pk")
         .values("pk")[:1]
     )
 
@@ -328,11 +331,24 @@ def validate_new_acceptance(
     now: dt.datetime | None = None,
 ) -> None:
     """Every rule a new acceptance must meet; raises ValidationError keyed by field."""
+    errors: dict[str, list[str]] = {}
+    checks = [
+        lambda: _validate_reason(reason, reason_detail or "", justification or "", treatment),
+        lambda: _validate_expiry(expires_at, now or timezone.now()),
+    ]
     if control is None:
-        raise ValidationError({"control": "Choose the control whose risk is accepted."})
-    _validate_reason(reason, reason_detail or "", justification or "", treatment)
-    _validate_expiry(expires_at, now or timezone.now())
-    _validate_scope(control, resource, zone)
+        errors["control"] = ["Choose the control whose risk is accepted."]
+    else:
+        checks.append(lambda: _validate_scope(control, resource, zone))
+    # Report every problem at once, each beside its field.
+    for validate in checks:
+        try:
+            validate()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
 
 
 def validate_update(

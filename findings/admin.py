@@ -122,7 +122,7 @@ class FindingInline(ReadOnlyInline):
 
 @admin.register(Resource)
 class ResourceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "resource_type", "account", "region", "last_seen", "gone_at")
+    list_display = ("name", "resource_type", "account", "region", "first_seen", "gone_at")
     list_filter = ("resource_type", "region", "account", ("gone_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "arn")
     date_hierarchy = "first_seen"

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 ACCOUNT_ID_RE = r"^[0-9]{12}$"
-ROLE_ARN_RE = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
+ROLE_ARN_RE = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$"  # PostgreSQL caps {m,n} at 255
 GLOBAL_REGION = "global"
 
 account_id_validator = RegexValidator(ACCOUNT_ID_RE, "An AWS account id is exactly 12 digits.")
@@ -222,17 +222,25 @@ class Check(models.Model):
 
 
 class Resource(models.Model):
-    """A cloud resource a scan saw (or a pseudo-resource such as an account's S3 settings)."""
+    """A cloud resource a scan saw (or a pseudo-resource such as an account's S3 settings).
+
+    ``scan_unit`` is the part of a scan that reports it: its region for regional services, or
+    ``global`` for what is listed account-wide (IAM, S3 buckets, whose ``region`` is still the
+    bucket's own). A resource is marked gone only by a successful run of its own unit.
+    "Last seen" is not stored per row: it is the last successful run of the unit (AccountRegion).
+    """
 
     account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="resources")
     region = models.CharField(max_length=30, validators=[region_validator])
+    scan_unit = models.CharField(max_length=30, validators=[region_validator])
     resource_type = models.CharField(max_length=100)
     arn = models.CharField("ARN", max_length=2048)
     name = models.CharField(max_length=512, blank=True)
     tags = models.JSONField(default=dict, blank=True)
     configuration = models.JSONField(default=dict, blank=True)
+    # Digest of name, tags and configuration: a re-scan compares digests, not documents.
+    digest = models.CharField(max_length=32, blank=True)
     first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
     gone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -241,7 +249,9 @@ class Resource(models.Model):
             models.UniqueConstraint(fields=["account", "arn"], name="resource_unique_arn"),
         ]
         indexes = [
-            # Ingest loads one account×region's resources; zone rules filter on these columns.
+            # Ingest loads one account×unit's resources to compare with what a scan saw.
+            models.Index(fields=["account", "scan_unit"], name="resource_unit_idx"),
+            # Zone rules filter on these columns.
             models.Index(fields=["account", "region", "resource_type"], name="resource_scope_idx"),
         ]
 
@@ -370,7 +380,7 @@ class ScanRegion(models.Model):
 
 
 class AccountRegion(models.Model):
-    """The last successful evaluation of one account×region.
+    """The last successful run of one account×scan unit (a region, or ``global``).
 
     "Last seen" of every unchanged finding follows from here, so a re-scan that confirms a
     million findings writes one row, not a million.
@@ -407,6 +417,8 @@ class Finding(models.Model):
     region = models.CharField(max_length=30, validators=[region_validator])
     status = models.CharField(max_length=4, choices=Status.choices)
     evidence = models.JSONField(default=dict, blank=True)
+    # Digest of the evidence: a re-scan writes a finding only when status or digest changed.
+    evidence_digest = models.CharField(max_length=32, blank=True)
     first_seen = models.DateTimeField()
     status_changed_at = models.DateTimeField()
     # Set when a scan saw it pass or saw the resource gone; cleared when it fails again.
@@ -440,8 +452,10 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            # Ingest: the stored results of one account×region, compared with the new ones.
+            # Lists filtered by account and region.
             models.Index(fields=["account", "region"], name="finding_scope_idx"),
+            # Ingest: the stored results of a unit's resources, compared with the new ones.
+            models.Index(fields=["resource"], name="finding_resource_idx"),
             # Posture counts per check and status.
             models.Index(fields=["control_check", "status"], name="finding_check_status_idx"),
             # Coverage recomputation: the findings an acceptance covers.

@@ -123,12 +123,12 @@ def make_finding(db, catalog) -> Callable[..., object]:
             resource = Resource.objects.create(
                 account=account,
                 region=region,
+                scan_unit="global" if resource_type == "AWS::S3::Bucket" else region,
                 resource_type=resource_type,
                 arn=f"arn:aws:s3:::{name}",
                 name=name,
                 tags=tags or {},
                 first_seen=now,
-                last_seen=now,
             )
         check, created = Check.objects.get_or_create(
             check_id=check_id or f"test_check_{control_ref.replace('.', '_')}",

@@ -71,7 +71,9 @@ def test_the_admin_shows_service_errors_beside_the_fields(client, analyst, catal
         ),
     )
     assert response.status_code == 200
-    assert "either for one resource or for one zone" in response.content.decode()
+    errors = response.context["adminform"].form.errors
+    assert errors["expires_at"] == ["The expiry must be in the future."]
+    assert "either for one resource or for one zone" in str(errors["__all__"])
     assert not RiskAcceptance.objects.exists()
 
 

@@ -9,7 +9,10 @@ from findings import services
 
 
 class Command(BaseCommand):
-    help = "Create or update benchmarks and controls from catalog files; safe to run again."
+    help = (
+        "Create or update benchmarks and controls from catalog files, and the checks that "
+        "evidence them; safe to run again."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -34,3 +37,10 @@ class Command(BaseCommand):
                 f"{result.benchmark}: {result.created} created, {result.updated} updated, "
                 f"{result.unchanged} unchanged."
             )
+        try:
+            counts = services.sync_checks()
+        except ValidationError as exc:
+            raise CommandError("\n".join(exc.messages)) from None
+        self.stdout.write(
+            "Checks: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + "."
+        )

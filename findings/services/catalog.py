@@ -1,4 +1,4 @@
-"""Every write about what scans know: the catalog, accounts (and, later, scans and findings)."""
+"""Writes of the benchmark catalog and of accounts."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from findings.models import Benchmark, CloudAccount, Control, Severity
+from findings.models import Benchmark, Check, CloudAccount, Control, Severity
 
-CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog"
 
 _CONTROL_FIELDS = {
     "ref": str,
@@ -175,3 +175,53 @@ def register_account(
     account.full_clean()
     account.save()
     return account, created
+
+
+@transaction.atomic
+def sync_checks() -> dict[str, int]:
+    """Create or update a Check row per registered check and link it to its controls.
+
+    Checks no longer shipped are kept (findings refer to them) but marked inactive.
+    """
+    from findings.checks import REGISTRY
+
+    controls = {
+        (c.benchmark.slug, c.benchmark.version, c.ref): c
+        for c in Control.objects.select_related("benchmark")
+    }
+    existing = {c.check_id: c for c in Check.objects.prefetch_related("controls")}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "retired": 0}
+    for spec in REGISTRY.values():
+        wanted = []
+        for ref in spec.controls:
+            key = (spec.benchmark, spec.version, ref)
+            if key not in controls:
+                raise ValidationError(
+                    f"Check {spec.check_id} evidences {spec.benchmark} {spec.version} {ref}, "
+                    "which the catalog does not hold; load the catalog first."
+                )
+            wanted.append(controls[key])
+        values = {
+            "title": spec.title,
+            "service": spec.service,
+            "resource_type": spec.resource_type,
+            "active": True,
+        }
+        row = existing.get(spec.check_id)
+        if row is None:
+            row = Check.objects.create(check_id=spec.check_id, **values)
+            counts["created"] += 1
+        elif any(getattr(row, k) != v for k, v in values.items()) or {
+            c.pk for c in row.controls.all()
+        } != {c.pk for c in wanted}:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.save()
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+            continue
+        row.controls.set(wanted)
+    retired = Check.objects.exclude(check_id__in=list(REGISTRY)).filter(active=True)
+    counts["retired"] = retired.update(active=False)
+    return counts

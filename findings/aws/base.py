@@ -1,0 +1,172 @@
+"""The collector registry and the context collectors run in.
+
+A collector reads one AWS service's configuration for one scan unit (a region, or ``global``)
+with boto3 and returns a ``Collected``: the resources it saw (with their configuration snapshot
+and tags) and a ``data`` mapping that the service's checks read. Collectors do I/O only; all
+judgement lives in ``findings.checks``.
+
+    @collector("ec2", scope=REGIONAL)
+    def collect_ec2(ctx: CollectContext) -> Collected:
+        ec2 = ctx.client("ec2")
+        instances = ctx.paginate(ec2, "describe_instances", "Reservations")
+        ...
+
+Rules for collectors:
+* paginate every list call (``ctx.paginate``); never call per resource what a list call already
+  answers;
+* never swallow an error: a throttled, denied or failed call raises, and the unit fails as a
+  whole (so it resolves nothing). The only errors a collector may handle are the ones that *are*
+  configuration ("NoSuchBucketPolicy" means "no policy"); handle them with ``ctx.absent_on``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from findings.checks.base import GLOBAL, ResourceRef, Unit
+
+REGIONAL = "regional"
+Scope = Literal["regional", "global"]
+
+# Adaptive retry mode: client-side rate limiting plus retries with backoff on throttling, so a
+# large account slows down instead of failing. Exhausted retries raise and fail the unit.
+RETRY_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 8},
+    connect_timeout=10,
+    read_timeout=60,
+    max_pool_connections=20,
+    user_agent_extra="cspm-scanner",
+)
+
+
+class CollectionError(Exception):
+    """A call the scan needed failed; the unit it belongs to is recorded as failed."""
+
+    def __init__(self, service: str, operation: str, code: str, message: str) -> None:
+        self.service = service
+        self.operation = operation
+        self.code = code
+        super().__init__(f"{service}:{operation} failed: {code}: {message}")
+
+
+@dataclass
+class Collected:
+    resources: list[ResourceRef] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CollectContext:
+    """Everything a collector needs for one unit: clients, the unit, API call counting."""
+
+    session: boto3.Session
+    unit: Unit
+    regions: list[str]  # every region the scan covers (global collectors may need them)
+    endpoint_url: str | None = None
+    api_calls: int = 0
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def region(self) -> str:
+        """The unit's region, or us-east-1 for the global unit (where global APIs answer)."""
+        return "us-east-1" if self.unit.region == GLOBAL else self.unit.region
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.region
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                client = self.session.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self.endpoint_url or None,
+                    config=RETRY_CONFIG,
+                )
+                client.meta.events.register("before-call", self._count)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def _count(self, **kwargs: Any) -> None:
+        with self._lock:
+            self.api_calls += 1
+
+    def call(self, client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One API call; a failure becomes a CollectionError naming the call."""
+        try:
+            return getattr(client, operation)(**kwargs)
+        except ClientError as exc:
+            raise self._error(client, operation, exc) from exc
+
+    def paginate(self, client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+        """Every item of a paginated list call (or of a single call when it cannot paginate)."""
+        try:
+            if client.can_paginate(operation):
+                items: list[Any] = []
+                for page in client.get_paginator(operation).paginate(**kwargs):
+                    items.extend(page.get(key, []))
+                return items
+            return list(getattr(client, operation)(**kwargs).get(key, []))
+        except ClientError as exc:
+            raise self._error(client, operation, exc) from exc
+
+    def absent_on(
+        self, client: Any, operation: str, codes: tuple[str, ...], **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """Call; return None when AWS answers with one of ``codes`` (a missing setting)."""
+        try:
+            return getattr(client, operation)(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) in codes:
+                return None
+            raise self._error(client, operation, exc) from exc
+
+    @staticmethod
+    def _error(client: Any, operation: str, exc: ClientError) -> CollectionError:
+        return CollectionError(
+            client.meta.service_model.service_name,
+            operation,
+            error_code(exc),
+            exc.response.get("Error", {}).get("Message", str(exc)),
+        )
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+Collector = Callable[[CollectContext], Collected]
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    service: str
+    scope: Scope
+    function: Collector
+
+
+COLLECTORS: dict[str, CollectorSpec] = {}
+
+
+def collector(service: str, *, scope: Scope) -> Callable[[Collector], Collector]:
+    """Register the collector of ``service`` for regional units or for the global unit."""
+
+    def register(function: Collector) -> Collector:
+        if service in COLLECTORS:
+            raise ValueError(f"collector {service} is registered twice")
+        COLLECTORS[service] = CollectorSpec(service, scope, function)
+        return function
+
+    return register
+
+
+def collectors_for(unit: Unit) -> list[CollectorSpec]:
+    wanted = GLOBAL if unit.is_global else REGIONAL
+    return [spec for spec in COLLECTORS.values() if spec.scope == wanted]

@@ -1,0 +1,220 @@
+"""Starting, running and finishing scans.
+
+A scan of an account is planned into units (every region plus ``global``), each run by its own
+task; each unit's results are written in one transaction; the last unit to finish closes the
+scan. Every step claims its row with a conditional update, so a retried or duplicated task does
+nothing twice, and a unit that failed resolves nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from findings.aws import CollectionError
+from findings.aws.session import enabled_regions, session_for
+from findings.checks.base import GLOBAL
+from findings.models import CloudAccount, Scan, ScanRegion
+from findings.services.catalog import sync_checks
+from findings.services.ingest import IngestStats, ingest_unit
+
+log = logging.getLogger(__name__)
+
+LIVE = (Scan.State.QUEUED, Scan.State.RUNNING)
+
+
+def _dispatch(task_name: str, *args: object) -> None:
+    """Queue a task once the current transaction commits (never for a rolled-back row)."""
+    from findings import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(*args))
+
+
+@transaction.atomic
+def start_scan(
+    account: CloudAccount,
+    *,
+    trigger: str = Scan.Trigger.MANUAL,
+    requested_by: AbstractBaseUser | None = None,
+) -> Scan:
+    """Queue a scan of ``account`` and return it at once.
+
+    If a scan of the account is already queued or running, that one is returned: two scans of
+    the same account at once would only race each other.
+    """
+    if requested_by is not None and not requested_by.has_perm("findings.add_scan"):
+        raise PermissionDenied("You do not have permission to start scans.")
+    account = CloudAccount.objects.select_for_update().get(pk=account.pk)
+    if not account.enabled:
+        raise ValidationError({"account": f"{account} is disabled; enable it to scan it."})
+    live = account.scans.filter(state__in=LIVE).first()
+    if live is not None:
+        return live
+    if trigger not in Scan.Trigger.values:
+        raise ValidationError({"trigger": f"Unknown trigger '{trigger}'."})
+    scan = Scan.objects.create(account=account, trigger=trigger, requested_by=requested_by)
+    _dispatch("scan_account", scan.pk)
+    return scan
+
+
+def plan_scan(scan_id: int, now: dt.datetime | None = None) -> list[str]:
+    """Discover the units of a queued scan and record them; return the units still to run.
+
+    Safe to run twice: a scan already planned returns its unfinished units.
+    """
+    now = now or timezone.now()
+    scan = Scan.objects.select_related("account").get(pk=scan_id)
+    if scan.state != Scan.State.QUEUED:
+        return list(
+            scan.regions.filter(
+                state__in=[ScanRegion.State.PENDING, ScanRegion.State.RUNNING]
+            ).values_list("region", flat=True)
+        )
+    try:
+        # Keep the catalog's Check rows in step with the code that is about to run.
+        sync_checks()
+        regions = enabled_regions(scan.account, session_for(scan.account))
+    except (CollectionError, ValidationError) as exc:
+        Scan.objects.filter(pk=scan.pk, state=Scan.State.QUEUED).update(
+            state=Scan.State.FAILED, started_at=now, finished_at=now, error=str(exc)[:2000]
+        )
+        return []
+    units = [*regions, GLOBAL]
+    with transaction.atomic():
+        claimed = Scan.objects.filter(pk=scan.pk, state=Scan.State.QUEUED).update(
+            state=Scan.State.RUNNING, started_at=now, regions_total=len(units)
+        )
+        if not claimed:
+            return []
+        ScanRegion.objects.bulk_create(
+            [ScanRegion(scan=scan, region=unit) for unit in units], ignore_conflicts=True
+        )
+    return units
+
+
+@dataclass
+class UnitReport:
+    unit: str
+    state: str
+    stats: IngestStats | None = None
+    error: str = ""
+
+
+def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
+    """Collect, evaluate and write one unit of a scan; then close the scan if it was the last."""
+    from findings.scanner import run_unit
+
+    started = timezone.now()
+    claimed = ScanRegion.objects.filter(
+        scan_id=scan_id,
+        region=unit,
+        state__in=[ScanRegion.State.PENDING, ScanRegion.State.RUNNING],
+    ).update(state=ScanRegion.State.RUNNING, started_at=started)
+    if not claimed:
+        return UnitReport(unit, "already finished")
+    scan = Scan.objects.select_related("account").get(pk=scan_id)
+    account = scan.account
+    regions = list(
+        scan.regions.exclude(region=GLOBAL).values_list("region", flat=True).order_by("region")
+    )
+    try:
+        session = session_for(account)
+        outcome = run_unit(session, account.account_id, unit, regions, account.endpoint_url)
+    except CollectionError as exc:
+        report = _record_unit_failure(scan, unit, str(exc))
+    except Exception as exc:  # a bug in a collector or check must not leave the unit running
+        log.exception("scan %s unit %s crashed", scan_id, unit)
+        report = _record_unit_failure(scan, unit, f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        report = _record_unit_success(scan, unit, outcome)
+    finish_scan(scan_id)
+    return report
+
+
+def _record_unit_failure(scan: Scan, unit: str, error: str) -> UnitReport:
+    with transaction.atomic():
+        row = ScanRegion.objects.select_for_update().get(scan=scan, region=unit)
+        if row.state in (ScanRegion.State.SUCCEEDED, ScanRegion.State.FAILED):
+            return UnitReport(unit, "already finished")
+        row.state = ScanRegion.State.FAILED
+        row.error = error[:4000]
+        row.finished_at = timezone.now()
+        row.save(update_fields=["state", "error", "finished_at"])
+        Scan.objects.filter(pk=scan.pk).update(regions_done=F("regions_done") + 1)
+    return UnitReport(unit, "failed", error=error)
+
+
+def _record_unit_success(scan: Scan, unit: str, outcome) -> UnitReport:
+    now = timezone.now()
+    with transaction.atomic():
+        row = ScanRegion.objects.select_for_update().get(scan=scan, region=unit)
+        if row.state in (ScanRegion.State.SUCCEEDED, ScanRegion.State.FAILED):
+            # A duplicate delivery of this task got here first; its write stands.
+            return UnitReport(unit, "already finished")
+        stats = ingest_unit(scan, outcome, now)
+        row.state = ScanRegion.State.SUCCEEDED
+        row.finished_at = timezone.now()
+        row.resources_seen = stats.resources_seen
+        row.findings_total = stats.findings_total
+        row.findings_failed = stats.findings_failed
+        row.api_calls = outcome.api_calls
+        row.error = "skipped: a newer scan already wrote this region" if stats.skipped else ""
+        row.save()
+        Scan.objects.filter(pk=scan.pk).update(
+            regions_done=F("regions_done") + 1,
+            resources_seen=F("resources_seen") + stats.resources_seen,
+            findings_total=F("findings_total") + stats.findings_total,
+            findings_failed=F("findings_failed") + stats.findings_failed,
+        )
+    return UnitReport(unit, "succeeded", stats=stats)
+
+
+def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
+    """Close a running scan whose units are all done; True if this call closed it."""
+    now = now or timezone.now()
+    scan = Scan.objects.get(pk=scan_id)
+    if scan.state != Scan.State.RUNNING or scan.regions_done < scan.regions_total:
+        return False
+    units = scan.regions.aggregate(
+        failed=Sum(1, filter=Q(state=ScanRegion.State.FAILED)),
+        succeeded=Sum(1, filter=Q(state=ScanRegion.State.SUCCEEDED)),
+    )
+    failed, succeeded = units["failed"] or 0, units["succeeded"] or 0
+    if failed == 0:
+        final = Scan.State.SUCCEEDED
+    elif succeeded == 0:
+        final = Scan.State.FAILED
+    else:
+        final = Scan.State.PARTIAL
+    error = ""
+    if failed:
+        names = scan.regions.filter(state=ScanRegion.State.FAILED).values_list("region", flat=True)
+        error = f"{failed} of {scan.regions_total} units failed: {', '.join(names)}"
+    # Conditional: of two units finishing at once, only one closes the scan.
+    return bool(
+        Scan.objects.filter(pk=scan_id, state=Scan.State.RUNNING).update(
+            state=final, finished_at=now, error=error[:2000]
+        )
+    )
+
+
+def start_due_scans(now: dt.datetime | None = None) -> list[int]:
+    """Start a scheduled scan of every enabled account whose interval has passed."""
+    now = now or timezone.now()
+    started: list[int] = []
+    for account in CloudAccount.objects.filter(enabled=True, scan_interval_hours__gt=0):
+        if account.scans.filter(state__in=LIVE).exists():
+            continue
+        last = account.scans.order_by("-created_at").values_list("created_at", flat=True).first()
+        if last is not None and last > now - dt.timedelta(hours=account.scan_interval_hours):
+            continue
+        started.append(start_scan(account, trigger=Scan.Trigger.SCHEDULE).pk)
+    return started
