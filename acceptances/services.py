@@ -8,7 +8,6 @@ admin console all come through here, so the rules hold whatever door a change us
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from acceptances.models import (
     ZoneMembership,
 )
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
+from cspm.bulk import insert_rows
 from findings.models import Control, Finding, Resource
 
 EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
@@ -129,27 +129,34 @@ def preview_zone(rules: Any) -> int:
     return _resources_matching(parse_rules(rules)).count()
 
 
-@transaction.atomic
-def refresh_zone_membership(zone: Zone, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Re-evaluate a zone's rules into ZoneMembership; return (added, removed).
-
-    Findings of resources that entered or left the zone get their coverage recomputed.
-    """
-    now = now or timezone.now()
-    wanted = set(_resources_matching(parse_rules(zone.rules)).values_list("pk", flat=True))
-    current = set(zone.memberships.values_list("resource_id", flat=True))
+def _apply_membership(zone: Zone, wanted: set[int], current: set[int]) -> tuple[set, set]:
     added, removed = wanted - current, current - wanted
     if removed:
         ZoneMembership.objects.filter(zone=zone, resource_id__in=removed).delete()
     if added:
-        ZoneMembership.objects.bulk_create(
-            [ZoneMembership(zone=zone, resource_id=pk) for pk in added],
-            batch_size=5000,
-            ignore_conflicts=True,
-        )
+        # The caller computed "added" against the current rows under the unit's lock, so the
+        # rows are new: insert them with COPY on PostgreSQL.
+        insert_rows(ZoneMembership, ["zone_id", "resource_id"], ((zone.pk, pk) for pk in added))
+    return added, removed
+
+
+@transaction.atomic
+def refresh_zone_membership(zone: Zone, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Re-evaluate a zone's rules into ZoneMembership; return (added, removed).
+
+    Findings of resources that entered or left the zone get their coverage recomputed. The
+    built-in zone holds everything by definition and stores no rows.
+    """
+    now = now or timezone.now()
     Zone.objects.filter(pk=zone.pk).update(membership_updated_at=now)
+    if zone.is_builtin:
+        return 0, 0
+    wanted = set(_resources_matching(parse_rules(zone.rules)).values_list("pk", flat=True))
+    current = set(zone.memberships.values_list("resource_id", flat=True))
+    added, removed = _apply_membership(zone, wanted, current)
     if (added or removed) and zone.acceptances.filter(state=RiskAcceptance.State.ACTIVE).exists():
-        refresh_coverage(Finding.objects.filter(resource_id__in=added | removed))
+        refresh_coverage(Finding.objects.filter(resource__zone_memberships__zone=zone))
+        refresh_coverage(Finding.objects.filter(resource_id__in=removed))
     return len(added), len(removed)
 
 
@@ -184,28 +191,26 @@ def save_zone(
     return zone
 
 
-def refresh_memberships_for(resource_ids: Iterable[int]) -> None:
-    """Re-evaluate every zone for the given resources (after a scan added or changed them)."""
-    ids = list(resource_ids)
-    if not ids:
-        return
-    for zone in Zone.objects.all():
+def refresh_memberships_for_unit(account_id: int, scan_unit: str) -> int:
+    """Re-evaluate every zone for the resources of one account×unit (after a scan wrote them).
+
+    Returns how many memberships changed.
+    """
+    changed = 0
+    for zone in Zone.objects.filter(is_builtin=False):
         wanted = set(
             _resources_matching(parse_rules(zone.rules))
-            .filter(pk__in=ids)
+            .filter(account_id=account_id, scan_unit=scan_unit)
             .values_list("pk", flat=True)
         )
         current = set(
-            zone.memberships.filter(resource_id__in=ids).values_list("resource_id", flat=True)
+            zone.memberships.filter(
+                resource__account_id=account_id, resource__scan_unit=scan_unit
+            ).values_list("resource_id", flat=True)
         )
-        if current - wanted:
-            ZoneMembership.objects.filter(zone=zone, resource_id__in=current - wanted).delete()
-        if wanted - current:
-            ZoneMembership.objects.bulk_create(
-                [ZoneMembership(zone=zone, resource_id=pk) for pk in wanted - current],
-                batch_size=5000,
-                ignore_conflicts=True,
-            )
+        added, removed = _apply_membership(zone, wanted, current)
+        changed += len(added) + len(removed)
+    return changed
 
 
 # --- Coverage ---------------------------------------------------------------------------------
@@ -217,14 +222,18 @@ def _covering_acceptance() -> Subquery:
     A resource-scoped acceptance wins over a zone-scoped one; then the oldest.
     """
     # Two levels down: OuterRef(OuterRef(...)) reaches the finding, not the acceptance.
-    in_zone = ZoneMembership.objects.filter(
-        resource_id=OuterRef(OuterRef("resource_id"))
-    ).values("zone_id")
+    in_zone = ZoneMembership.objects.filter(resource_id=OuterRef(OuterRef("resource_id"))).values(
+        "zone_id"
+    )
     return Subquery(
         RiskAcceptance.objects.filter(
             state=RiskAcceptance.State.ACTIVE, control__checks=OuterRef("control_check_id")
         )
-        .filter(Q(resource_id=OuterRef("resource_id")) | Q(zone_id__in=in_zone))
+        .filter(
+            Q(resource_id=OuterRef("resource_id"))
+            | Q(zone_id__in=in_zone)
+            | Q(zone__is_builtin=True)
+        )
         .order_by(F("zone_id").asc(nulls_first=True), "pk")
         .values("pk")[:1]
     )
@@ -245,6 +254,8 @@ def _findings_in_scope(acceptance: RiskAcceptance) -> QuerySet[Finding]:
     findings = Finding.objects.filter(control_check__controls=acceptance.control_id)
     if acceptance.resource_id is not None:
         return findings.filter(resource_id=acceptance.resource_id)
+    if acceptance.zone.is_builtin:
+        return findings
     return findings.filter(
         resource_id__in=ZoneMembership.objects.filter(zone_id=acceptance.zone_id).values(
             "resource_id"

@@ -127,6 +127,7 @@ class ResourceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "arn")
     date_hierarchy = "first_seen"
     list_select_related = ("account",)
+    ordering = ("account__name", "region", "resource_type", "name")
     inlines = [FindingInline]
 
 
@@ -192,6 +193,7 @@ class FindingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("resource__name", "resource__arn", "control_check__check_id")
     date_hierarchy = "first_seen"
     list_select_related = ("control_check", "resource", "account", "acceptance__control")
+    ordering = ("-status_changed_at",)
     inlines = [FindingEventInline]
 
     @admin.display(description="resource")

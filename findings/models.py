@@ -244,7 +244,7 @@ class Resource(models.Model):
     gone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["account", "region", "resource_type", "name"]
+        # No default ordering, as for findings; lists order explicitly.
         constraints = [
             models.UniqueConstraint(fields=["account", "arn"], name="resource_unique_arn"),
         ]
@@ -409,22 +409,45 @@ class Finding(models.Model):
         PASS = "pass", "Pass"
 
     # Not named "check": that would shadow Model.check(), Django's system-check hook.
-    control_check = models.ForeignKey(Check, on_delete=models.PROTECT, related_name="findings")
+    # db_index off: the unique (check, resource) index below starts with it. No database
+    # constraint: checks are never deleted (PROTECT; retired ones stay, marked inactive), and
+    # each constraint costs a locking lookup per row when a scan writes a million findings.
+    control_check = models.ForeignKey(
+        Check,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        db_index=False,
+        db_constraint=False,
+    )
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="findings")
-    # Denormalized from the resource: every list filters on them, and ingest touches one
-    # account×region at a time.
-    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="findings")
+    # Denormalized from the resource: every list filters on them. No database constraint: the
+    # resource's own foreign key already ties the row to its account, and each constraint is
+    # one more lookup per row when a scan writes a million findings.
+    account = models.ForeignKey(
+        CloudAccount,
+        on_delete=models.CASCADE,
+        related_name="findings",
+        db_constraint=False,
+        db_index=False,
+    )
     region = models.CharField(max_length=30, validators=[region_validator])
     status = models.CharField(max_length=4, choices=Status.choices)
     evidence = models.JSONField(default=dict, blank=True)
     # Digest of the evidence: a re-scan writes a finding only when status or digest changed.
-    evidence_digest = models.CharField(max_length=32, blank=True)
+    evidence_digest = models.BigIntegerField(null=True, blank=True)
     first_seen = models.DateTimeField()
     status_changed_at = models.DateTimeField()
     # Set when a scan saw it pass or saw the resource gone; cleared when it fails again.
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The scan that last changed this finding (informational; no database constraint, for the
+    # same reason as ``account``).
     last_scan = models.ForeignKey(
-        Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Scan,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     # Coverage, materialized: the active acceptance that covers this failing finding. Kept
     # exact by the services that change acceptances, zones or findings.
@@ -434,10 +457,12 @@ class Finding(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="covered_findings",
+        db_index=False,  # a partial index below: most findings are not accepted
     )
 
     class Meta:
-        ordering = ["account", "region", "control_check"]
+        # No default ordering: ingest and counts read millions of rows and must not sort them
+        # (ordering by account would even join and sort by the account's name).
         constraints = [
             models.UniqueConstraint(
                 fields=["control_check", "resource"], name="finding_unique_check_resource"
@@ -452,14 +477,19 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            # Lists filtered by account and region.
+            # Lists filtered by account and region. (The resource and acceptance foreign keys
+            # carry their own indexes: ingest reads a unit's findings by resource, coverage
+            # the findings of an acceptance.)
             models.Index(fields=["account", "region"], name="finding_scope_idx"),
-            # Ingest: the stored results of a unit's resources, compared with the new ones.
-            models.Index(fields=["resource"], name="finding_resource_idx"),
             # Posture counts per check and status.
             models.Index(fields=["control_check", "status"], name="finding_check_status_idx"),
-            # Coverage recomputation: the findings an acceptance covers.
-            models.Index(fields=["acceptance"], name="finding_acceptance_idx"),
+            # Coverage: the findings an acceptance covers. Partial, so the millions of findings
+            # nobody accepted cost nothing here when a scan writes them.
+            models.Index(
+                fields=["acceptance"],
+                name="finding_acceptance_idx",
+                condition=Q(acceptance__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -484,15 +514,15 @@ class Finding(models.Model):
 
 
 class FindingEvent(models.Model):
-    """A change in a finding's status seen by a scan: opened, resolved, reopened, gone.
+    """A change in a finding's status seen by a scan: resolved, reopened, gone.
 
-    Acceptance and its end are recorded in the acceptance's own history, not per finding: one
-    zone-wide decision may cover a hundred thousand findings.
+    The first sighting is the finding's own ``first_seen`` and status, not an event row: a first
+    scan of a large estate would otherwise write a history row per failing finding. Acceptance
+    and its end are recorded in the acceptance's own history, not per finding: one zone-wide
+    decision may cover a hundred thousand findings.
     """
 
     class Kind(models.TextChoices):
-        OPENED = "opened", "Opened"
-        PASSED = "passed", "First seen passing"
         RESOLVED = "resolved", "Resolved (now passes)"
         REOPENED = "reopened", "Reopened (fails again)"
         GONE = "gone", "Resource gone"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 
-from findings.models import Benchmark, Check, Control, Finding, Resource
+from findings.models import AccountRegion, Benchmark, Check, Control, Finding, Resource
 
 DEFAULT_BENCHMARK_SLUG = "cis-aws-foundations"
 
@@ -140,3 +142,65 @@ def get_open_failures(control: Control) -> QuerySet[Finding]:
         resolved_at__isnull=True,
         resource__gone_at__isnull=True,
     )
+
+
+EXPORT_FIELDS = [
+    "check_id",
+    "controls",
+    "account_id",
+    "account_name",
+    "region",
+    "resource_arn",
+    "resource_type",
+    "resource_name",
+    "status",
+    "accepted",
+    "acceptance_id",
+    "first_seen",
+    "last_seen",
+    "resolved_at",
+    "evidence",
+]
+
+
+def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[dict[str, Any]]:
+    """Every finding as a flat record for auditors: what, where, status, accepted, when.
+
+    "last_seen" is the last successful scan of the finding's account and unit (a resolved
+    finding's last sighting is when it was resolved).
+    """
+    findings = Finding.objects.all() if findings is None else findings
+    last_seen = {
+        (account_id, unit): at
+        for account_id, unit, at in AccountRegion.objects.values_list(
+            "account_id", "region", "last_scanned_at"
+        )
+    }
+    refs: dict[int, list[str]] = {}
+    for check_id, ref, version in Check.controls.through.objects.values_list(
+        "check_id", "control__ref", "control__benchmark__version"
+    ):
+        refs.setdefault(check_id, []).append(f"CIS {version} {ref}")
+    rows = findings.select_related("control_check", "resource", "account").order_by("pk")
+    for finding in rows.iterator(chunk_size=2000):
+        resource = finding.resource
+        seen = last_seen.get((finding.account_id, resource.scan_unit))
+        if finding.resolved_at is not None:
+            seen = finding.resolved_at
+        yield {
+            "check_id": finding.control_check.check_id,
+            "controls": sorted(refs.get(finding.control_check_id, [])),
+            "account_id": finding.account.account_id,
+            "account_name": finding.account.name,
+            "region": finding.region,
+            "resource_arn": resource.arn,
+            "resource_type": resource.resource_type,
+            "resource_name": resource.name,
+            "status": finding.display_status,
+            "accepted": finding.acceptance_id is not None,
+            "acceptance_id": finding.acceptance_id,
+            "first_seen": finding.first_seen.isoformat(),
+            "last_seen": seen.isoformat() if seen else None,
+            "resolved_at": finding.resolved_at.isoformat() if finding.resolved_at else None,
+            "evidence": finding.evidence.get("summary", ""),
+        }

@@ -45,6 +45,8 @@ import boto3.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from findings.simulation_front import AwsFront
+
 __all__ = [
     "ADMIN_CIDR",
     "DEFAULT_REGION",
@@ -110,6 +112,10 @@ class MotoServer:
     port: int
     process: subprocess.Popen[bytes]
     log_path: str
+    #: The front door every client should use (see ``findings.simulation_front``): it forwards
+    #: to moto and supplies what moto lacks. ``endpoint_url`` is the front's once it runs.
+    front: AwsFront | None = None
+    moto_url: str = ""
 
     def is_running(self) -> bool:
         """Whether the server process is still alive."""
@@ -127,6 +133,9 @@ class MotoServer:
     def stop(self, timeout: float = 5.0) -> None:
         """Terminate the server, wait for it, kill it if it does not exit in time."""
         atexit.unregister(self.stop)
+        if self.front is not None:
+            self.front.stop()
+            self.front = None
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -215,6 +224,9 @@ def start_moto_server(
                 break
             if _answers(server.endpoint_url):
                 atexit.register(server.stop)
+                server.moto_url = server.endpoint_url
+                server.front = AwsFront(server.moto_url, host=host)
+                server.endpoint_url = server.front.endpoint_url
                 return server
             time.sleep(0.1)
         exited = not server.is_running()

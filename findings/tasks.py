@@ -21,7 +21,10 @@ def scan_account(scan_id: int) -> list[str]:
 # acks_late as above. soft_time_limit: a unit stuck on a hung endpoint fails (and is recorded
 # as failed) instead of holding a worker forever; boto3's own timeouts normally come first.
 @shared_task(
-    name="findings.scan_unit", acks_late=True, ignore_result=True, soft_time_limit=1800,
+    name="findings.scan_unit",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=1800,
     time_limit=1900,
 )
 def scan_unit(scan_id: int, unit: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -44,11 +45,13 @@ def start_scan(
     *,
     trigger: str = Scan.Trigger.MANUAL,
     requested_by: AbstractBaseUser | None = None,
+    dispatch: bool = True,
 ) -> Scan:
     """Queue a scan of ``account`` and return it at once.
 
     If a scan of the account is already queued or running, that one is returned: two scans of
-    the same account at once would only race each other.
+    the same account at once would only race each other. ``dispatch=False`` leaves running it
+    to the caller (the ``scan`` command runs the units itself, showing progress).
     """
     if requested_by is not None and not requested_by.has_perm("findings.add_scan"):
         raise PermissionDenied("You do not have permission to start scans.")
@@ -61,7 +64,8 @@ def start_scan(
     if trigger not in Scan.Trigger.values:
         raise ValidationError({"trigger": f"Unknown trigger '{trigger}'."})
     scan = Scan.objects.create(account=account, trigger=trigger, requested_by=requested_by)
-    _dispatch("scan_account", scan.pk)
+    if dispatch:
+        _dispatch("scan_account", scan.pk)
     return scan
 
 
@@ -218,3 +222,18 @@ def start_due_scans(now: dt.datetime | None = None) -> list[int]:
             continue
         started.append(start_scan(account, trigger=Scan.Trigger.SCHEDULE).pk)
     return started
+
+
+def run_scan_inline(
+    scan_id: int, on_unit: Callable[[int, int, UnitReport], None] | None = None
+) -> Scan:
+    """Run a queued scan in this process, unit after unit (the command line and the demo).
+
+    Same steps as the workers run; ``on_unit(done, total, report)`` reports progress.
+    """
+    units = plan_scan(scan_id)
+    for index, unit in enumerate(units, start=1):
+        report = run_scan_unit(scan_id, unit)
+        if on_unit is not None:
+            on_unit(index, len(units), report)
+    return Scan.objects.get(pk=scan_id)

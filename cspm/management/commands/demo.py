@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cspm.roles import ADMIN
 from findings import services, simulation
+from findings.models import Scan
+from findings.services import scans
 
 DEMO_USER = "demo"
 
@@ -50,11 +52,24 @@ class Command(BaseCommand):
                 scan_interval_hours=0,
             )
             password = self._demo_login()
+            self._scan(account)
             self._banner(account, stack, password, port, len(stack.default_vpcs))
             if not no_serve:
                 call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
             server.stop()
+
+    def _scan(self, account) -> None:
+        """Scan the simulated account now, so the first page shows real findings."""
+        scan = scans.start_scan(account, trigger=Scan.Trigger.COMMAND, dispatch=False)
+        if scan.state != Scan.State.QUEUED:
+            return
+        self.stdout.write("Scanning it against CIS AWS Foundations v2.0.0 (every region)...")
+        scan = scans.run_scan_inline(scan.pk)
+        self.stdout.write(
+            f"Scan {scan.get_state_display().lower()}: {scan.findings_failed} failing of "
+            f"{scan.findings_total} findings on {scan.resources_seen} resources."
+        )
 
     def _demo_login(self) -> str:
         User = get_user_model()

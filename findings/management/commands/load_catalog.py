@@ -41,6 +41,4 @@ class Command(BaseCommand):
             counts = services.sync_checks()
         except ValidationError as exc:
             raise CommandError("\n".join(exc.messages)) from None
-        self.stdout.write(
-            "Checks: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + "."
-        )
+        self.stdout.write("Checks: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")

@@ -1,0 +1,54 @@
+"""Shared set-up for the benchmarks: a dedicated PostgreSQL database, migrated and loaded.
+
+Benchmarks never run in CI. Each prints its figures and the command that reproduces them.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cspm_bench"
+
+
+def setup_django(database_url: str | None = None) -> None:
+    """Point Django at the benchmark database (created if missing), migrate, load the catalog."""
+    url = database_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cspm.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    if url.startswith("postgres"):
+        import psycopg
+
+        name = url.rsplit("/", 1)[-1]
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_catalog", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def reproduce(script: str, args: str = "") -> None:
+    print(f"\nReproduce: .venv/bin/python bench/{script} {args}".rstrip())

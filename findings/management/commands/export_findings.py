@@ -1,0 +1,52 @@
+"""Write every finding as JSON or CSV, for auditors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from findings.queries import EXPORT_FIELDS, iter_findings_export
+
+
+class Command(BaseCommand):
+    help = (
+        "Write every finding (check id, control references, account, region, resource ARN and "
+        "type, status, accepted or not, first and last seen) as JSON or CSV."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument("--output", "-o", type=Path, help="File to write (default: stdout).")
+
+    def handle(self, *args, format: str, output: Path | None, **options) -> None:
+        if output is not None and not output.parent.is_dir():
+            raise CommandError(f"{output.parent}: no such directory.")
+        stream = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        try:
+            count = self._write(stream, format)
+        finally:
+            if output:
+                stream.close()
+        if output:
+            self.stderr.write(f"Wrote {count} findings to {output}.")
+
+    def _write(self, stream, format: str) -> int:
+        count = 0
+        if format == "csv":
+            writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS)
+            writer.writeheader()
+            for row in iter_findings_export():
+                writer.writerow({**row, "controls": " ".join(row["controls"])})
+                count += 1
+            return count
+        # A JSON array written row by row: a million findings never sit in memory at once.
+        stream.write("[")
+        for row in iter_findings_export():
+            stream.write(("," if count else "") + "\n" + json.dumps(row))
+            count += 1
+        stream.write("\n]\n")
+        return count

@@ -1,0 +1,192 @@
+"""The front door of the simulated AWS account: a small HTTP server in front of moto.
+
+moto is a stand-in, not AWS. Two things the scanner meets on AWS are missing from it, and this
+front supplies them so that the collectors run unchanged against the simulation:
+
+* IAM Access Analyzer: moto 5.2.5 has no backend for it (every request answers HTTP 500), so
+  the front answers ``ListAnalyzers``, ``CreateAnalyzer``, ``GetAnalyzer`` and
+  ``DeleteAnalyzer`` itself, per region, in AWS's REST-JSON shapes. A new account has no
+  analyzer, as on AWS.
+* Per-region denials: on AWS an SCP or an IAM policy on ``aws:RequestedRegion`` makes a region
+  answer AccessDenied. ``front.denied`` holds regions whose requests get AWS's error shape for
+  the protocol, so tests can see how a scan treats a region it may not read.
+
+Everything else is forwarded to moto byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+_SCOPE_RE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+DEFAULT_ACCOUNT = "123456789012"
+
+
+class AwsFront:
+    """Forward to moto; answer Access Analyzer; deny chosen regions. Runs in daemon threads."""
+
+    def __init__(self, upstream: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.upstream = urlsplit(upstream)
+        self.denied: set[str] = set()
+        self._analyzers: dict[str, dict[str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                match = _SCOPE_RE.search(self.headers.get("Authorization", ""))
+                region, service = match.groups() if match else ("", "")
+                if region and region in front.denied:
+                    self._reply(*front.denial(service, self.headers.get("Content-Type", "")))
+                elif service == "access-analyzer":
+                    self._reply(*front.access_analyzer(self.command, self.path, body, region))
+                else:
+                    if self.path.startswith("/moto-api/reset"):
+                        front.reset()
+                    self._reply(*front.forward(self.command, self.path, dict(self.headers), body))
+
+            def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    if key.lower() not in {"transfer-encoding", "content-length", "connection"}:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.endpoint_url = f"http://{host}:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        """Back to a new account: no analyzer, no denied region."""
+        with self._lock:
+            self._analyzers.clear()
+            self.denied.clear()
+
+    # --- forwarding ---------------------------------------------------------------------------
+
+    def forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=120)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    # --- denied regions -----------------------------------------------------------------------
+
+    @staticmethod
+    def denial(service: str, content_type: str) -> tuple[int, dict[str, str], bytes]:
+        message = "User is not authorized to perform this operation in this region"
+        if service == "ec2":
+            body = (
+                "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
+                f"<Message>{message}</Message></Error></Errors>"
+                "<RequestID>denied</RequestID></Response>"
+            )
+            return 403, {"Content-Type": "text/xml"}, body.encode()
+        if "x-www-form-urlencoded" in content_type:  # query protocol (RDS, SNS, ...)
+            body = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                f"<Message>{message}</Message></Error>"
+                "<RequestId>denied</RequestId></ErrorResponse>"
+            )
+            return 403, {"Content-Type": "text/xml"}, body.encode()
+        payload = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+        return (
+            403,
+            {
+                "Content-Type": "application/x-amz-json-1.1",
+                "x-amzn-ErrorType": "AccessDeniedException",
+            },
+            payload,
+        )
+
+    # --- IAM Access Analyzer ------------------------------------------------------------------
+
+    def access_analyzer(
+        self, method: str, path: str, body: bytes, region: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(path)
+        segments = [s for s in parts.path.split("/") if s]
+        if not segments or segments[0] != "analyzer":
+            return self._aa_error(404, "ResourceNotFoundException", f"No such route {parts.path}")
+        with self._lock:
+            analyzers = self._analyzers.setdefault(region, {})
+            if method == "GET" and len(segments) == 1:
+                wanted = parse_qs(parts.query).get("type", [None])[0]
+                items = [a for a in analyzers.values() if wanted in (None, a["type"])]
+                return self._aa_ok({"analyzers": items})
+            if method == "PUT" and len(segments) == 1:
+                request = json.loads(body or b"{}")
+                name = request.get("analyzerName", "")
+                kind = request.get("type", "")
+                if not name or kind not in {
+                    "ACCOUNT",
+                    "ORGANIZATION",
+                    "ACCOUNT_UNUSED_ACCESS",
+                    "ORGANIZATION_UNUSED_ACCESS",
+                }:
+                    return self._aa_error(400, "ValidationException", "analyzerName and type")
+                if name in analyzers:
+                    return self._aa_error(409, "ConflictException", f"{name} already exists")
+                arn = f"arn:aws:access-analyzer:{region}:{DEFAULT_ACCOUNT}:analyzer/{name}"
+                analyzers[name] = {
+                    "arn": arn,
+                    "name": name,
+                    "type": kind,
+                    "status": "ACTIVE",
+                    "createdAt": dt.datetime.now(dt.UTC).isoformat(),
+                    "tags": request.get("tags", {}),
+                }
+                return self._aa_ok({"arn": arn})
+            if len(segments) == 2:
+                name = segments[1]
+                if name not in analyzers:
+                    return self._aa_error(404, "ResourceNotFoundException", f"{name} not found")
+                if method == "GET":
+                    return self._aa_ok({"analyzer": analyzers[name]})
+                if method == "DELETE":
+                    del analyzers[name]
+                    return self._aa_ok({})
+        return self._aa_error(400, "ValidationException", f"{method} {parts.path} not supported")
+
+    @staticmethod
+    def _aa_ok(payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+
+    @staticmethod
+    def _aa_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+        return (
+            status,
+            {"Content-Type": "application/json", "x-amzn-ErrorType": code},
+            json.dumps({"message": message}).encode(),
+        )
