@@ -32,6 +32,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_aws_sessions():
+    """Each test assumes roles anew: cached sessions would hide what a test set up."""
+    from findings.aws.session import forget_sessions
+
+    forget_sessions()
+    yield
+    forget_sessions()
+
+
 def _persona(username: str, role: str | None, staff: bool = True) -> User:
     user = User.objects.create_user(
         username=username, email=f"{username}@example.com", password="correct horse battery"

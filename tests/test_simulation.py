@@ -26,7 +26,6 @@ from findings.simulation import (
     start_moto_server,
 )
 
-
 _T = TypeVar("_T")
 _ANYWHERE = {"0.0.0.0/0", "::/0"}
 

@@ -62,6 +62,40 @@ class Collected:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class _CallCounter:
+    """Counts the API calls one client makes (a botocore ``before-call`` handler)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, **kwargs: Any) -> None:
+        with self._lock:
+            self.calls += 1
+
+
+def shared_client(session: boto3.Session, service: str, region: str, endpoint_url: str | None):
+    """A client for (service, region), made once per session and reused by later units.
+
+    Making a botocore client costs tens of milliseconds (its service model, endpoint rules and
+    event wiring); a scan of 40 regions with a dozen services would spend most of its time
+    there. boto3 clients are thread-safe, so units and their threads share them.
+    """
+    cache: dict[tuple[str, str, str | None], tuple[Any, _CallCounter]]
+    cache = session.__dict__.setdefault("_cspm_clients", {})
+    key = (service, region, endpoint_url)
+    lock = session.__dict__.setdefault("_cspm_lock", threading.Lock())
+    with lock:
+        if key not in cache:
+            client = session.client(
+                service, region_name=region, endpoint_url=endpoint_url or None, config=RETRY_CONFIG
+            )
+            counter = _CallCounter()
+            client.meta.events.register("before-call", counter, unique_id="cspm-call-counter")
+            cache[key] = (client, counter)
+        return cache[key]
+
+
 @dataclass
 class CollectContext:
     """Everything a collector needs for one unit: clients, the unit, API call counting."""
@@ -70,8 +104,9 @@ class CollectContext:
     unit: Unit
     regions: list[str]  # every region the scan covers (global collectors may need them)
     endpoint_url: str | None = None
-    api_calls: int = 0
-    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Calls each client had made when this unit first used it: the unit's own calls are the
+    # difference (units of one process run one after another; each worker process is its own).
+    _baselines: dict[int, tuple[_CallCounter, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -79,24 +114,18 @@ class CollectContext:
         """The unit's region, or us-east-1 for the global unit (where global APIs answer)."""
         return "us-east-1" if self.unit.region == GLOBAL else self.unit.region
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        region = region or self.region
-        key = (service, region)
+    @property
+    def api_calls(self) -> int:
         with self._lock:
-            if key not in self._clients:
-                client = self.session.client(
-                    service,
-                    region_name=region,
-                    endpoint_url=self.endpoint_url or None,
-                    config=RETRY_CONFIG,
-                )
-                client.meta.events.register("before-call", self._count)
-                self._clients[key] = client
-            return self._clients[key]
+            return sum(counter.calls - start for counter, start in self._baselines.values())
 
-    def _count(self, **kwargs: Any) -> None:
+    def client(self, service: str, region: str | None = None) -> Any:
+        client, counter = shared_client(
+            self.session, service, region or self.region, self.endpoint_url
+        )
         with self._lock:
-            self.api_calls += 1
+            self._baselines.setdefault(id(counter), (counter, counter.calls))
+        return client
 
     def call(self, client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
         """One API call; a failure becomes a CollectionError naming the call."""

@@ -7,9 +7,12 @@ credentials live only in memory for the duration of one scan unit.
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import boto3
+import botocore.loaders
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from findings.aws.base import RETRY_CONFIG, CollectionError, error_code
@@ -29,8 +32,45 @@ def _base_session(account: CloudAccount) -> boto3.Session:
     return session
 
 
+# Sessions (and the clients cached on them) are reused by the units a process runs, so that
+# each worker builds its botocore clients once. An assumed role's credentials last an hour;
+# the session is renewed well before that.
+_SESSIONS: dict[tuple[str, str, str, str], tuple[boto3.Session, float]] = {}
+_SESSIONS_LOCK = threading.Lock()
+SESSION_REUSE_SECONDS = 40 * 60
+# Service models parsed once per process, whatever the session.
+_LOADER = botocore.loaders.create_loader()
+
+
+def _with_shared_loader(session: boto3.Session) -> boto3.Session:
+    session._session.register_component("data_loader", _LOADER)
+    return session
+
+
+def forget_sessions() -> None:
+    """Drop every cached session (tests; or after an account's access changed)."""
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()
+
+
 def session_for(account: CloudAccount, region: str = "us-east-1") -> boto3.Session:
-    """A session with the account's credentials. Raises CollectionError when that fails."""
+    """A session with the account's credentials (reused for a while within this process).
+
+    Raises CollectionError when the credentials cannot be had.
+    """
+    key = (account.account_id, account.role_arn, account.external_id, account.endpoint_url)
+    now = time.monotonic()
+    with _SESSIONS_LOCK:
+        cached = _SESSIONS.get(key)
+        if cached is not None and now - cached[1] < SESSION_REUSE_SECONDS:
+            return cached[0]
+    session = _with_shared_loader(_new_session(account, region))
+    with _SESSIONS_LOCK:
+        _SESSIONS[key] = (session, now)
+    return session
+
+
+def _new_session(account: CloudAccount, region: str) -> boto3.Session:
     base = _base_session(account)
     if not account.role_arn:
         if base.get_credentials() is None:

@@ -493,3 +493,36 @@ def ec2_instance_imdsv2_required(
             summary,
             {"MetadataOptions": options},
         )
+
+
+@check(
+    "ec2_instance_uses_instance_profile",
+    controls=["1.18"],
+    service="ec2",
+    resource_type="AWS::EC2::Instance",
+    title="EC2 instance gets AWS access from an IAM instance role",
+)
+def ec2_instance_uses_instance_profile(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    """CIS 1.18: software on an instance should reach AWS through the instance's role (short-lived
+    credentials from the metadata service), not keys copied onto the machine. The audit is an
+    attached instance profile; a stopped instance counts too, since it starts with what it has.
+    """
+    for instance in data.get("instances", []):
+        profile = instance.get("IamInstanceProfile") or {}
+        arn = profile.get("Arn")
+        if arn:
+            passed, summary = True, f"The instance has the instance profile {arn}."
+        else:
+            passed = False
+            summary = (
+                "No IAM instance profile is attached: software on it has no role credentials "
+                "and would need long-lived access keys to call AWS."
+            )
+        yield spec.result(
+            ec2_arn(unit, "instance", instance["InstanceId"]),
+            passed,
+            summary,
+            {"IamInstanceProfile": profile or None},
+        )

@@ -1,118 +1,82 @@
-"""The ``accessanalyzer`` collector, then the 1.20 check on what it collected.
+"""The ``accessanalyzer`` collector against the simulated account, then the 1.20 check.
 
-moto differs from AWS: moto 5.2.5 has no Access Analyzer backend at all; its server answers
-every ``access-analyzer`` request with HTTP 500 ("Unable to find appropriate backend"). So the
-AWS side is played by botocore's Stubber on the collector's own client: it checks each request
-against the service model and answers with responses shaped like AWS's, including a second page
-to exercise pagination. The scan context is otherwise the real one (``CollectContext`` with
-its retrying, call-counting clients); its endpoint is a closed local port, so a call the Stubber
-did not answer could not reach anything.
+moto differs from AWS: moto 5.2.5 has no Access Analyzer backend (its server answers HTTP 500),
+so the simulated account's front door (``findings.simulation_front``) answers Access Analyzer
+in AWS's shapes; boto3 makes real HTTP calls to it, as the scanner does to AWS.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from findings.aws.accessanalyzer import collect_accessanalyzer
 from findings.aws.base import CollectContext, CollectionError
 from findings.checks.base import Unit, checks_for
+from findings.simulation import client
 
 ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-UNIT = Unit(ACCOUNT, REGION)
-SETTINGS_ARN = f"arn:aws:access-analyzer:{REGION}:{ACCOUNT}:regional-settings"
-CREATED = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
-def analyzer(name: str, kind: str = "ACCOUNT", status: str = "ACTIVE") -> dict[str, Any]:
-    return {
-        "arn": f"arn:aws:access-analyzer:{REGION}:{ACCOUNT}:analyzer/{name}",
-        "name": name,
-        "type": kind,
-        "createdAt": CREATED,
-        "status": status,
-    }
-
-
-@pytest.fixture
-def ctx() -> CollectContext:
+def context(endpoint: str, region: str) -> CollectContext:
     return CollectContext(
         session=boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing"),
-        unit=UNIT,
-        regions=[REGION],
-        endpoint_url="http://127.0.0.1:9",  # discard port: nothing answers there
+        unit=Unit(ACCOUNT, region),
+        regions=[region],
+        endpoint_url=endpoint,
     )
 
 
-@pytest.fixture
-def stub(ctx: CollectContext) -> Iterator[Stubber]:
-    with Stubber(ctx.client("accessanalyzer")) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-def evaluate(ctx: CollectContext) -> tuple[Any, list[Any]]:
+def evaluate(endpoint: str, region: str) -> tuple[Any, Any]:
+    ctx = context(endpoint, region)
     collected = collect_accessanalyzer(ctx)
-    results = [r for spec in checks_for("accessanalyzer") for r in spec.run(collected.data, UNIT)]
+    results = [
+        r for spec in checks_for("accessanalyzer") for r in spec.run(collected.data, ctx.unit)
+    ]
     assert {r.resource_arn for r in results} <= {ref.arn for ref in collected.resources}
-    return collected, results
-
-
-def test_active_analyzer_on_the_second_page_passes(ctx: CollectContext, stub: Stubber) -> None:
-    stub.add_response(
-        "list_analyzers",
-        {"analyzers": [analyzer("unused", kind="ACCOUNT_UNUSED_ACCESS")], "nextToken": "page-2"},
-        {},
-    )
-    stub.add_response(
-        "list_analyzers", {"analyzers": [analyzer("external")]}, {"nextToken": "page-2"}
-    )
-    collected, results = evaluate(ctx)
-
-    [settings] = collected.resources
-    assert settings.arn == SETTINGS_ARN
-    assert settings.resource_type == "AWS::AccessAnalyzer::RegionalSettings"
-    assert settings.region == REGION
-    assert [a["name"] for a in settings.configuration["analyzers"]] == ["unused", "external"]
-    assert collected.data["analyzers"][1] == {
-        "name": "external",
-        "arn": f"arn:aws:access-analyzer:{REGION}:{ACCOUNT}:analyzer/external",
-        "type": "ACCOUNT",
-        "status": "ACTIVE",
-        "created_at": "2024-01-01T00:00:00+00:00",
-    }
     [result] = results
-    assert (result.check_id, result.status) == ("accessanalyzer_enabled", "pass")
-    assert result.summary == "Access Analyzer is active in eu-west-1: analyzer external (ACCOUNT)."
-    # Both pages were asked for (the fixture asserts no stubbed response is left).
+    assert ctx.api_calls == 1
+    return collected, result
 
 
-def test_region_without_analyzer_fails(ctx: CollectContext, stub: Stubber) -> None:
-    stub.add_response("list_analyzers", {"analyzers": []}, {})
-    _, [result] = evaluate(ctx)
-    assert (result.resource_arn, result.status) == (SETTINGS_ARN, "fail")
+def test_a_region_without_analyzer_fails(aws):
+    collected, result = evaluate(aws, "eu-west-1")
+    [settings] = collected.resources
+    assert settings.arn == f"arn:aws:access-analyzer:eu-west-1:{ACCOUNT}:regional-settings"
+    assert settings.resource_type == "AWS::AccessAnalyzer::RegionalSettings"
+    assert (result.resource_arn, result.status) == (settings.arn, "fail")
 
 
-def test_failed_analyzer_fails(ctx: CollectContext, stub: Stubber) -> None:
-    failed = analyzer("org", kind="ORGANIZATION", status="FAILED")
-    failed["statusReason"] = {"code": "AWS_SERVICE_ACCESS_DISABLED"}
-    stub.add_response("list_analyzers", {"analyzers": [failed]}, {})
-    collected, [result] = evaluate(ctx)
-    assert result.status == "fail"
-    assert collected.data["analyzers"][0]["status_reason"] == "AWS_SERVICE_ACCESS_DISABLED"
-
-
-def test_denied_call_fails_the_unit(ctx: CollectContext, stub: Stubber) -> None:
-    stub.add_client_error(
-        "list_analyzers", service_error_code="AccessDeniedException", http_status_code=403
+def test_an_active_account_analyzer_passes_its_region_only(aws):
+    client(aws, "accessanalyzer", "eu-west-1").create_analyzer(
+        analyzerName="external", type="ACCOUNT"
     )
+    collected, result = evaluate(aws, "eu-west-1")
+    assert result.status == "pass"
+    assert result.summary == "Access Analyzer is active in eu-west-1: analyzer external (ACCOUNT)."
+    [analyzer] = collected.data["analyzers"]
+    assert (analyzer["name"], analyzer["type"], analyzer["status"]) == (
+        "external",
+        "ACCOUNT",
+        "ACTIVE",
+    )
+    _, elsewhere = evaluate(aws, "us-east-1")
+    assert elsewhere.status == "fail"
+
+
+def test_an_unused_access_analyzer_alone_does_not_count(aws):
+    client(aws, "accessanalyzer", "eu-west-1").create_analyzer(
+        analyzerName="unused", type="ACCOUNT_UNUSED_ACCESS"
+    )
+    _, result = evaluate(aws, "eu-west-1")
+    assert result.status == "fail"
+
+
+def test_a_denied_call_fails_the_unit(aws_front):
+    aws_front.denied.add("eu-west-1")
     with pytest.raises(CollectionError) as raised:
-        collect_accessanalyzer(ctx)
+        collect_accessanalyzer(context(aws_front.endpoint_url, "eu-west-1"))
     assert raised.value.code == "AccessDeniedException"
     assert raised.value.operation == "list_analyzers"

@@ -412,3 +412,30 @@ def test_flow_log_of_a_subnet_does_not_cover_the_vpc() -> None:
 
 def test_inactive_flow_log_fails() -> None:
     assert vpc_result(flow_log(status="INACTIVE")).status == "fail"
+
+
+# --- 1.18 instance profile ---------------------------------------------------------------------
+
+
+def test_an_instance_with_a_profile_passes_1_18_and_one_without_fails():
+    from findings.checks import REGISTRY
+    from findings.checks.base import Unit
+
+    spec = REGISTRY["ec2_instance_uses_instance_profile"]
+    unit = Unit("123456789012", "eu-west-1")
+    profile = {"Arn": "arn:aws:iam::123456789012:instance-profile/web", "Id": "AIPA1"}
+    results = spec.run(
+        {
+            "instances": [
+                {"InstanceId": "i-1", "IamInstanceProfile": profile},
+                {"InstanceId": "i-2"},
+            ]
+        },
+        unit,
+    )
+    assert [(r.resource_arn.rsplit("/", 1)[-1], r.status) for r in results] == [
+        ("i-1", "pass"),
+        ("i-2", "fail"),
+    ]
+    assert "instance-profile/web" in results[0].summary
+    assert results[1].details == {"IamInstanceProfile": None}

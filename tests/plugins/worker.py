@@ -76,7 +76,7 @@ def celery_worker(transactional_db, redis_url: str, tmp_path: Path) -> Iterator[
     )
     saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=redis_url, task_always_eager=False)
-    app._pool = None  # drop any producer pool made for the previous broker
+    _drop_pools(app)
     try:
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=1):
@@ -94,7 +94,15 @@ def celery_worker(transactional_db, redis_url: str, tmp_path: Path) -> Iterator[
             worker.kill()
         log.close()
         app.conf.update(**saved)
-        app._pool = None
+        _drop_pools(app)
+
+
+def _drop_pools(app) -> None:
+    """Forget connections and producers made for the previous broker (memory:// when eager)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_for(predicate, timeout: float = 120, interval: float = 0.25) -> None:

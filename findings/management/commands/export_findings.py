@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, format: str, output: Path | None, **options) -> None:
         if output is not None and not output.parent.is_dir():
             raise CommandError(f"{output.parent}: no such directory.")
-        stream = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        stream = open(output, "w", newline="", encoding="utf-8") if output else _Raw(self.stdout)  # noqa: SIM115
         try:
             count = self._write(stream, format)
         finally:
@@ -50,3 +49,13 @@ class Command(BaseCommand):
             count += 1
         stream.write("\n]\n")
         return count
+
+
+class _Raw:
+    """The command's stdout without the newline Django adds to every write."""
+
+    def __init__(self, wrapper) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, ending="")
