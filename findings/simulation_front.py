@@ -38,6 +38,7 @@ class AwsFront:
         self.denied: set[str] = set()
         self._analyzers: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
         front = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -93,13 +94,25 @@ class AwsFront:
     def forward(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=120)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            conn.close()
+        # One kept-alive connection to moto per handler thread (boto3 keeps its own connections
+        # alive, so each thread serves many requests).
+        for attempt in (1, 2):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = http.client.HTTPConnection(
+                    self.upstream.hostname, self.upstream.port, timeout=120
+                )
+                self._local.conn = conn
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, dict(response.getheaders()), response.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     # --- denied regions -----------------------------------------------------------------------
 
