@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
@@ -28,7 +28,7 @@ from acceptances.models import (
 )
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
-from findings.models import Control, Finding, Resource
+from findings.models import Check, Control, Finding, Resource
 
 EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
 
@@ -263,21 +263,60 @@ def _findings_in_scope(acceptance: RiskAcceptance) -> QuerySet[Finding]:
     )
 
 
+def _check_ids(control_id: int) -> list[int]:
+    return list(Check.objects.filter(controls=control_id).values_list("pk", flat=True))
+
+
 def _cover(acceptance: RiskAcceptance) -> int:
     """Link the open failures in the acceptance's scope that nothing covers yet."""
-    return (
-        _findings_in_scope(acceptance)
-        .filter(status=Finding.Status.FAIL, resolved_at__isnull=True, acceptance__isnull=True)
-        .update(acceptance=acceptance)
+    checks = _check_ids(acceptance.control_id)
+    if not checks:
+        return 0
+    open_uncovered = Finding.objects.filter(
+        control_check_id__in=checks,
+        status=Finding.Status.FAIL,
+        resolved_at__isnull=True,
+        acceptance__isnull=True,
     )
+    if acceptance.resource_id is not None:
+        return open_uncovered.filter(resource_id=acceptance.resource_id).update(
+            acceptance=acceptance
+        )
+    if acceptance.zone.is_builtin:
+        return open_uncovered.update(acceptance=acceptance)
+    # A zone may hold a hundred thousand findings of the control: one UPDATE joined to the
+    # membership table (the ORM would select the ids in a subquery and join them back).
+    finding, membership = Finding._meta.db_table, ZoneMembership._meta.db_table
+    placeholders = ", ".join(["%s"] * len(checks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {finding} SET acceptance_id = %s FROM {membership} m "  # noqa: S608
+            f"WHERE m.zone_id = %s AND {finding}.resource_id = m.resource_id "
+            f"AND {finding}.control_check_id IN ({placeholders}) "
+            f"AND {finding}.status = 'fail' AND {finding}.resolved_at IS NULL "
+            f"AND {finding}.acceptance_id IS NULL",
+            [acceptance.pk, acceptance.zone_id, *checks],
+        )
+        return cursor.rowcount
 
 
 def _uncover(acceptance: RiskAcceptance) -> None:
-    """Unlink the acceptance's findings; another active acceptance may still cover some."""
-    ids = list(Finding.objects.filter(acceptance=acceptance).values_list("pk", flat=True))
-    if ids:
-        Finding.objects.filter(pk__in=ids).update(acceptance=None)
-        refresh_coverage(Finding.objects.filter(pk__in=ids))
+    """Unlink the acceptance's findings; other active acceptances may still cover some."""
+    if not Finding.objects.filter(acceptance=acceptance).update(acceptance=None):
+        return
+    # Only acceptances of a control sharing a check can cover these findings: resource-scoped
+    # ones first (they win), then zone-scoped ones, each covering what is still uncovered.
+    others = (
+        RiskAcceptance.objects.filter(
+            state=RiskAcceptance.State.ACTIVE,
+            control__checks__in=_check_ids(acceptance.control_id),
+        )
+        .exclude(pk=acceptance.pk)
+        .distinct()
+        .order_by(F("zone_id").asc(nulls_first=True), "pk")
+    )
+    for other in others.select_related("zone"):
+        _cover(other)
 
 
 def count_would_cover(
@@ -596,3 +635,60 @@ def expire_due_acceptances(now: dt.datetime | None = None) -> list[int]:
             _uncover(acceptance)
             expired.append(pk)
     return expired
+
+
+def refresh_staleness(now: dt.datetime | None = None) -> tuple[int, int]:
+    """Flag live acceptances that cover nothing any more; unflag those needed again.
+
+    An acceptance is no longer needed when no open failure is left in its scope: every finding
+    it was about now passes, or its resources are gone. People retire it (revoke) or keep it,
+    e.g. while a fix is being rolled back; the flag and its history entry tell them. Returns
+    (newly stale, needed again).
+    """
+    now = now or timezone.now()
+    stale = needed = 0
+    for acceptance in RiskAcceptance.objects.filter(state__in=RiskAcceptance.LIVE_STATES):
+        has_failures = (
+            _findings_in_scope(acceptance)
+            .filter(
+                status=Finding.Status.FAIL,
+                resolved_at__isnull=True,
+                resource__gone_at__isnull=True,
+            )
+            .exists()
+        )
+        with transaction.atomic():
+            # Conditional updates, so two scans finishing together flag (and record) it once.
+            if (
+                not has_failures
+                and acceptance.stale_since is None
+                and RiskAcceptance.objects.filter(
+                    pk=acceptance.pk, stale_since__isnull=True
+                ).update(stale_since=now)
+            ):
+                _record(
+                    acceptance,
+                    AcceptanceEvent.Action.STALE,
+                    None,
+                    now,
+                    {"stale_since": [None, now.isoformat()]},
+                    "Every finding it covered now passes or is gone.",
+                )
+                stale += 1
+            elif (
+                has_failures
+                and acceptance.stale_since is not None
+                and RiskAcceptance.objects.filter(
+                    pk=acceptance.pk, stale_since__isnull=False
+                ).update(stale_since=None)
+            ):
+                _record(
+                    acceptance,
+                    AcceptanceEvent.Action.EDITED,
+                    None,
+                    now,
+                    {"stale_since": [acceptance.stale_since.isoformat(), None]},
+                    "Findings in its scope fail again: it is needed again.",
+                )
+                needed += 1
+    return stale, needed

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cspm_bench"
 
 
-def setup_django(database_url: str | None = None) -> None:
-    """Point Django at the benchmark database (created if missing), migrate, load the catalog."""
+def setup_django(database_url: str | None = None, fresh: bool = False) -> None:
+    """Point Django at the benchmark database (created if missing, or anew when ``fresh``),
+    migrate, load the catalog."""
     url = database_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cspm.settings")
@@ -27,6 +28,8 @@ def setup_django(database_url: str | None = None) -> None:
         name = url.rsplit("/", 1)[-1]
         admin = url.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
+            if fresh:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')

@@ -124,9 +124,11 @@ def upsert_rows(
     rows: Iterable[tuple[Any, ...]],
     conflict: Sequence[str],
     key: str,
+    keep: Sequence[str] = (),
 ) -> dict[Any, int]:
     """Insert rows, updating the existing row on a conflict over ``conflict``.
 
+    Columns named in ``keep`` are written for new rows only (an existing row keeps its value).
     Returns {value of ``key`` column: primary key} for every row written.
     """
     rows = list(rows)
@@ -134,7 +136,7 @@ def upsert_rows(
         return {}
     if not _is_postgres():
         objects = _orm_objects(model, names, rows)
-        update = [n for n in names if n not in conflict]
+        update = [n for n in names if n not in conflict and n not in keep]
         model.objects.bulk_create(
             objects,
             batch_size=BATCH,
@@ -147,9 +149,12 @@ def upsert_rows(
     fields = _columns(model, names)
     columns = [f.column for f in fields]
     conflict_cols = [f.column for f in _columns(model, conflict)]
+    keep_cols = {f.column for f in _columns(model, keep)}
     key_col = _columns(model, [key])[0].column
     staging = f"_staging_{table}"
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in conflict_cols)
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in columns if c not in conflict_cols and c not in keep_cols
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "

@@ -448,6 +448,7 @@ class Finding(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # see the index note in Meta
     )
     # Coverage, materialized: the active acceptance that covers this failing finding. Kept
     # exact by the services that change acceptances, zones or findings.
@@ -477,10 +478,10 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            # Lists filtered by account and region. (The resource and acceptance foreign keys
-            # carry their own indexes: ingest reads a unit's findings by resource, coverage
-            # the findings of an acceptance.)
-            models.Index(fields=["account", "region"], name="finding_scope_idx"),
+            # Few indexes on purpose: every one is written for each of a million findings a
+            # scan stores, and again whenever an acceptance covers or uncovers a hundred
+            # thousand of them. The resource foreign key's own index serves ingest (a unit's
+            # findings by resource); lists by account and region join the resource.
             # Posture counts per check and status.
             models.Index(fields=["control_check", "status"], name="finding_check_status_idx"),
             # Coverage: the findings an acceptance covers. Partial, so the millions of findings

@@ -129,18 +129,20 @@ def _write_resources(
 
     Returns (arn -> id, ids of resources that changed, ids of resources now gone).
     """
-    existing = {
-        arn: (pk, res_digest, gone_at, first_seen)
-        for pk, arn, res_digest, gone_at, first_seen in Resource.objects.filter(
-            account=account, scan_unit=unit
-        ).values_list("pk", "arn", "digest", "gone_at", "first_seen")
-    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT arn, id, digest, gone_at IS NOT NULL FROM {Resource._meta.db_table} "  # noqa: S608
+            "WHERE account_id = %s AND scan_unit = %s",
+            [account.pk, unit],
+        )
+        # arn -> (id, digest, gone?); no timestamps to parse.
+        existing = {row[0]: row[1:] for row in cursor.fetchall()}
     rows = []
     changed_arns = []
     for arn, ref in refs.items():
         res_digest = _resource_digest(ref)
         row = existing.get(arn)
-        if row is not None and row[1] == res_digest and row[2] is None:
+        if row is not None and row[1] == res_digest and not row[2]:
             continue
         if row is not None:
             changed_arns.append(arn)
@@ -155,14 +157,16 @@ def _write_resources(
                 to_json(dict(ref.tags)).decode(),
                 to_json(dict(ref.configuration)).decode(),
                 res_digest,
-                row[3] if row else now,
+                now,  # first_seen: kept on existing rows (see ``keep`` below)
                 None,
             )
         )
     # An upsert on (account, arn): new rows, changed rows, and the rare resource that moved
     # from another unit, in one statement.
-    written = upsert_rows(Resource, RESOURCE_COLUMNS, rows, ["account_id", "arn"], "arn")
-    gone_ids = [row[0] for arn, row in existing.items() if arn not in refs and row[2] is None]
+    written = upsert_rows(
+        Resource, RESOURCE_COLUMNS, rows, ["account_id", "arn"], "arn", keep=["first_seen"]
+    )
+    gone_ids = [row[0] for arn, row in existing.items() if arn not in refs and not row[2]]
     if gone_ids:
         Resource.objects.filter(pk__in=gone_ids).update(gone_at=now)
     stats.resources_seen = len(refs)
@@ -193,36 +197,39 @@ def evidence_digest(raw: bytes) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _existing_findings(account: CloudAccount, unit: str) -> dict[int, tuple[int, int, int]]:
-    """The stored findings of the unit's resources: key -> (id, state, evidence digest).
+def _existing_findings(account: CloudAccount, unit: str) -> dict[int, tuple[int, int]]:
+    """The stored findings of the unit's resources: key -> (id * 4 + state, evidence digest).
 
-    A raw query returning plain integers: for a million rows the ORM's per-row overhead (and
-    timestamp parsing) would dominate the re-scan.
+    Plain integers only (no timestamps to parse): for a million rows the ORM's per-row overhead
+    would dominate the re-scan. On PostgreSQL the columns come back as three binary arrays and
+    the dictionary is built by C loops (``dict(zip(...))``).
     """
     finding, resource = Finding._meta.db_table, Resource._meta.db_table
+    state = "CASE WHEN f.status = 'pass' THEN 0 WHEN f.resolved_at IS NULL THEN 1 ELSE 2 END"
+    # Only table names from model metadata are interpolated; values are bound parameters.
+    where = (
+        f"FROM {finding} f WHERE f.resource_id IN (SELECT r.id FROM {resource} r "  # noqa: S608
+        "WHERE r.account_id = %s AND r.scan_unit = %s)"
+    )
+    params = [1 << KEY_SHIFT, account.pk, unit]
+    if connection.vendor == "postgresql":
+        # Django's cursors bind client-side, which cannot ask for binary results.
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                f"SELECT array_agg((f.control_check_id * %s) + f.resource_id), "
+                f"array_agg(f.id * 4 + {state}), array_agg(f.evidence_digest) {where}",
+                params,
+                binary=True,
+            )
+            keys, packed, digests = cursor.fetchone()
+        return dict(zip(keys or [], zip(packed or [], digests or [], strict=True), strict=True))
     with connection.cursor() as cursor:
-        # Binary results on PostgreSQL: integers arrive without text parsing. (Django's own
-        # cursors bind client-side, which cannot ask for binary results.)
-        raw_cursor = (
-            psycopg.Cursor(connection.connection) if connection.vendor == "postgresql" else None
+        cursor.execute(
+            f"SELECT (f.control_check_id * %s) + f.resource_id, f.id * 4 + {state}, "
+            f"f.evidence_digest {where}",
+            params,
         )
-        execute = (
-            (lambda sql, params: raw_cursor.execute(sql, params, binary=True))
-            if raw_cursor is not None
-            else cursor.execute
-        )
-        execute(
-            f"SELECT (f.control_check_id * %s) + f.resource_id, f.id, "  # noqa: S608
-            f"CASE WHEN f.status = 'pass' THEN 0 WHEN f.resolved_at IS NULL THEN 1 ELSE 2 END, "
-            f"f.evidence_digest FROM {finding} f "
-            f"WHERE f.resource_id IN (SELECT r.id FROM {resource} r "
-            f"WHERE r.account_id = %s AND r.scan_unit = %s)",
-            [1 << KEY_SHIFT, account.pk, unit],
-        )
-        rows = (raw_cursor or cursor).fetchall()
-        if raw_cursor is not None:
-            raw_cursor.close()
-        return {row[0]: row[1:] for row in rows}
+        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
 
 def ingest_unit(scan: Scan, outcome: UnitOutcome, now: dt.datetime) -> IngestStats:
@@ -334,9 +341,11 @@ def _ingest_findings(
                 )
             )
             continue
-        pk, old_state, old_digest = row
+        packed, old_digest = row
+        old_state = packed & 3
         if old_digest == ev_digest and old_state == (OPEN if status == FAIL else PASSING):
             continue  # confirmed: nothing to write
+        pk = packed >> 2
         stats.findings_changed += 1
         text = raw.decode()
         if status == PASS and old_state != PASSING:

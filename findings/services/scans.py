@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from acceptances.services import refresh_staleness
 from findings.aws import CollectionError
 from findings.aws.session import enabled_regions, session_for
 from findings.checks.base import GLOBAL
@@ -203,11 +204,15 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
         names = scan.regions.filter(state=ScanRegion.State.FAILED).values_list("region", flat=True)
         error = f"{failed} of {scan.regions_total} units failed: {', '.join(names)}"
     # Conditional: of two units finishing at once, only one closes the scan.
-    return bool(
+    closed = bool(
         Scan.objects.filter(pk=scan_id, state=Scan.State.RUNNING).update(
             state=final, finished_at=now, error=error[:2000]
         )
     )
+    if closed:
+        # What the scan saw may have made acceptances unnecessary (or necessary again).
+        refresh_staleness(now)
+    return closed
 
 
 def start_due_scans(now: dt.datetime | None = None) -> list[int]:
