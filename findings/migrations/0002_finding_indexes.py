@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acceptances', '0004_expiry_reminders'),
+        ('acceptances', '0003_roles_and_builtin_zone'),
         ('findings', '0001_initial'),
     ]
 
