@@ -16,7 +16,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from acceptances import services
-from acceptances.models import AcceptanceEvent, RiskAcceptance, Zone
+from acceptances.models import AcceptanceEvent, ExpiryReminder, RiskAcceptance, Zone
 from acceptances.zones import parse_rules
 
 
@@ -35,6 +35,22 @@ class AcceptanceEventInline(admin.TabularInline):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ExpiryReminderInline(admin.TabularInline):
+    model = ExpiryReminder
+    extra = 0
+    can_delete = False
+    fields = ("sent_at", "threshold_days", "expires_at", "recipients")
+    readonly_fields = fields
+    ordering = ("-sent_at",)
+    verbose_name_plural = "expiry reminders sent"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -109,7 +125,7 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
     autocomplete_fields = ()
     raw_id_fields = ("resource",)
     list_select_related = ("control", "resource", "zone", "owner", "created_by")
-    inlines = [AcceptanceEventInline]
+    inlines = [AcceptanceEventInline, ExpiryReminderInline]
     actions = ["approve_selected", "revoke_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RiskAcceptance]:

@@ -282,3 +282,40 @@ class AcceptanceEvent(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Acceptance history is append-only; events cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class ExpiryReminder(models.Model):
+    """One expiry reminder about one acceptance: one threshold, for one expiry date.
+
+    The row is the claim: it is inserted before the email goes out, and only the worker whose
+    INSERT wins sends (``acceptances.notifications.send_expiry_reminders``). Its key includes
+    ``expires_at``, so an acceptance renewed before its reminder is reminded again under its new
+    date only, never twice under the old one.
+    """
+
+    acceptance = models.ForeignKey(
+        RiskAcceptance, on_delete=models.CASCADE, related_name="reminders"
+    )
+    threshold_days = models.PositiveSmallIntegerField(
+        help_text="The reminder threshold (days before expiry) it was sent for."
+    )
+    expires_at = models.DateTimeField(help_text="The expiry the reminder was about.")
+    sent_at = models.DateTimeField(help_text="When it was claimed and handed to the mailer.")
+    recipients = models.JSONField(
+        default=list, blank=True, help_text="Email addresses the reminder was delivered to."
+    )
+
+    class Meta:
+        ordering = ["acceptance", "sent_at", "pk"]
+        constraints = [
+            # The claim: one reminder per acceptance, threshold and expiry date. Its index leads
+            # with the acceptance, so it also serves the reminder job's "already reminded?"
+            # lookups and an acceptance's reminder history: no separate index is needed.
+            models.UniqueConstraint(
+                fields=["acceptance", "threshold_days", "expires_at"],
+                name="expiryreminder_once_per_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold_days}-day reminder for acceptance {self.acceptance_id}"

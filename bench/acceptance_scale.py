@@ -79,11 +79,55 @@ def main() -> None:
     assert expired == [acceptance.pk]
     assert not Finding.objects.filter(acceptance__isnull=False).exists()
 
+    reminder_seconds, reminded, digests = _reminders(admin, control)
+
     print(f"zone over {members:,} resources: defined in {zone_seconds:.2f} s")
     print(f"accept 5.6 in the zone: {accept_seconds:.2f} s, covering {covered:,} findings")
     print(f"revoke it: {revoke_seconds:.2f} s")
     print(f"expire a second one (expiry job): {expire_seconds:.2f} s")
+    print(
+        f"reminder job: {reminded:,} acceptances due the same day, {digests} digests, "
+        f"{reminder_seconds:.2f} s"
+    )
     reproduce("acceptance_scale.py", f"--resources {args.resources} --checks {args.checks}")
+
+
+def _reminders(admin, control, count: int = 10_000, owners: int = 200) -> tuple[float, int, int]:
+    """10,000 resource-scoped acceptances expiring within the day, owned by 200 people."""
+    from django.contrib.auth.models import User
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    from acceptances.models import RiskAcceptance
+    from acceptances.notifications import send_expiry_reminders
+    from findings.models import Resource
+
+    people = User.objects.bulk_create(
+        [User(username=f"owner-{i}", email=f"owner-{i}@example.com") for i in range(owners)]
+    )
+    resources = list(Resource.objects.order_by("pk").values_list("pk", flat=True)[:count])
+    due = timezone.now() + dt.timedelta(hours=12)
+    RiskAcceptance.objects.bulk_create(
+        [
+            RiskAcceptance(
+                control=control,
+                resource_id=pk,
+                reason="risk_owned",
+                justification="bench",
+                owner=people[i % owners],
+                created_by=admin,
+                expires_at=due,
+            )
+            for i, pk in enumerate(resources)
+        ],
+        batch_size=2000,
+    )
+    # The mail goes to Django's in-memory outbox: the job's own work is what is measured.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        t0 = time.perf_counter()
+        report = send_expiry_reminders()
+        seconds = time.perf_counter() - t0
+    return seconds, len(report.reminders), len(report.sent)
 
 
 if __name__ == "__main__":

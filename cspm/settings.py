@@ -206,6 +206,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Each account's own interval decides; this only looks for what is due.
     "start-due-scans": {"task": "findings.start_due_scans", "schedule": 300.0},
+    # An acceptance stops covering its findings within 5 minutes of its expiry.
+    "expire-acceptances": {"task": "acceptances.expire_acceptances", "schedule": 300.0},
+    # Reminders are claimed per (acceptance, threshold, expiry): hourly runs never repeat one.
+    "send-expiry-reminders": {"task": "acceptances.send_expiry_reminders", "schedule": 3600.0},
 }
 
 # --- Product settings -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cspm.roles import ADMIN, ANALYST, APPROVER, VIEWER
 
-pytest_plugins = ["tests.plugins.aws", "tests.plugins.worker"]
+pytest_plugins = ["tests.plugins.aws", "tests.plugins.worker", "tests.plugins.smtp"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -32,6 +32,8 @@ def _form(catalog, owner, **extra):
         "expires_at_1": "",
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": "0",
+        "reminders-TOTAL_FORMS": "0",
+        "reminders-INITIAL_FORMS": "0",
     }
     data.update(extra)
     return data

@@ -1,0 +1,425 @@
+"""Email about risk acceptances: reminders before they expire, a notice once they have.
+
+The product must never let an acceptance silently run out. Owners (and creators) are reminded at
+each threshold of ``settings.CSPM_REMINDER_DAYS`` and told when one expires. Emails go out only
+once the transaction that decided them has committed, so a rolled-back run mails nobody.
+
+Reminders are claimed with ``ExpiryReminder`` rows (see ``_claim``); expiry notices ride on the
+claim ``expire_due_acceptances`` already makes (its conditional UPDATE of the state).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from acceptances import services
+from acceptances.models import ExpiryReminder, RiskAcceptance
+
+logger = logging.getLogger(__name__)
+
+_RELATED = ("control", "resource", "zone", "owner", "created_by")
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def send_templated(name: str, to: Sequence[str], context: dict[str, Any]) -> int:
+    """Render ``emails/<name>-subject.txt``, ``-body.txt`` and ``-body.html``; send to ``to``.
+
+    The subject is folded onto one line. Returns how many messages were sent (1); sending
+    errors propagate, since only the caller knows what a failure means.
+    """
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"emails/{name}-body.txt", context),
+        to=list(to),
+    )
+    message.attach_alternative(render_to_string(f"emails/{name}-body.html", context), "text/html")
+    return message.send()
+
+
+def change_url(acceptance_id: int) -> str:
+    """Absolute link to the page where an acceptance is renewed (the admin console, for now)."""
+    path = reverse("admin:acceptances_riskacceptance_change", args=[acceptance_id])
+    return f"{settings.SITE_URL}{path}"
+
+
+def _recipients(acceptance: RiskAcceptance) -> list[AbstractBaseUser]:
+    """The owner, and the creator when someone else: active users with an email, one per address."""
+    people = [acceptance.owner]
+    if acceptance.created_by_id != acceptance.owner_id:
+        people.append(acceptance.created_by)
+    chosen: dict[str, AbstractBaseUser] = {}
+    for person in people:
+        if person.is_active and person.email:
+            chosen.setdefault(person.email, person)
+    return list(chosen.values())
+
+
+def _display_name(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _scope(acceptance: RiskAcceptance) -> tuple[str, str]:
+    """(short, full) description of what the acceptance covers."""
+    if acceptance.zone_id is not None:
+        label = f"zone {acceptance.zone.name}"
+        return label, label
+    resource = acceptance.resource
+    if resource.name and resource.name != resource.arn:
+        return resource.name, f"{resource.name} ({resource.arn})"
+    return resource.arn, resource.arn
+
+
+def _item(acceptance: RiskAcceptance) -> dict[str, Any]:
+    """What an email says about one acceptance: plain values, ready after the commit."""
+    short, full = _scope(acceptance)
+    reason = acceptance.get_reason_display()
+    if acceptance.reason_detail:
+        reason = f"{reason}: {acceptance.reason_detail}"
+    return {
+        "pk": acceptance.pk,
+        "control_ref": acceptance.control.ref,
+        "control_title": acceptance.control.title,
+        "scope": full,
+        "scope_short": short,
+        "reason": reason,
+        "owner": _display_name(acceptance.owner),
+        "expires_at": acceptance.expires_at,
+        "url": change_url(acceptance.pk),
+    }
+
+
+@dataclass
+class _Outgoing:
+    """One email to one address, listing several acceptances."""
+
+    name: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def acceptance_ids(self) -> list[int]:
+        return [item["pk"] for item in self.items]
+
+
+def _add(outgoing: dict[str, _Outgoing], person: AbstractBaseUser, item: dict[str, Any]) -> None:
+    outgoing.setdefault(person.email, _Outgoing(_display_name(person))).items.append(item)
+
+
+def _send_each(template: str, outgoing: dict[str, _Outgoing]) -> tuple[list[str], list[str]]:
+    """Send one email per address; a failure is logged and does not stop the others.
+
+    Each email opens its own SMTP connection, so a connection broken by one failure cannot take
+    the following emails with it. Returns (delivered, failed) addresses.
+    """
+    delivered: list[str] = []
+    failed: list[str] = []
+    for address, email in outgoing.items():
+        try:
+            send_templated(template, [address], {"name": email.name, "items": email.items})
+        except Exception:
+            logger.exception(
+                "Could not send %s email to %s (acceptances %s)",
+                template,
+                address,
+                email.acceptance_ids,
+            )
+            failed.append(address)
+        else:
+            delivered.append(address)
+    return delivered, failed
+
+
+# --- Reminders --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One acceptance reminded at one threshold, about its current expiry date."""
+
+    acceptance_id: int
+    label: str
+    threshold_days: int
+    expires_at: dt.datetime
+    recipients: tuple[str, ...]
+
+
+@dataclass
+class ReminderReport:
+    """What a reminder run decided and what came of it.
+
+    ``sent`` and ``failed`` are filled in when the emails go out, after the claim commits: that
+    is before ``send_expiry_reminders`` returns, unless the caller holds a transaction open.
+    """
+
+    now: dt.datetime
+    dry_run: bool
+    reminders: list[Reminder] = field(default_factory=list)
+    # Address -> the acceptances its digest lists.
+    digests: dict[str, list[int]] = field(default_factory=dict)
+    sent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def unreachable(self) -> list[int]:
+        """Acceptances nobody can be reminded about (no active owner or creator with an email)."""
+        return [r.acceptance_id for r in self.reminders if not r.recipients]
+
+
+def reminder_thresholds() -> list[int]:
+    """The configured thresholds in days, smallest first, without repeats or non-positive days."""
+    return sorted({int(days) for days in settings.CSPM_REMINDER_DAYS if int(days) > 0})
+
+
+def _threshold_for(expires_at: dt.datetime, now: dt.datetime, thresholds: list[int]) -> int:
+    """The smallest threshold the expiry falls within (the caller knows one does)."""
+    return next(days for days in thresholds if expires_at <= now + dt.timedelta(days=days))
+
+
+def _due_reminders(
+    now: dt.datetime, thresholds: list[int], *, lock: bool
+) -> list[tuple[RiskAcceptance, int]]:
+    """Active acceptances owed a reminder now, each with the one threshold it is owed.
+
+    The threshold rule: an acceptance is owed the reminder of the *smallest* threshold T whose
+    window (now, now + T days] holds its expiry, i.e. of the band (now + previous T, now + T]
+    with thresholds sorted ascending, and only if no reminder for (T, its current expiry) exists.
+    So with 30/7/1 an acceptance two days from expiry is owed the 7-day reminder alone (never 30
+    and 7 together); a larger threshold that was missed (the job was down, or the acceptance was
+    created or renewed already inside it) is skipped, not sent late; and once reminded at T it
+    hears nothing more until its expiry enters the next smaller band.
+    """
+    bands = Q()
+    lower = now
+    for days in thresholds:
+        upper = now + dt.timedelta(days=days)
+        reminded = ExpiryReminder.objects.filter(
+            acceptance=OuterRef("pk"), threshold_days=days, expires_at=OuterRef("expires_at")
+        )
+        bands |= Q(~Exists(reminded), expires_at__gt=lower, expires_at__lte=upper)
+        lower = upper
+    due = (
+        RiskAcceptance.objects.filter(bands, state=RiskAcceptance.State.ACTIVE)
+        .select_related(*_RELATED)
+        .order_by("pk")
+    )
+    if lock:
+        # Lock the acceptances (in pk order, so two runs cannot deadlock) for the length of the
+        # claim: a renewal (update_acceptance locks the row too) then either commits first and
+        # we claim its new date, or waits until our claim of the old date has committed. No-op
+        # on SQLite, where the IMMEDIATE transaction already keeps every other writer out.
+        due = due.select_for_update(of=("self",))
+    # Soonest expiry first: the order digests list them in.
+    ordered = sorted(due, key=lambda a: (a.expires_at, a.pk))
+    return [(a, _threshold_for(a.expires_at, now, thresholds)) for a in ordered]
+
+
+def _claim(
+    acceptance: RiskAcceptance, threshold_days: int, recipients: list[str], now: dt.datetime
+) -> ExpiryReminder | None:
+    """Insert the reminder row; None when another worker's row already holds the key.
+
+    One INSERT per reminder, in a savepoint, rather than ``bulk_create(ignore_conflicts=True)``:
+    with ignore_conflicts Django sets no primary keys and neither ON CONFLICT DO NOTHING
+    (PostgreSQL) nor INSERT OR IGNORE (SQLite) says which rows were skipped, and reading the rows
+    back cannot tell ours from a rival's identical row once it has committed. Here the unique
+    constraint answers for each row, on both databases:
+
+    * PostgreSQL: an INSERT of a key that a concurrent, uncommitted transaction inserted waits
+      for it, then fails if it committed. The savepoint keeps our transaction usable after the
+      error (PostgreSQL would otherwise abort the whole transaction).
+    * SQLite: one writing transaction at a time (IMMEDIATE, see settings), so a second worker
+      starts after the first committed, sees its row and fails the same way. (Without
+      IMMEDIATE the loser's first write fails with "database is locked": no double send either.)
+
+    The row lock taken in ``_due_reminders`` does not replace this: a worker that waited for the
+    lock still acts on what it read before waiting; the constraint is what turns it away.
+    """
+    try:
+        with transaction.atomic():
+            return ExpiryReminder.objects.create(
+                acceptance=acceptance,
+                threshold_days=threshold_days,
+                expires_at=acceptance.expires_at,
+                sent_at=now,
+                recipients=recipients,
+            )
+    except IntegrityError:
+        return None
+
+
+def send_expiry_reminders(now: dt.datetime | None = None, dry_run: bool = False) -> ReminderReport:
+    """Remind owners and creators of the active acceptances about to expire (see the rule in
+    ``_due_reminders``): one digest per address per run, listing every acceptance it is owed.
+
+    Safe to run from any number of workers at once: each reminder is claimed by exactly one
+    (``_claim``), and emails go out only after the claims commit. ``dry_run`` computes the same
+    report but claims and sends nothing.
+    """
+    now = now or timezone.now()
+    report = ReminderReport(now=now, dry_run=dry_run)
+    thresholds = reminder_thresholds()
+    if not thresholds:
+        return report
+    if dry_run:
+        for acceptance, days in _due_reminders(now, thresholds, lock=False):
+            _plan(report, {}, acceptance, days, _recipients(acceptance), now)
+        return report
+    outgoing: dict[str, _Outgoing] = {}
+    claims: list[ExpiryReminder] = []
+    with transaction.atomic():
+        for acceptance, days in _due_reminders(now, thresholds, lock=True):
+            people = _recipients(acceptance)
+            claim = _claim(acceptance, days, [person.email for person in people], now)
+            if claim is None:
+                continue  # another worker claimed it and sends it
+            claims.append(claim)
+            _plan(report, outgoing, acceptance, days, people, now)
+        # "Last warned" on the acceptance itself, for lists and the admin (chunked: SQLite
+        # caps the number of bound parameters).
+        claimed = [claim.acceptance_id for claim in claims]
+        for start in range(0, len(claimed), 5000):
+            RiskAcceptance.objects.filter(pk__in=claimed[start : start + 5000]).update(
+                warned_at=now
+            )
+        if outgoing:
+            transaction.on_commit(partial(_deliver_reminders, report, outgoing, claims))
+    return report
+
+
+def _plan(
+    report: ReminderReport,
+    outgoing: dict[str, _Outgoing],
+    acceptance: RiskAcceptance,
+    days: int,
+    people: list[AbstractBaseUser],
+    now: dt.datetime,
+) -> None:
+    """Add one reminder to the report and to its recipients' digests."""
+    report.reminders.append(
+        Reminder(
+            acceptance_id=acceptance.pk,
+            label=str(acceptance),
+            threshold_days=days,
+            expires_at=acceptance.expires_at,
+            recipients=tuple(person.email for person in people),
+        )
+    )
+    if not people:
+        logger.warning(
+            "Acceptance %s expires %s and nobody can be reminded: neither its owner nor its "
+            "creator is an active user with an email address",
+            acceptance.pk,
+            acceptance.expires_at.isoformat(),
+        )
+        return
+    item = _item(acceptance)
+    # Rounded up: the 7-day reminder says "7 days" even when sent an hour into that day.
+    item["days_left"] = max(1, math.ceil((acceptance.expires_at - now) / dt.timedelta(days=1)))
+    item["threshold_days"] = days
+    for person in people:
+        report.digests.setdefault(person.email, []).append(acceptance.pk)
+        _add(outgoing, person, item)
+
+
+def _deliver_reminders(
+    report: ReminderReport, outgoing: dict[str, _Outgoing], claims: list[ExpiryReminder]
+) -> None:
+    """Send the digests (after the claims committed); release what reached nobody.
+
+    On a failure we release the claim rather than keep it: an acceptance must never run out
+    unannounced, so a reminder that reached none of its recipients (SMTP down, address refused)
+    is tried again by the next run, at the cost of a rare duplicate if the server took the
+    message but the reply was lost. A reminder that reached at least one recipient stays claimed
+    and records only the addresses it reached: retrying it would mail the others again every
+    run, for as long as one address keeps failing. Every failure is logged.
+    """
+    report.sent, report.failed = _send_each("expiry-reminder", outgoing)
+    if report.failed:
+        _release(claims, set(report.failed))
+
+
+@transaction.atomic
+def _release(claims: list[ExpiryReminder], failed: set[str]) -> None:
+    for claim in claims:
+        reached = [address for address in claim.recipients if address not in failed]
+        if reached == claim.recipients:
+            continue
+        if reached:
+            ExpiryReminder.objects.filter(pk=claim.pk).update(recipients=reached)
+        else:
+            ExpiryReminder.objects.filter(pk=claim.pk).delete()
+            logger.warning(
+                "The %s-day reminder of acceptance %s reached nobody; the next run tries again",
+                claim.threshold_days,
+                claim.acceptance_id,
+            )
+
+
+# --- Expiry -----------------------------------------------------------------------------------
+
+
+def notify_expired(acceptance_ids: Iterable[int]) -> dict[str, list[int]]:
+    """Tell the owner (and the creator when someone else) that these acceptances expired and
+    their findings fail again: one email per address, after the caller's transaction commits.
+
+    Returns address -> the acceptances its email lists. A failed email is logged, not retried:
+    the expiry itself is recorded in the history and shows in every view.
+    """
+    ids = list(acceptance_ids)
+    outgoing: dict[str, _Outgoing] = {}
+    if not ids:
+        return {}
+    expired = (
+        RiskAcceptance.objects.filter(pk__in=ids)
+        .select_related(*_RELATED)
+        .order_by("expires_at", "pk")
+    )
+    for acceptance in expired:
+        people = _recipients(acceptance)
+        if not people:
+            logger.warning(
+                "Acceptance %s expired and nobody can be told: neither its owner nor its creator "
+                "is an active user with an email address",
+                acceptance.pk,
+            )
+            continue
+        item = _item(acceptance)
+        item["failing"] = services.count_would_cover(
+            acceptance.control, acceptance.resource, acceptance.zone
+        )
+        for person in people:
+            _add(outgoing, person, item)
+    if outgoing:
+        transaction.on_commit(partial(_send_each, "acceptance-expired", outgoing))
+    return {address: email.acceptance_ids for address, email in outgoing.items()}
+
+
+def expire_and_notify(now: dt.datetime | None = None) -> list[int]:
+    """Expire every due acceptance, reopen its findings, and tell the people concerned.
+
+    ``expire_due_acceptances`` returns only the acceptances this call's conditional UPDATE
+    expired, so each expiry is announced once however many workers or beat ticks run, and a
+    second run, which expires nothing, notifies nobody. Returns the expired ids.
+    """
+    expired = services.expire_due_acceptances(now)
+    if expired:
+        notify_expired(expired)
+    return expired
