@@ -28,7 +28,7 @@ from acceptances.models import (
 )
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
-from findings.models import Check, Control, Finding, Resource
+from findings.models import Check, CloudAccount, Control, Finding, Resource
 
 EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
 
@@ -341,6 +341,16 @@ def _validate_scope(
         raise ValidationError({"scope": "Accept the risk either for one resource or for one zone."})
     if resource is not None and resource.gone_at is not None:
         raise ValidationError({"resource": "This resource is gone; there is nothing to accept."})
+    if (
+        resource is not None
+        and not Finding.objects.filter(resource=resource, control_check__controls=control).exists()
+    ):
+        raise ValidationError(
+            {
+                "control": f"Control {control.ref} is not evaluated on {resource} "
+                f"({resource.resource_type}); there is no finding of it to accept."
+            }
+        )
     live = RiskAcceptance.objects.filter(control=control, state__in=RiskAcceptance.LIVE_STATES)
     if exclude_pk is not None:
         live = live.exclude(pk=exclude_pk)
@@ -379,9 +389,15 @@ def validate_new_acceptance(
     treatment: str,
     expires_at: dt.datetime | None,
     now: dt.datetime | None = None,
+    account: CloudAccount | None = None,
 ) -> None:
-    """Every rule a new acceptance must meet; raises ValidationError keyed by field."""
+    """Every rule a new acceptance must meet; raises ValidationError keyed by field.
+
+    ``account``, when the caller works within one (the UI and API do), must hold the resource.
+    """
     errors: dict[str, list[str]] = {}
+    if account is not None and resource is not None and resource.account_id != account.pk:
+        errors["resource"] = [f"{resource} is not a resource of account {account}."]
     checks = [
         lambda: _validate_reason(reason, reason_detail or "", justification or "", treatment),
         lambda: _validate_expiry(expires_at, now or timezone.now()),
@@ -442,6 +458,7 @@ def accept_risk(
     reason_detail: str = "",
     treatment: str = Treatment.RETAIN,
     now: dt.datetime | None = None,
+    account: CloudAccount | None = None,
 ) -> RiskAcceptance:
     """Record a treatment decision for a control on one resource or in one zone.
 
@@ -459,6 +476,7 @@ def accept_risk(
         treatment=treatment,
         expires_at=expires_at,
         now=now,
+        account=account,
     )
     if owner is None or not owner.is_active:
         raise ValidationError({"owner": "The owner must be an active user."})

@@ -214,3 +214,30 @@ def test_malformed_zone_rules_name_the_bad_part(approver):
     assert any("'moon-1' is not a region" in m for m in messages)
     assert any("needs at least one value" in m for m in messages)
     assert not RiskAcceptance.objects.exists()
+
+
+def test_it_refuses_a_control_that_is_not_evaluated_on_the_resource(analyst, catalog, bucket):
+    with pytest.raises(ValidationError) as info:
+        _accept(analyst, catalog.controls.get(ref="5.6"), resource=bucket.resource)
+    assert "is not evaluated on" in info.value.message_dict["control"][0]
+
+
+def test_it_refuses_a_resource_outside_the_account(analyst, catalog, bucket, make_account):
+    other = make_account()
+    with pytest.raises(ValidationError) as info:
+        _accept(analyst, catalog.controls.get(ref="2.1.2"), resource=bucket.resource, account=other)
+    assert "is not a resource of account" in info.value.message_dict["resource"][0]
+    assert not RiskAcceptance.objects.exists()
+
+
+def test_previewing_zone_rules_counts_matching_resources_without_saving(
+    approver, make_account, make_finding
+):
+    account = make_account()
+    for env in ("prod", "prod", "dev"):
+        make_finding(account=account, tags={"Environment": env})
+    assert services.preview_zone({"tags": ["Environment=prod"]}) == 2
+    assert services.preview_zone({"tags": ["Environment in (prod, dev)"]}) == 3
+    assert not Zone.objects.filter(is_builtin=False).exists()
+    with pytest.raises(ValidationError):
+        services.preview_zone({"tags": ["Environment in ()"]})
