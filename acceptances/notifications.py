@@ -4,7 +4,7 @@ The product must never let an acceptance silently run out. Owners (and creators)
 each threshold of ``settings.CSPM_REMINDER_DAYS`` and told when one expires. Emails go out only
 once the transaction that decided them has committed, so a rolled-back run mails nobody.
 
-Reminders are claimed with ``ExpiryReminder`` rows (see ``_claim``); expiry notices ride on the
+Reminders are claimed with ``ExpiryReminder`` rows (see ``_claim_many``); expiry notices ride on the
 claim ``expire_due_acceptances`` already makes (its conditional UPDATE of the state).
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -231,38 +231,63 @@ def _due_reminders(
     return [(a, _threshold_for(a.expires_at, now, thresholds)) for a in ordered]
 
 
-def _claim(
-    acceptance: RiskAcceptance, threshold_days: int, recipients: list[str], now: dt.datetime
-) -> ExpiryReminder | None:
-    """Insert the reminder row; None when another worker's row already holds the key.
+def _claim_many(
+    due: list[tuple[RiskAcceptance, int, list[str]]], now: dt.datetime
+) -> dict[int, ExpiryReminder]:
+    """Insert the reminder rows; return those this worker won, by acceptance id.
 
-    One INSERT per reminder, in a savepoint, rather than ``bulk_create(ignore_conflicts=True)``:
-    with ignore_conflicts Django sets no primary keys and neither ON CONFLICT DO NOTHING
-    (PostgreSQL) nor INSERT OR IGNORE (SQLite) says which rows were skipped, and reading the rows
-    back cannot tell ours from a rival's identical row once it has committed. Here the unique
-    constraint answers for each row, on both databases:
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, a few hundred rows per statement: RETURNING
+    lists only the rows actually inserted, on PostgreSQL and on SQLite (3.35+) alike, so the
+    unique constraint answers for each row which worker owns it:
 
     * PostgreSQL: an INSERT of a key that a concurrent, uncommitted transaction inserted waits
-      for it, then fails if it committed. The savepoint keeps our transaction usable after the
-      error (PostgreSQL would otherwise abort the whole transaction).
+      for it, then skips the row if that transaction committed.
     * SQLite: one writing transaction at a time (IMMEDIATE, see settings), so a second worker
-      starts after the first committed, sees its row and fails the same way. (Without
-      IMMEDIATE the loser's first write fails with "database is locked": no double send either.)
+      starts after the first committed, and its insert skips the rows already there.
 
     The row lock taken in ``_due_reminders`` does not replace this: a worker that waited for the
     lock still acts on what it read before waiting; the constraint is what turns it away.
     """
-    try:
-        with transaction.atomic():
-            return ExpiryReminder.objects.create(
-                acceptance=acceptance,
-                threshold_days=threshold_days,
-                expires_at=acceptance.expires_at,
+    table = ExpiryReminder._meta.db_table
+    fields = [
+        ExpiryReminder._meta.get_field(name)
+        for name in ("acceptance", "threshold_days", "expires_at", "sent_at", "recipients")
+    ]
+    columns = ", ".join(field.column for field in fields)
+    won: dict[int, ExpiryReminder] = {}
+    for start in range(0, len(due), 400):
+        chunk = due[start : start + 400]
+        params: list[Any] = []
+        for acceptance, days, recipients in chunk:
+            values = (acceptance.pk, days, acceptance.expires_at, now, recipients)
+            params.extend(
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(fields, values, strict=True)
+            )
+        rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {rows} "  # noqa: S608 - metadata names
+                "ON CONFLICT (acceptance_id, threshold_days, expires_at) DO NOTHING "
+                "RETURNING id, acceptance_id",
+                params,
+            )
+            inserted = dict(cursor.fetchall())
+        by_acceptance = {
+            acceptance.pk: (days, recipients) for acceptance, days, recipients in chunk
+        }
+        expiries = {acceptance.pk: acceptance.expires_at for acceptance, _, _ in chunk}
+        for pk, acceptance_id in inserted.items():
+            days, recipients = by_acceptance[acceptance_id]
+            won[acceptance_id] = ExpiryReminder(
+                pk=pk,
+                acceptance_id=acceptance_id,
+                threshold_days=days,
+                expires_at=expiries[acceptance_id],
                 sent_at=now,
                 recipients=recipients,
             )
-    except IntegrityError:
-        return None
+    return won
 
 
 def send_expiry_reminders(now: dt.datetime | None = None, dry_run: bool = False) -> ReminderReport:
@@ -270,7 +295,7 @@ def send_expiry_reminders(now: dt.datetime | None = None, dry_run: bool = False)
     ``_due_reminders``): one digest per address per run, listing every acceptance it is owed.
 
     Safe to run from any number of workers at once: each reminder is claimed by exactly one
-    (``_claim``), and emails go out only after the claims commit. ``dry_run`` computes the same
+    (``_claim_many``), and emails go out only after the claims commit. ``dry_run`` computes the same
     report but claims and sends nothing.
     """
     now = now or timezone.now()
@@ -285,9 +310,15 @@ def send_expiry_reminders(now: dt.datetime | None = None, dry_run: bool = False)
     outgoing: dict[str, _Outgoing] = {}
     claims: list[ExpiryReminder] = []
     with transaction.atomic():
-        for acceptance, days in _due_reminders(now, thresholds, lock=True):
-            people = _recipients(acceptance)
-            claim = _claim(acceptance, days, [person.email for person in people], now)
+        due = [
+            (acceptance, days, _recipients(acceptance))
+            for acceptance, days in _due_reminders(now, thresholds, lock=True)
+        ]
+        won = _claim_many(
+            [(a, days, [person.email for person in people]) for a, days, people in due], now
+        )
+        for acceptance, days, people in due:
+            claim = won.get(acceptance.pk)
             if claim is None:
                 continue  # another worker claimed it and sends it
             claims.append(claim)
