@@ -387,9 +387,12 @@ def _ingest_findings(
         refresh_memberships_for_unit(account.pk, unit)
     if RiskAcceptance.objects.filter(state=RiskAcceptance.State.ACTIVE).exists():
         unit_findings = Finding.objects.filter(resource__account=account, resource__scan_unit=unit)
-        # Open failures nothing covers yet (new, reopened, or newly inside a zone).
+        # Open failures this scan wrote (new or reopened) that nothing covers yet; findings
+        # the scan only confirmed keep their coverage, so a re-scan of a million costs nothing.
         refresh_coverage(
-            unit_findings.filter(status=FAIL, resolved_at__isnull=True, acceptance__isnull=True)
+            unit_findings.filter(
+                last_scan=scan, status=FAIL, resolved_at__isnull=True, acceptance__isnull=True
+            )
         )
         if changed_resources:
             # A tag change may take a resource out of an accepted zone.
