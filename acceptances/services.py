@@ -126,7 +126,12 @@ def _resources_matching(rules: ZoneRules) -> QuerySet[Resource]:
 
 def preview_zone(rules: Any) -> int:
     """How many current resources a rule set matches (validates the rules first)."""
-    return _resources_matching(parse_rules(rules)).count()
+    return resources_matching(rules).count()
+
+
+def resources_matching(rules: Any) -> QuerySet[Resource]:
+    """The current resources a rule set matches (validates the rules first)."""
+    return _resources_matching(parse_rules(rules))
 
 
 def _apply_membership(zone: Zone, wanted: set[int], current: set[int]) -> tuple[set, set]:
@@ -513,6 +518,60 @@ def accept_risk(
     if not proposed:
         _cover(acceptance)
     return acceptance
+
+
+@transaction.atomic
+def accept_risk_for_resources(
+    *,
+    actor: AbstractBaseUser,
+    control: Control,
+    resources: list[Resource],
+    owner: AbstractBaseUser,
+    reason: str,
+    justification: str,
+    expires_at: dt.datetime | None = None,
+    reason_detail: str = "",
+    treatment: str = Treatment.RETAIN,
+    now: dt.datetime | None = None,
+) -> list[RiskAcceptance]:
+    """One resource-scoped acceptance per selected resource, all or none.
+
+    Each is its own decision (its own history, expiry and renewal), as if accepted one by one;
+    a problem with any resource refuses the whole selection, naming the resources at fault.
+    """
+    if not resources:
+        raise ValidationError({"resources": "Select at least one resource."})
+    now = now or timezone.now()
+    created: list[RiskAcceptance] = []
+    problems: list[str] = []
+    for resource in resources:
+        try:
+            with transaction.atomic():
+                created.append(
+                    accept_risk(
+                        actor=actor,
+                        control=control,
+                        owner=owner,
+                        reason=reason,
+                        justification=justification,
+                        resource=resource,
+                        expires_at=expires_at,
+                        reason_detail=reason_detail,
+                        treatment=treatment,
+                        now=now,
+                    )
+                )
+        except ValidationError as exc:
+            scope_errors = {
+                k: v for k, v in exc.message_dict.items() if k in ("resource", "control", "scope")
+            }
+            if len(scope_errors) != len(exc.message_dict):
+                # Reason, justification, expiry: the same for every resource; say it once.
+                raise
+            problems.extend(f"{resource}: {m}" for msgs in scope_errors.values() for m in msgs)
+    if problems:
+        raise ValidationError({"resources": problems})
+    return created
 
 
 def _lock(acceptance: RiskAcceptance) -> RiskAcceptance:

@@ -88,3 +88,66 @@ def write_estate(account_id: str, resources: int, checks: int):
     with transaction.atomic():
         ingest_unit(scan, outcome, timezone.now())
     return account, check_ids, refs, unit
+
+
+REGIONS = ("us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2")
+
+
+def write_spread_estate(accounts: int, resources: int, checks_per_resource: int = 10):
+    """An estate spread like a real one: ``accounts`` accounts × four regions, ``resources`` in
+    all, each judged by ``checks_per_resource`` of the catalog's real checks (so every control
+    of the benchmark has findings), a third failing. Returns the accounts."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from findings.checks.base import ResourceRef, Result, Unit
+    from findings.models import Check, CloudAccount, Scan
+    from findings.scanner import UnitOutcome
+    from findings.services.ingest import ingest_unit
+
+    check_ids = list(
+        Check.objects.filter(controls__isnull=False).distinct().values_list("check_id", flat=True)
+    )
+    per_unit = max(1, resources // (accounts * len(REGIONS)))
+    created = []
+    for a in range(accounts):
+        account = CloudAccount.objects.create(
+            account_id=f"{999910000000 + a}", name=f"bench-{a}"
+        )
+        created.append(account)
+        scan = Scan.objects.create(account=account, state="running")
+        for region in REGIONS:
+            refs: dict[str, ResourceRef] = {}
+            out: list[Result] = []
+            for i in range(per_unit):
+                arn = f"arn:aws:ec2:{region}:{account.account_id}:instance/i-{i:017x}"
+                refs[arn] = ResourceRef(
+                    arn,
+                    "AWS::EC2::Instance",
+                    region,
+                    name=f"web-{a}-{region}-{i}",
+                    tags={"Environment": "prod" if i % 2 else "dev", "Shard": str(i % 10)},
+                    configuration={"InstanceType": "t3.micro"},
+                )
+                for c in range(checks_per_resource):
+                    check_id = check_ids[(i + c * 5) % len(check_ids)]
+                    fail = (i + c) % 3 == 0
+                    out.append(
+                        Result(
+                            check_id,
+                            arn,
+                            "fail" if fail else "pass",
+                            "Misconfigured: the setting is off" if fail else "Configured",
+                            {"Setting": "off" if fail else "on"},
+                        )
+                    )
+            # Results of one check for one resource must be unique.
+            unique = {(r.check_id, r.resource_arn): r for r in out}
+            unit = Unit(account.account_id, region)
+            outcome = UnitOutcome(unit, refs, list(unique.values()), 0, 0.0)
+            with transaction.atomic():
+                ingest_unit(scan, outcome, timezone.now())
+        Scan.objects.filter(pk=scan.pk).update(
+            state="succeeded", finished_at=timezone.now(), started_at=timezone.now()
+        )
+    return created

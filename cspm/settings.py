@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "django_htmx",
     "cspm",
     "findings",
     "acceptances",
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "cspm.urls"
@@ -211,6 +213,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Reminders are claimed per (acceptance, threshold, expiry): hourly runs never repeat one.
     "send-expiry-reminders": {"task": "acceptances.send_expiry_reminders", "schedule": 3600.0},
 }
+
+# --- Cache ----------------------------------------------------------------------------------
+# Posture counts over a million findings are cached under a key that changes with the data
+# (findings.queries.posture_fingerprint); in production every web process shares them in Redis.
+if env.is_set("CACHE_URL") or env.is_set("CELERY_BROKER_URL"):
+    _cache_url = env.str("CACHE_URL", env.str("CELERY_BROKER_URL", ""))
+    if not _cache_url.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// URL.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "cspm",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Product settings -----------------------------------------------------------------------
 # Days before expiry at which owners are reminded.

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from cspm import views
 
@@ -11,7 +11,8 @@ admin.site.site_title = "CSPM admin"
 admin.site.index_title = "Administration"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("findings.urls")),
+    path("", include("acceptances.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),

@@ -543,3 +543,29 @@ class FindingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PostureSnapshot(models.Model):
+    """An account's posture when a scan closed: the points of the overview's history chart.
+
+    Counted like the overview (a resource once per control, worst status wins), over the
+    account's whole benchmark, so that later zone or acceptance changes do not rewrite history.
+    """
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, related_name="posture")
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="+")
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    failing = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    passing = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            # The chart: latest snapshots, of one account or of all.
+            models.Index(fields=["account", "-at"], name="snapshot_account_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} at {self.at:%Y-%m-%d %H:%M}"

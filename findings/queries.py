@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import QuerySet
 
-from findings.models import AccountRegion, Benchmark, Check, Control, Finding, Resource
+from findings.models import (
+    AccountRegion,
+    Benchmark,
+    Check,
+    CloudAccount,
+    Control,
+    Finding,
+    Resource,
+)
 
 DEFAULT_BENCHMARK_SLUG = "cis-aws-foundations"
 
@@ -68,26 +77,144 @@ class PostureTotals:
         return round(100.0 * self.passing / self.evaluated, 1)
 
 
+@dataclass(frozen=True)
+class PostureScope:
+    """Which findings a posture view counts: all, or those of some accounts, regions, a zone."""
+
+    account_ids: tuple[int, ...] = ()
+    regions: tuple[str, ...] = ()
+    # A zone's primary key; the built-in zone (everything) is passed as None.
+    zone_id: int | None = None
+
+    def cache_part(self) -> str:
+        return (
+            f"a{','.join(map(str, self.account_ids))}:r{','.join(self.regions)}:z{self.zone_id}"
+        )
+
+
 def get_control_posture(
-    benchmark: Benchmark, account_ids: list[int] | None = None
+    benchmark: Benchmark,
+    account_ids: list[int] | None = None,
+    *,
+    scope: PostureScope | None = None,
+    control_ids: list[int] | None = None,
 ) -> list[ControlPosture]:
     """Per control of ``benchmark``: resources failing, accepted and passing.
 
     A resource counts once per control: failing when any check of the control has an open,
     unaccepted failure on it; accepted when all its open failures are accepted; otherwise
-    passing. Resources that are gone and resolved findings are left out.
+    passing. Resources that are gone and resolved findings are left out. ``scope`` narrows the
+    findings counted; ``control_ids`` the controls (a control page counts only its own).
     """
+    scope = scope or PostureScope(account_ids=tuple(account_ids or ()))
     controls = list(benchmark.controls.all())
+    if control_ids is not None:
+        controls = [c for c in controls if c.pk in set(control_ids)]
     rows = {c.pk: ControlPosture(control=c) for c in controls}
+    for control_id, counts in _posture_counts(benchmark, scope, control_ids).items():
+        if control_id in rows:
+            row = rows[control_id]
+            row.failing, row.accepted, row.passing = counts
+    for control_id, check_id in Check.controls.through.objects.filter(
+        control__benchmark=benchmark
+    ).values_list("control_id", "check__check_id"):
+        if control_id in rows:
+            rows[control_id].checks.append(check_id)
+    return [rows[c.pk] for c in controls]
+
+
+def posture_fingerprint() -> str:
+    """A value that changes whenever any posture count may have changed.
+
+    Counts change only through these writes, each of which moves one of the values below:
+    a scan unit's ingest (``AccountRegion.last_scanned_at``, also for gone resources and zone
+    membership kept current by ingest), an acceptance's creation, approval, revocation, expiry
+    or edit (each writes an ``AcceptanceEvent``), a zone's rules (``Zone.updated_at``), new
+    finding rows, and a catalog load that maps checks to controls anew. Each value is read
+    from an index or a small table, so this costs a millisecond where the counts cost a
+    second at a million findings.
+    """
+    from acceptances.models import AcceptanceEvent, Zone
+
+    account_region = AccountRegion._meta.db_table
+    event = AcceptanceEvent._meta.db_table
+    zone = Zone._meta.db_table
+    finding = Finding._meta.db_table
+    through = Check.controls.through._meta.db_table
+    sql = f"""
+        SELECT (SELECT MAX(last_scanned_at) FROM {account_region}),
+               (SELECT COUNT(*) FROM {account_region}),
+               (SELECT MAX(id) FROM {event}),
+               (SELECT MAX(updated_at) FROM {zone}),
+               (SELECT COUNT(*) FROM {zone}),
+               (SELECT MAX(id) FROM {finding}),
+               (SELECT COUNT(*) FROM {through})
+    """  # noqa: S608 - table names from model metadata only
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        values = cursor.fetchone()
+    return "|".join(str(v) for v in values)
+
+
+# Cached counts live a day at most; the fingerprint, not the timeout, keeps them correct.
+POSTURE_CACHE_SECONDS = 24 * 3600
+
+
+def _posture_counts(
+    benchmark: Benchmark, scope: PostureScope, control_ids: list[int] | None
+) -> dict[int, tuple[int, int, int]]:
+    """Counts per control id, from the cache when nothing changed since they were computed.
+
+    At a million findings the counting query takes the better part of a second; a dashboard
+    that many people reload must not pay that on every view. The cache key carries the
+    posture fingerprint, so any write that may change a count makes a new key at once (no
+    stale figures, invariant 3), and a shared cache (Redis in production) serves every process.
+    """
+    from django.core.cache import cache
+
+    if control_ids is not None:
+        # One control's counts read only that control's findings: fast enough uncached.
+        return _count_posture(benchmark, scope, control_ids)
+    version = hashlib.sha256(posture_fingerprint().encode()).hexdigest()[:32]
+    key = f"posture:v1:{benchmark.pk}:{scope.cache_part()}:{version}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _count_posture(benchmark, scope, None)
+        cache.set(key, counts, POSTURE_CACHE_SECONDS)
+    return counts
+
+
+def _count_posture(
+    benchmark: Benchmark, scope: PostureScope, control_ids: list[int] | None
+) -> dict[int, tuple[int, int, int]]:
+    from acceptances.models import ZoneMembership
+
     through = Check.controls.through._meta.db_table
     finding = Finding._meta.db_table
     resource = Resource._meta.db_table
     control = Control._meta.db_table
-    params: list[object] = [benchmark.pk]
-    account_filter = ""
-    if account_ids:
-        account_filter = f" AND f.account_id IN ({', '.join(['%s'] * len(account_ids))})"
-        params.extend(account_ids)
+    membership = ZoneMembership._meta.db_table
+    params: list[object] = []
+    where = []
+    if control_ids is not None:
+        if not control_ids:
+            return {}
+        where.append(f"cc.control_id IN ({', '.join(['%s'] * len(control_ids))})")
+        params.extend(control_ids)
+    else:
+        where.append(f"cc.control_id IN (SELECT id FROM {control} WHERE benchmark_id = %s)")  # noqa: S608
+        params.append(benchmark.pk)
+    if scope.account_ids:
+        where.append(f"f.account_id IN ({', '.join(['%s'] * len(scope.account_ids))})")
+        params.extend(scope.account_ids)
+    if scope.regions:
+        where.append(f"f.region IN ({', '.join(['%s'] * len(scope.regions))})")
+        params.extend(scope.regions)
+    if scope.zone_id is not None:
+        where.append(
+            f"f.resource_id IN (SELECT resource_id FROM {membership} WHERE zone_id = %s)"  # noqa: S608
+        )
+        params.append(scope.zone_id)
     # worst per (control, resource): 2 failing, 1 accepted, 0 passing. Only table names from
     # the models' metadata are interpolated; every value is a bound parameter.
     sql = f"""
@@ -102,27 +229,18 @@ def get_control_posture(
             FROM {finding} f
             JOIN {through} cc ON cc.check_id = f.control_check_id
             JOIN {resource} r ON r.id = f.resource_id
-            WHERE cc.control_id IN (SELECT id FROM {control} WHERE benchmark_id = %s)
-              AND r.gone_at IS NULL{account_filter}
+            WHERE r.gone_at IS NULL AND {" AND ".join(where)}
             GROUP BY cc.control_id, f.resource_id
         ) per_resource
         GROUP BY per_resource.control_id, per_resource.worst
     """  # noqa: S608
+    counts: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for control_id, worst, count in cursor.fetchall():
-            row = rows[control_id]
-            if worst == 2:
-                row.failing += count
-            elif worst == 1:
-                row.accepted += count
-            else:
-                row.passing += count
-    for control_id, check_id in Check.controls.through.objects.filter(
-        control__benchmark=benchmark
-    ).values_list("control_id", "check__check_id"):
-        rows[control_id].checks.append(check_id)
-    return [rows[c.pk] for c in controls]
+            row = counts.setdefault(control_id, [0, 0, 0])
+            row[{2: 0, 1: 1, 0: 2}[worst]] += count
+    return {k: (v[0], v[1], v[2]) for k, v in counts.items()}
 
 
 def summarize_posture(rows: list[ControlPosture]) -> PostureTotals:
@@ -204,3 +322,103 @@ def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[
             "resolved_at": finding.resolved_at.isoformat() if finding.resolved_at else None,
             "evidence": finding.evidence.get("summary", ""),
         }
+
+
+# --- Triage pages ------------------------------------------------------------------------------
+
+FINDING_STATUS_FILTERS = {
+    # Open, unaccepted failures: what needs a decision.
+    "fail": {"status": "fail", "resolved_at__isnull": True, "acceptance__isnull": True},
+    "accepted": {"acceptance__isnull": False},
+    "pass": {"status": "pass"},
+    # Failed once, then passed or the resource went away.
+    "resolved": {"status": "fail", "resolved_at__isnull": False},
+}
+
+
+def get_control_findings(
+    control: Control,
+    scope: PostureScope | None = None,
+    status: str = "",
+    search: str = "",
+) -> QuerySet[Finding]:
+    """The findings of a control's checks within ``scope``, for its page: one status or all.
+
+    Ordered failing first, then by resource name; gone resources are left out except for
+    resolved findings (a resource's disappearance resolves them).
+    """
+    from acceptances.models import ZoneMembership
+
+    scope = scope or PostureScope()
+    findings = Finding.objects.filter(control_check__in=_check_pks(control))
+    if status in FINDING_STATUS_FILTERS:
+        findings = findings.filter(**FINDING_STATUS_FILTERS[status])
+    if status != "resolved":
+        findings = findings.filter(resource__gone_at__isnull=True)
+    if scope.account_ids:
+        findings = findings.filter(account_id__in=scope.account_ids)
+    if scope.regions:
+        findings = findings.filter(region__in=scope.regions)
+    if scope.zone_id is not None:
+        findings = findings.filter(
+            resource_id__in=ZoneMembership.objects.filter(zone_id=scope.zone_id).values(
+                "resource_id"
+            )
+        )
+    if search:
+        findings = findings.filter(
+            models.Q(resource__name__icontains=search) | models.Q(resource__arn__icontains=search)
+        )
+    return findings.select_related("resource", "account", "acceptance", "control_check").order_by(
+        "status", "resource__name", "pk"
+    )
+
+
+def _check_pks(control: Control) -> list[int]:
+    through = Check.controls.through.objects.filter(control=control)
+    return list(through.values_list("check_id", flat=True))
+
+
+def get_last_seen(findings: list[Finding]) -> dict[int, Any]:
+    """Last seen per finding id: the last successful run of its account×unit (resolved: when)."""
+    units = {(f.account_id, f.resource.scan_unit) for f in findings}
+    if not units:
+        return {}
+    query = models.Q()
+    for account_id, unit in units:
+        query |= models.Q(account_id=account_id, region=unit)
+    seen = {
+        (account_id, unit): at
+        for account_id, unit, at in AccountRegion.objects.filter(query).values_list(
+            "account_id", "region", "last_scanned_at"
+        )
+    }
+    return {
+        f.pk: f.resolved_at or seen.get((f.account_id, f.resource.scan_unit)) for f in findings
+    }
+
+
+def get_resource_findings(resource: Resource) -> list[Finding]:
+    """Every finding on a resource, failing first, with the controls each evidences."""
+    findings = list(
+        resource.findings.select_related("control_check", "acceptance").prefetch_related(
+            "control_check__controls__benchmark"
+        )
+    )
+    order = {"fail": 0, "accepted": 1, "resolved": 2, "pass": 3}
+    findings.sort(key=lambda f: (order.get(f.display_status, 9), f.control_check.check_id))
+    return findings
+
+
+def get_regions_for_account(account: CloudAccount) -> list[AccountRegion]:
+    return list(account.region_state.order_by("region"))
+
+
+def get_posture_history(account: CloudAccount | None = None, limit: int = 20) -> list[Any]:
+    """The last ``limit`` posture snapshots (one per finished scan), oldest first."""
+    from findings.models import PostureSnapshot
+
+    snapshots = PostureSnapshot.objects.select_related("account", "scan")
+    if account is not None:
+        snapshots = snapshots.filter(account=account)
+    return list(reversed(snapshots.order_by("-at")[:limit]))

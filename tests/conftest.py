@@ -42,6 +42,16 @@ def _fresh_aws_sessions():
     forget_sessions()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Posture counts are cached; a test starts from an empty cache, as a new deployment does."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _persona(username: str, role: str | None, staff: bool = True) -> User:
     user = User.objects.create_user(
         username=username, email=f"{username}@example.com", password="correct horse battery"

@@ -23,7 +23,7 @@ from acceptances.services import refresh_staleness
 from findings.aws import CollectionError
 from findings.aws.session import enabled_regions, session_for
 from findings.checks.base import GLOBAL
-from findings.models import CloudAccount, Scan, ScanRegion
+from findings.models import CloudAccount, PostureSnapshot, Scan, ScanRegion
 from findings.services.catalog import sync_checks
 from findings.services.ingest import IngestStats, ingest_unit
 
@@ -212,7 +212,35 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
     if closed:
         # What the scan saw may have made acceptances unnecessary (or necessary again).
         refresh_staleness(now)
+        if final != Scan.State.FAILED:
+            record_posture_snapshot(scan, now)
     return closed
+
+
+def record_posture_snapshot(scan: Scan, now: dt.datetime) -> PostureSnapshot | None:
+    """The account's posture as this scan left it: one point of the overview's history."""
+    from findings import queries
+
+    benchmark = queries.get_default_benchmark()
+    if benchmark is None:
+        return None
+    rows = queries.get_control_posture(
+        benchmark, scope=queries.PostureScope(account_ids=(scan.account_id,))
+    )
+    totals = queries.summarize_posture(rows)
+    # get_or_create: a finish step run twice records one point.
+    snapshot, _ = PostureSnapshot.objects.get_or_create(
+        scan=scan,
+        defaults={
+            "account_id": scan.account_id,
+            "benchmark": benchmark,
+            "at": now,
+            "failing": totals.failing,
+            "accepted": totals.accepted,
+            "passing": totals.passing,
+        },
+    )
+    return snapshot
 
 
 def start_due_scans(now: dt.datetime | None = None) -> list[int]:

@@ -1,0 +1,230 @@
+"""Forms of the treatment pages: accept a risk, act on an acceptance, define a zone, filter.
+
+Forms parse and check what a person typed; the rules of the domain (scope, reasons, expiry,
+permissions) are the services' and come back as errors keyed by field, shown beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
+from acceptances.services import EXPIRY_PRESETS, expiry_from_preset
+from acceptances.zones import RULE_KEYS
+from findings.models import Control, Resource
+
+EXPIRY_CHOICES = [
+    *((key, f"{days} days") for key, days in EXPIRY_PRESETS.items()),
+    ("date", "Until a date"),
+    ("never", "No end"),
+]
+
+
+def _users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ExpiryFields(forms.Form):
+    """The expiry presets of the issue: 7/30/60/90 days, a date, or never."""
+
+    expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="30", widget=forms.RadioSelect)
+    expires_on = forms.DateField(
+        label="End date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Used with “Until a date”: the acceptance ends at the end of that day.",
+    )
+
+    def expires_at(self, now: dt.datetime) -> dt.datetime | None:
+        """The chosen end; errors go beside the date field."""
+        try:
+            return expiry_from_preset(
+                self.cleaned_data["expiry"], now, self.cleaned_data.get("expires_on")
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error("expires_on" if field != "expiry" else "expiry", messages)
+            raise
+
+
+class AcceptRiskForm(ExpiryFields):
+    """Accept a control's risk in a zone, or on selected resources."""
+
+    SCOPE_ZONE = "zone"
+    SCOPE_RESOURCES = "resources"
+
+    control = forms.ModelChoiceField(queryset=Control.objects.all(), widget=forms.HiddenInput)
+    scope = forms.ChoiceField(
+        choices=[
+            (SCOPE_ZONE, "The whole control within a zone"),
+            (SCOPE_RESOURCES, "Only the selected resources"),
+        ],
+        widget=forms.RadioSelect,
+        initial=SCOPE_ZONE,
+    )
+    zone = forms.ModelChoiceField(queryset=Zone.objects.all(), required=False)
+    resources = forms.ModelMultipleChoiceField(
+        queryset=Resource.objects.filter(gone_at__isnull=True),
+        required=False,
+        widget=forms.MultipleHiddenInput,
+    )
+    treatment = forms.ChoiceField(choices=Treatment.choices, initial=Treatment.RETAIN)
+    reason = forms.ChoiceField(choices=Reason.choices)
+    reason_detail = forms.CharField(
+        label="Custom reason",
+        required=False,
+        max_length=200,
+        help_text="Required when the reason is “Custom”.",
+    )
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why this risk is acceptable, and until what happens.",
+    )
+    owner = forms.ModelChoiceField(
+        queryset=_users(), help_text="Answers for the risk and renews it."
+    )
+
+    field_order = [
+        "control",
+        "scope",
+        "zone",
+        "resources",
+        "treatment",
+        "reason",
+        "reason_detail",
+        "justification",
+        "owner",
+        "expiry",
+        "expires_on",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _users()
+        self.fields["owner"].label_from_instance = lambda u: (
+            f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
+        )
+
+    def clean(self):
+        data = super().clean()
+        scope = data.get("scope")
+        if scope == self.SCOPE_ZONE and not data.get("zone"):
+            self.add_error("zone", "Choose the zone the acceptance covers.")
+        if scope == self.SCOPE_RESOURCES and not data.get("resources"):
+            self.add_error("scope", "No resource is selected; select failing resources first.")
+        return data
+
+
+class PreviewForm(forms.Form):
+    """The scope part of the accept form, for the live count before saving."""
+
+    control = forms.ModelChoiceField(queryset=Control.objects.all())
+    scope = forms.ChoiceField(choices=AcceptRiskForm.base_fields["scope"].choices)
+    zone = forms.ModelChoiceField(queryset=Zone.objects.all(), required=False)
+    resources = forms.ModelMultipleChoiceField(queryset=Resource.objects.all(), required=False)
+
+
+class RevokeForm(forms.Form):
+    note = forms.CharField(
+        label="Why revoke it?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="Kept in the acceptance's history.",
+    )
+
+
+class ExtendForm(ExpiryFields):
+    """Extend an active acceptance, or renew an expired one, with a new end."""
+
+    note = forms.CharField(required=False, max_length=2000, label="Note for the history")
+
+
+class AcceptanceFilterForm(forms.Form):
+    STATE_CHOICES = [
+        ("", "Any state"),
+        *RiskAcceptance.State.choices,
+        ("stale", "No longer needed"),
+    ]
+    zone = forms.ModelChoiceField(
+        queryset=Zone.objects.all(), required=False, empty_label="Any zone"
+    )
+    control = forms.CharField(
+        required=False, max_length=20, label="Control", help_text="e.g. 2.1.2"
+    )
+    reason = forms.ChoiceField(choices=[("", "Any reason"), *Reason.choices], required=False)
+    owner = forms.ModelChoiceField(queryset=_users(), required=False, empty_label="Anyone")
+    state = forms.ChoiceField(choices=STATE_CHOICES, required=False)
+    expires_within = forms.IntegerField(
+        label="Expires within (days)", required=False, min_value=0, max_value=3650
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _users()
+
+
+class ZoneForm(forms.Form):
+    """A zone's name and rules, one value per line (or comma-separated)."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    account_ids = forms.CharField(
+        label="Account ids",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="12-digit account ids. Empty: every account.",
+    )
+    regions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. eu-west-1, or global. Empty: every region.",
+    )
+    resource_types = forms.CharField(
+        label="Resource types",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. AWS::S3::Bucket. Empty: every type.",
+    )
+    tags = forms.CharField(
+        label="Tag rules",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line: Key=value, Key != value, Key in (a, b), or Key. All must hold.",
+    )
+
+    @staticmethod
+    def _split(text: str, commas: bool = True) -> list[str]:
+        parts = text.splitlines()
+        if commas:
+            parts = [p for line in parts for p in line.split(",")]
+        return [p.strip() for p in parts if p.strip()]
+
+    def rules(self) -> dict[str, list[str]]:
+        """The rule set typed in, as the zone services take it (validated there)."""
+        data = self.cleaned_data
+        rules = {
+            "account_ids": self._split(data.get("account_ids", "")),
+            "regions": self._split(data.get("regions", "")),
+            "resource_types": self._split(data.get("resource_types", "")),
+            # "Team in (a, b)" holds commas: tag rules are one per line.
+            "tags": self._split(data.get("tags", ""), commas=False),
+        }
+        return {key: values for key, values in rules.items() if values and key in RULE_KEYS}
+
+    @classmethod
+    def initial_for(cls, zone: Zone) -> dict[str, str]:
+        rules = zone.rules or {}
+        return {
+            "name": zone.name,
+            "description": zone.description,
+            **{key: "\n".join(rules.get(key, [])) for key in RULE_KEYS},
+        }
+
+
+def now() -> dt.datetime:
+    return timezone.now()

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from acceptances import views
+
+urlpatterns = [
+    path("acceptances/", views.acceptance_list, name="acceptance-list"),
+    path("acceptances/new", views.accept_risk, name="accept-risk"),
+    path("acceptances/preview", views.accept_preview, name="accept-preview"),
+    path("acceptances/<int:pk>/", views.acceptance_detail, name="acceptance-detail"),
+    path("acceptances/<int:pk>/approve", views.acceptance_approve, name="acceptance-approve"),
+    path("acceptances/<int:pk>/revoke", views.acceptance_revoke, name="acceptance-revoke"),
+    path("acceptances/<int:pk>/extend", views.acceptance_extend, name="acceptance-extend"),
+    path("zones/", views.zone_list, name="zone-list"),
+    path("zones/new", views.zone_edit, name="zone-new"),
+    path("zones/preview", views.zone_preview, name="zone-preview"),
+    path("zones/<int:pk>/", views.zone_edit, name="zone-edit"),
+]

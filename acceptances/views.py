@@ -1,0 +1,388 @@
+"""Treatment pages: accept a risk (the dialog), the acceptances list and detail, zones.
+
+Views parse the form and call one service; the services check the role again, validate and
+write the history. Errors come back keyed by field and are shown beside it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from acceptances import queries, services
+from acceptances.forms import (
+    AcceptanceFilterForm,
+    AcceptRiskForm,
+    ExtendForm,
+    PreviewForm,
+    RevokeForm,
+    ZoneForm,
+)
+from acceptances.models import RiskAcceptance, Zone
+from findings.models import Control
+
+PAGE_SIZE = 50
+
+
+def _read(perm: str):
+    return permission_required(perm, raise_exception=True)
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    """Put a service's errors beside the fields they name (the rest on top of the form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        name = {"expires_at": "expires_on", "resource": "resources"}.get(field, field)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+# --- Accept risk ------------------------------------------------------------------------------
+
+
+@_read("acceptances.add_riskacceptance")
+def accept_risk(request: HttpRequest) -> HttpResponse:
+    """The accept-risk dialog: GET shows it for a control (and a selection), POST saves."""
+    now = timezone.now()
+    if request.method == "POST":
+        form = AcceptRiskForm(request.POST)
+    else:
+        control = get_object_or_404(Control, pk=request.GET.get("control") or 0)
+        resources = [r for r in request.GET.getlist("resource") if r.isdigit()]
+        initial = {
+            "control": control,
+            "owner": request.user,
+            "scope": AcceptRiskForm.SCOPE_RESOURCES if resources else AcceptRiskForm.SCOPE_ZONE,
+            "resources": resources,
+            "zone": request.GET.get("zone") or Zone.objects.filter(is_builtin=True).first(),
+            "expiry": "30",
+        }
+        form = AcceptRiskForm(initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            expires_at = form.expires_at(now)
+            common = {
+                "actor": request.user,
+                "control": data["control"],
+                "owner": data["owner"],
+                "reason": data["reason"],
+                "reason_detail": data["reason_detail"],
+                "justification": data["justification"],
+                "treatment": data["treatment"],
+                "expires_at": expires_at,
+                "now": now,
+            }
+            if data["scope"] == AcceptRiskForm.SCOPE_ZONE:
+                created = [services.accept_risk(zone=data["zone"], **common)]
+            else:
+                created = services.accept_risk_for_resources(
+                    resources=list(data["resources"]), **common
+                )
+        except ValidationError as exc:
+            if not form.errors:
+                _errors_to_form(form, exc)
+        else:
+            state = created[0].get_state_display().lower()
+            covered = sum(a.covered_findings.count() for a in created)
+            text = (
+                f"Risk of {data['control'].ref} accepted ({state}): "
+                f"{len(created)} acceptance{'s' if len(created) != 1 else ''}, "
+                f"{covered} finding{'s' if covered != 1 else ''} covered."
+            )
+            messages.success(request, text)
+            if request.htmx:
+                # The page behind the dialog refreshes its counts and list in place.
+                response = render(
+                    request, "acceptances/_accept_done.html", {"text": text, "created": created}
+                )
+                return trigger_client_event(response, "posture-changed")
+            return redirect("control-detail", pk=data["control"].pk)
+    control = form.cleaned_data.get("control") if form.is_bound and form.is_valid() else None
+    if control is None:
+        control = (
+            form.initial.get("control")
+            or Control.objects.filter(pk=request.POST.get("control") or 0).first()
+        )
+    context = {
+        "form": form,
+        "control": control,
+        "selected": _selected(form),
+        "preview": _preview(form, control),
+    }
+    template = "acceptances/_accept_form.html" if request.htmx else "acceptances/accept.html"
+    return render(request, template, context, status=400 if form.is_bound else 200)
+
+
+def _selected(form: AcceptRiskForm):
+    from findings.models import Resource
+
+    ids = form.data.getlist("resources") if form.is_bound else form.initial.get("resources", [])
+    ids = [i for i in ids if str(i).isdigit()]
+    return list(Resource.objects.filter(pk__in=ids).order_by("name")[:200])
+
+
+def _preview(form: AcceptRiskForm, control: Control | None) -> dict:
+    """How many findings the scope would cover, before saving."""
+    if control is None:
+        return {}
+    if form.is_bound:
+        return _count(PreviewForm(form.data))
+    zone = form.initial.get("zone")
+    data = {
+        "control": control.pk,
+        "scope": form.initial.get("scope"),
+        "zone": getattr(zone, "pk", zone),
+        "resources": form.initial.get("resources", []),
+    }
+    return _count(PreviewForm(data))
+
+
+def _count(preview: PreviewForm) -> dict:
+    if not preview.is_valid():
+        return {"error": "Choose a scope to see what it covers."}
+    data = preview.cleaned_data
+    control = data["control"]
+    if data["scope"] == AcceptRiskForm.SCOPE_ZONE:
+        if data.get("zone") is None:
+            return {"error": "Choose a zone."}
+        return {
+            "count": services.count_would_cover(control, zone=data["zone"]),
+            "scope": f"zone {data['zone']}",
+        }
+    resources = list(data.get("resources") or [])
+    if not resources:
+        return {"error": "No resource is selected."}
+    count = sum(services.count_would_cover(control, resource=r) for r in resources)
+    return {"count": count, "scope": f"{len(resources)} selected resource(s)"}
+
+
+@_read("acceptances.add_riskacceptance")
+def accept_preview(request: HttpRequest) -> HttpResponse:
+    """The live count in the dialog, recomputed as the scope changes."""
+    form = PreviewForm(request.POST if request.method == "POST" else request.GET)
+    return render(request, "acceptances/_cover_preview.html", {"preview": _count(form)})
+
+
+# --- Acceptances ------------------------------------------------------------------------------
+
+
+@_read("acceptances.view_riskacceptance")
+def acceptance_list(request: HttpRequest) -> HttpResponse:
+    form = AcceptanceFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    acceptances = queries.get_acceptances(
+        zone=filters.get("zone"),
+        control_ref=filters.get("control", ""),
+        reason=filters.get("reason", ""),
+        owner=filters.get("owner"),
+        state=filters.get("state", ""),
+        expires_within_days=filters.get("expires_within"),
+        now=timezone.now(),
+    )
+    page = Paginator(acceptances, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "acceptances/acceptance_list.html",
+        {"form": form, "page": page, "now": timezone.now()},
+    )
+
+
+def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -> dict:
+    user = request.user
+    return {
+        "acceptance": acceptance,
+        "events": acceptance.events.select_related("actor").order_by("-at", "-pk"),
+        "covered": acceptance.covered_findings.count(),
+        "revoke_form": forms.get("revoke_form") or RevokeForm(),
+        "extend_form": forms.get("extend_form") or ExtendForm(initial={"expiry": "30"}),
+        "can_approve": acceptance.state == RiskAcceptance.State.PROPOSED
+        and user.has_perm("acceptances.approve_riskacceptance")
+        and acceptance.created_by_id != user.pk,
+        "can_revoke": acceptance.is_live and user.has_perm("acceptances.revoke_riskacceptance"),
+        "can_extend": acceptance.state
+        in (
+            RiskAcceptance.State.ACTIVE,
+            RiskAcceptance.State.PROPOSED,
+            RiskAcceptance.State.EXPIRED,
+        )
+        and user.has_perm("acceptances.extend_riskacceptance"),
+        "now": timezone.now(),
+    }
+
+
+@_read("acceptances.view_riskacceptance")
+def acceptance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    acceptance = get_object_or_404(
+        RiskAcceptance.objects.select_related(
+            "control", "zone", "resource", "owner", "created_by", "approved_by", "revoked_by"
+        ),
+        pk=pk,
+    )
+    return render(
+        request, "acceptances/acceptance_detail.html", _detail_context(request, acceptance)
+    )
+
+
+def _acted(request: HttpRequest, acceptance: RiskAcceptance, text: str) -> HttpResponse:
+    messages.success(request, text)
+    url = reverse("acceptance-detail", args=[acceptance.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    acceptance = get_object_or_404(RiskAcceptance, pk=pk)
+    try:
+        services.approve_acceptance(acceptance, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("acceptance-detail", pk=pk)
+    return _acted(request, acceptance, "Approved: the acceptance now covers its findings.")
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    acceptance = get_object_or_404(RiskAcceptance, pk=pk)
+    if not request.user.has_perm("acceptances.revoke_riskacceptance"):
+        raise PermissionDenied("Only approvers may revoke an acceptance.")
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.revoke_acceptance(
+                acceptance, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            return _acted(request, acceptance, "Revoked: its findings fail again.")
+    context = _detail_context(request, acceptance, revoke_form=form)
+    return render(request, "acceptances/acceptance_detail.html", context, status=400)
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Extend a live acceptance, or renew an expired one, with a new end."""
+    acceptance = get_object_or_404(RiskAcceptance, pk=pk)
+    if not request.user.has_perm("acceptances.extend_riskacceptance"):
+        raise PermissionDenied("Only approvers may extend or renew an acceptance.")
+    form = ExtendForm(request.POST)
+    if form.is_valid():
+        renewing = acceptance.state == RiskAcceptance.State.EXPIRED
+        try:
+            expires_at = form.expires_at(timezone.now())
+            services.update_acceptance(
+                acceptance,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                expires_at=expires_at,
+            )
+        except ValidationError as exc:
+            if not form.errors:
+                _errors_to_form(form, exc)
+        else:
+            ends = f"until {expires_at:%Y-%m-%d}" if expires_at else "with no end"
+            verb = "Renewed" if renewing else "Extended"
+            return _acted(request, acceptance, f"{verb} {ends}.")
+    context = _detail_context(request, acceptance, extend_form=form)
+    return render(request, "acceptances/acceptance_detail.html", context, status=400)
+
+
+# --- Zones ------------------------------------------------------------------------------------
+
+
+@_read("acceptances.view_zone")
+def zone_list(request: HttpRequest) -> HttpResponse:
+    zones = Zone.objects.annotate(members=Count("memberships"))
+    return render(
+        request,
+        "acceptances/zone_list.html",
+        {"zones": zones, "can_add": request.user.has_perm("acceptances.add_zone")},
+    )
+
+
+@_read("acceptances.view_zone")
+def zone_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Define or edit a zone, with the live preview of the resources its rules match."""
+    zone = get_object_or_404(Zone, pk=pk) if pk else None
+    perm = "acceptances.change_zone" if zone else "acceptances.add_zone"
+    can_edit = request.user.has_perm(perm) and not (zone and zone.is_builtin)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("You may not change this zone.")
+        form = ZoneForm(request.POST)
+        if form.is_valid():
+            try:
+                saved = services.save_zone(
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    rules=form.rules(),
+                    zone=zone,
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(
+                    request, f"Zone {saved} saved: {saved.memberships.count()} resources."
+                )
+                return redirect("zone-edit", pk=saved.pk)
+    else:
+        form = ZoneForm(initial=ZoneForm.initial_for(zone) if zone else None)
+    preview = _zone_preview(form if form.is_bound else None, zone)
+    return render(
+        request,
+        "acceptances/zone_form.html",
+        {
+            "zone": zone,
+            "form": form,
+            "can_edit": can_edit,
+            "preview": preview,
+            "acceptances": zone.acceptances.select_related("control").order_by("-pk")[:50]
+            if zone
+            else [],
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _zone_preview(form: ZoneForm | None, zone: Zone | None) -> dict:
+    from findings.models import Resource
+
+    if form is None:
+        if zone is None:
+            return {}
+        if zone.is_builtin:
+            return {"count": Resource.objects.filter(gone_at__isnull=True).count(), "sample": []}
+        form = ZoneForm(ZoneForm.initial_for(zone))
+    if not form.is_valid():
+        return {}
+    try:
+        resources = services.resources_matching(form.rules())
+    except ValidationError as exc:
+        return {"errors": exc.messages}
+    return {
+        "count": resources.count(),
+        "sample": list(resources.select_related("account").order_by("name")[:20]),
+    }
+
+
+@_read("acceptances.view_zone")
+def zone_preview(request: HttpRequest) -> HttpResponse:
+    form = ZoneForm(request.POST if request.method == "POST" else request.GET)
+    return render(request, "acceptances/_zone_preview.html", {"preview": _zone_preview(form, None)})

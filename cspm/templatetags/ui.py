@@ -1,0 +1,30 @@
+"""Small template helpers shared by the triage pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A configuration snapshot or evidence document, indented for reading."""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def percent(part: int, whole: int) -> float:
+    """``part`` as a share of ``whole`` in percent (0 when there is nothing to share)."""
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -1,0 +1,96 @@
+"""Forms of the triage pages: filters (read from the query string) and starting a scan."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from acceptances.models import Zone
+from findings.models import AccountRegion, Benchmark, CloudAccount, Severity
+from findings.queries import PostureScope
+
+STATUS_CHOICES = [
+    ("", "Any status"),
+    ("fail", "Failing"),
+    ("accepted", "Accepted"),
+    ("pass", "Passing"),
+    ("manual", "Manual"),
+    ("not evaluated", "Not evaluated"),
+]
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    regions = sorted(set(AccountRegion.objects.values_list("region", flat=True)))
+    return [("", "All regions"), *((r, r) for r in regions)]
+
+
+class ScopeFilterForm(forms.Form):
+    """Zone, account and region: the scope every posture view counts in."""
+
+    zone = forms.ModelChoiceField(
+        queryset=Zone.objects.all(), required=False, empty_label="Entire infrastructure"
+    )
+    account = forms.ModelChoiceField(
+        queryset=CloudAccount.objects.order_by("name"), required=False, empty_label="All accounts"
+    )
+    region = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = _region_choices()
+
+    def scope(self) -> PostureScope:
+        """The scope the (valid) form describes; an invalid form describes everything."""
+        data = self.cleaned_data if self.is_valid() else {}
+        zone = data.get("zone")
+        account = data.get("account")
+        region = data.get("region")
+        return PostureScope(
+            account_ids=(account.pk,) if account else (),
+            regions=(region,) if region else (),
+            zone_id=zone.pk if zone and not zone.is_builtin else None,
+        )
+
+
+class PostureFilterForm(ScopeFilterForm):
+    """The overview's filters; the query string carries them so a view can be shared."""
+
+    benchmark = forms.ModelChoiceField(
+        queryset=Benchmark.objects.all(), required=False, empty_label=None
+    )
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+
+    field_order = ["benchmark", "zone", "account", "region", "severity", "status"]
+
+
+FINDING_STATUS_CHOICES = [
+    ("fail", "Failing"),
+    ("accepted", "Accepted"),
+    ("pass", "Passing"),
+    ("resolved", "Resolved"),
+    ("all", "All"),
+]
+
+
+class ControlFindingsFilterForm(ScopeFilterForm):
+    """A control page's list of findings: by status, scope, and a search over names."""
+
+    status = forms.ChoiceField(choices=FINDING_STATUS_CHOICES, required=False)
+    q = forms.CharField(
+        label="Search", required=False, max_length=200, help_text="Resource name or ARN contains"
+    )
+
+
+class StartScanForm(forms.Form):
+    account = forms.ModelChoiceField(
+        queryset=CloudAccount.objects.filter(enabled=True).order_by("name"),
+        empty_label=None,
+        help_text="Every enabled region of the account, plus its global services.",
+    )
+
+    def clean_account(self) -> CloudAccount:
+        account = self.cleaned_data["account"]
+        if not account.enabled:
+            raise ValidationError("This account is disabled.")
+        return account

@@ -1,0 +1,185 @@
+"""Triage pages of what scans found: the posture overview, controls, resources and scans.
+
+Views parse the query string or form, call one query or service, and render. Every view needs
+the role's read permission (outsiders get 403); writes check theirs in the service too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from acceptances.models import RiskAcceptance
+from findings import queries
+from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartScanForm
+from findings.models import Control, Resource, Scan, Severity
+from findings.services.scans import start_scan
+
+PAGE_SIZE = 50
+
+
+def _read(perm: str):
+    """Read access: the viewer role and up. Outsiders (no role) get 403, not a login loop."""
+    return permission_required(perm, raise_exception=True)
+
+
+@_read("findings.view_finding")
+def overview(request: HttpRequest) -> HttpResponse:
+    """Posture overview: every control with failing, accepted and passing resource counts."""
+    form = PostureFilterForm(request.GET or None)
+    benchmark = None
+    if form.is_bound and form.is_valid():
+        benchmark = form.cleaned_data["benchmark"]
+    benchmark = benchmark or queries.get_default_benchmark()
+    rows: list[queries.ControlPosture] = []
+    if benchmark is not None:
+        scope = form.scope() if form.is_bound else queries.PostureScope()
+        rows = queries.get_control_posture(benchmark, scope=scope)
+    totals = queries.summarize_posture(rows)
+    shown = rows
+    if form.is_bound and form.is_valid():
+        severity = form.cleaned_data["severity"]
+        status = form.cleaned_data["status"]
+        if severity:
+            shown = [r for r in shown if r.control.severity == severity]
+        if status:
+            shown = [r for r in shown if r.status == status]
+    return render(
+        request,
+        "findings/overview.html",
+        {
+            "form": form,
+            "benchmark": benchmark,
+            "rows": shown,
+            "all_rows": rows,
+            "totals": totals,
+            "history": queries.get_posture_history(
+                form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
+            ),
+            "can_scan": request.user.has_perm("findings.add_scan"),
+        },
+    )
+
+
+@_read("findings.view_finding")
+def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A control: what and why, how to fix it (for each failing resource), and its findings."""
+    control = get_object_or_404(Control.objects.select_related("benchmark"), pk=pk)
+    form = ControlFindingsFilterForm(request.GET or None)
+    valid = form.is_valid() if form.is_bound else False
+    scope = form.scope() if form.is_bound else queries.PostureScope()
+    posture = queries.get_control_posture(control.benchmark, scope=scope, control_ids=[control.pk])[
+        0
+    ]
+    status = (form.cleaned_data.get("status") if valid else "") or (
+        "fail" if posture.failing else "all"
+    )
+    search = form.cleaned_data.get("q", "") if valid else ""
+    findings = queries.get_control_findings(control, scope, status, search)
+    page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    last_seen = queries.get_last_seen(rows)
+    context = {
+        "control": control,
+        "form": form,
+        "posture": posture,
+        "status": status,
+        "page": page,
+        "rows": [
+            {
+                "finding": f,
+                "last_seen": last_seen.get(f.pk),
+                "terraform": control.render_terraform(f.resource.terraform_values())
+                if control.terraform and f.is_open
+                else "",
+            }
+            for f in rows
+        ],
+        "acceptances": RiskAcceptance.objects.filter(
+            control=control, state__in=RiskAcceptance.LIVE_STATES
+        ).select_related("zone", "resource", "owner"),
+        "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
+    }
+    template = "findings/control_detail.html"
+    if request.htmx and request.htmx.target == "control-findings":
+        template = "findings/_control_findings.html"
+    return render(request, template, context)
+
+
+@_read("findings.view_resource")
+def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One resource: its configuration snapshot, tags, zones and every finding on it."""
+    resource = get_object_or_404(Resource.objects.select_related("account"), pk=pk)
+    findings = queries.get_resource_findings(resource)
+    last_seen = queries.get_last_seen(findings)
+    return render(
+        request,
+        "findings/resource_detail.html",
+        {
+            "resource": resource,
+            "findings": [(f, last_seen.get(f.pk)) for f in findings],
+            "zones": list(resource.zones.order_by("name")),
+            "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
+        },
+    )
+
+
+@_read("findings.view_scan")
+def scan_list(request: HttpRequest) -> HttpResponse:
+    """Recent scans with their outcome and counts, and the form to start one."""
+    scans = Scan.objects.select_related("account", "requested_by").annotate(
+        units_failed=Count("regions", filter=Q(regions__state="failed"))
+    )
+    page = Paginator(scans, PAGE_SIZE).get_page(request.GET.get("page"))
+    can_scan = request.user.has_perm("findings.add_scan")
+    return render(
+        request,
+        "findings/scan_list.html",
+        {"page": page, "form": StartScanForm() if can_scan else None, "can_scan": can_scan},
+    )
+
+
+@require_POST
+@_read("findings.view_scan")
+def scan_start(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("findings.add_scan"):
+        raise PermissionDenied("You do not have permission to start scans.")
+    form = StartScanForm(request.POST)
+    if form.is_valid():
+        try:
+            scan = start_scan(
+                form.cleaned_data["account"],
+                trigger=Scan.Trigger.MANUAL,
+                requested_by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Scan #{scan.pk} of {scan.account} started.")
+            return redirect("scan-detail", pk=scan.pk)
+    page = Paginator(Scan.objects.select_related("account"), PAGE_SIZE).get_page(1)
+    return render(
+        request,
+        "findings/scan_list.html",
+        {"page": page, "form": form, "can_scan": True},
+        status=400,
+    )
+
+
+@_read("findings.view_scan")
+def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A scan's progress by region, live while it runs (the page polls its progress part)."""
+    scan = get_object_or_404(Scan.objects.select_related("account", "requested_by"), pk=pk)
+    context = {"scan": scan, "regions": list(scan.regions.all())}
+    if request.htmx:
+        return render(request, "findings/_scan_progress.html", context)
+    return render(request, "findings/scan_detail.html", context)
+
+
+SEVERITY_CHOICES = Severity.choices
