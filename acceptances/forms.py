@@ -6,8 +6,6 @@ permissions) are the services' and come back as errors keyed by field, shown bes
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -40,16 +38,21 @@ class ExpiryFields(forms.Form):
         help_text="Used with “Until a date”: the acceptance ends at the end of that day.",
     )
 
-    def expires_at(self, now: dt.datetime) -> dt.datetime | None:
-        """The chosen end; errors go beside the date field."""
+    def clean(self):
+        """Turn the choice into ``expires_at``; a missing or past date is reported beside it."""
+        data = super().clean()
+        if "expiry" not in data:
+            return data
+        now = timezone.now()
         try:
-            return expiry_from_preset(
-                self.cleaned_data["expiry"], now, self.cleaned_data.get("expires_on")
-            )
+            data["expires_at"] = expiry_from_preset(data["expiry"], now, data.get("expires_on"))
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
-                self.add_error("expires_on" if field != "expiry" else "expiry", messages)
-            raise
+                self.add_error("expiry" if field == "expiry" else "expires_on", messages)
+            return data
+        if data["expires_at"] is not None and data["expires_at"] <= now:
+            self.add_error("expires_on", "The end date must be in the future.")
+        return data
 
 
 class AcceptRiskForm(ExpiryFields):
@@ -111,7 +114,7 @@ class AcceptRiskForm(ExpiryFields):
         )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean()  # the expiry's own checks first
         scope = data.get("scope")
         if scope == self.SCOPE_ZONE and not data.get("zone"):
             self.add_error("zone", "Choose the zone the acceptance covers.")
@@ -224,7 +227,3 @@ class ZoneForm(forms.Form):
             "description": zone.description,
             **{key: "\n".join(rules.get(key, [])) for key in RULE_KEYS},
         }
-
-
-def now() -> dt.datetime:
-    return timezone.now()

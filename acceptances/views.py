@@ -71,7 +71,6 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            expires_at = form.expires_at(now)
             common = {
                 "actor": request.user,
                 "control": data["control"],
@@ -80,7 +79,7 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
                 "reason_detail": data["reason_detail"],
                 "justification": data["justification"],
                 "treatment": data["treatment"],
-                "expires_at": expires_at,
+                "expires_at": data["expires_at"],
                 "now": now,
             }
             if data["scope"] == AcceptRiskForm.SCOPE_ZONE:
@@ -90,8 +89,7 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
                     resources=list(data["resources"]), **common
                 )
         except ValidationError as exc:
-            if not form.errors:
-                _errors_to_form(form, exc)
+            _errors_to_form(form, exc)
         else:
             state = created[0].get_state_display().lower()
             covered = sum(a.covered_findings.count() for a in created)
@@ -268,6 +266,7 @@ def acceptance_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             _errors_to_form(form, exc)
+            messages.error(request, " ".join(exc.messages))
         else:
             return _acted(request, acceptance, "Revoked: its findings fail again.")
     context = _detail_context(request, acceptance, revoke_form=form)
@@ -285,7 +284,7 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         renewing = acceptance.state == RiskAcceptance.State.EXPIRED
         try:
-            expires_at = form.expires_at(timezone.now())
+            expires_at = form.cleaned_data["expires_at"]
             services.update_acceptance(
                 acceptance,
                 actor=request.user,
@@ -293,8 +292,8 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
                 expires_at=expires_at,
             )
         except ValidationError as exc:
-            if not form.errors:
-                _errors_to_form(form, exc)
+            _errors_to_form(form, exc)
+            messages.error(request, " ".join(exc.messages))
         else:
             ends = f"until {expires_at:%Y-%m-%d}" if expires_at else "with no end"
             verb = "Renewed" if renewing else "Extended"
