@@ -44,7 +44,13 @@ def _errors_to_form(form, exc: ValidationError) -> None:
         return
     for field, errors in exc.message_dict.items():
         name = {"expires_at": "expires_on", "resource": "resources"}.get(field, field)
-        form.add_error(name if name in form.fields else None, errors)
+        for error in errors:
+            # Zone rule errors read "tags: ..." and belong beside that rule's field.
+            prefix, _, rest = error.partition(": ")
+            if field == "rules" and prefix in form.fields:
+                form.add_error(prefix, rest)
+            else:
+                form.add_error(name if name in form.fields else None, error)
 
 
 # --- Accept risk ------------------------------------------------------------------------------

@@ -133,8 +133,10 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @_read("findings.view_scan")
 def scan_list(request: HttpRequest) -> HttpResponse:
     """Recent scans with their outcome and counts, and the form to start one."""
-    scans = Scan.objects.select_related("account", "requested_by").annotate(
-        units_failed=Count("regions", filter=Q(regions__state="failed"))
+    scans = (
+        Scan.objects.select_related("account", "requested_by")
+        .annotate(units_failed=Count("regions", filter=Q(regions__state="failed")))
+        .order_by("-created_at", "-pk")
     )
     page = Paginator(scans, PAGE_SIZE).get_page(request.GET.get("page"))
     can_scan = request.user.has_perm("findings.add_scan")
@@ -163,7 +165,9 @@ def scan_start(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Scan #{scan.pk} of {scan.account} started.")
             return redirect("scan-detail", pk=scan.pk)
-    page = Paginator(Scan.objects.select_related("account"), PAGE_SIZE).get_page(1)
+    page = Paginator(
+        Scan.objects.select_related("account").order_by("-created_at", "-pk"), PAGE_SIZE
+    ).get_page(1)
     return render(
         request,
         "findings/scan_list.html",
