@@ -107,6 +107,8 @@ class AcceptRiskForm(ExpiryFields):
     ]
 
     def __init__(self, *args, **kwargs):
+        # Own ids: the dialog opens over pages whose filter forms have a "zone" field too.
+        kwargs.setdefault("auto_id", "accept_%s")
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _users()
         self.fields["owner"].label_from_instance = lambda u: (

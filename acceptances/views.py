@@ -208,8 +208,9 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         "acceptance": acceptance,
         "events": acceptance.events.select_related("actor").order_by("-at", "-pk"),
         "covered": acceptance.covered_findings.count(),
-        "revoke_form": forms.get("revoke_form") or RevokeForm(),
-        "extend_form": forms.get("extend_form") or ExtendForm(initial={"expiry": "30"}),
+        "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
+        "extend_form": forms.get("extend_form")
+        or ExtendForm(initial={"expiry": "30"}, auto_id="extend_%s"),
         "can_approve": acceptance.state == RiskAcceptance.State.PROPOSED
         and user.has_perm("acceptances.approve_riskacceptance")
         and acceptance.created_by_id != user.pk,
@@ -264,7 +265,7 @@ def acceptance_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     acceptance = get_object_or_404(RiskAcceptance, pk=pk)
     if not request.user.has_perm("acceptances.revoke_riskacceptance"):
         raise PermissionDenied("Only approvers may revoke an acceptance.")
-    form = RevokeForm(request.POST)
+    form = RevokeForm(request.POST, auto_id="revoke_%s")
     if form.is_valid():
         try:
             services.revoke_acceptance(
@@ -286,7 +287,7 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
     acceptance = get_object_or_404(RiskAcceptance, pk=pk)
     if not request.user.has_perm("acceptances.extend_riskacceptance"):
         raise PermissionDenied("Only approvers may extend or renew an acceptance.")
-    form = ExtendForm(request.POST)
+    form = ExtendForm(request.POST, auto_id="extend_%s")
     if form.is_valid():
         renewing = acceptance.state == RiskAcceptance.State.EXPIRED
         try:

@@ -1,0 +1,92 @@
+"""Headless Chromium driven by Playwright against the app served on loopback.
+
+The browser is Debian's ``chromium`` (``bin/test`` installs it); Playwright's own browser
+download is never used. Screenshots go to ``test-artifacts/`` (or ``$TEST_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+# Chromium on a closed network: no background calls home, no sandbox as root in containers.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}; bin/test installs Debian's chromium")
+    # Playwright's sync API runs an event loop in this thread; the test body's ORM calls are
+    # plain synchronous code all the same.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(transactional_db) -> None:
+    """Browser tests commit for real, and each flushes the database afterwards, data
+    migrations' rows included: put the roles and the built-in zone back first."""
+    from django.apps import apps
+
+    from cspm.roles import sync_roles
+
+    sync_roles(apps)
+    from acceptances.models import Zone
+
+    Zone.objects.get_or_create(
+        is_builtin=True,
+        defaults={
+            "name": "Entire infrastructure",
+            "description": "Every resource of every connected account.",
+        },
+    )
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """A new browser session logged in as ``user`` (password of the personas)."""
+    contexts = []
+
+    def open_as(user, width: int = 1440, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
