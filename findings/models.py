@@ -253,6 +253,10 @@ class Resource(models.Model):
             models.Index(fields=["account", "scan_unit"], name="resource_unit_idx"),
             # Zone rules filter on these columns.
             models.Index(fields=["account", "region", "resource_type"], name="resource_scope_idx"),
+            # Lists leave gone resources out with NOT IN (gone ones): few, so a partial index.
+            models.Index(
+                fields=["id"], name="resource_gone_idx", condition=Q(gone_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

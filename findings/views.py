@@ -82,8 +82,8 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     search = form.cleaned_data.get("q", "") if valid else ""
     findings = queries.get_control_findings(control, scope, status, search)
-    page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    page = queries.get_findings_page(findings, request.GET.get("page"), PAGE_SIZE)
+    rows = page.object_list
     last_seen = queries.get_last_seen(rows)
     context = {
         "control": control,

@@ -28,11 +28,11 @@ def test_it_lists_failing_resources_first_with_evidence_and_their_own_terraform(
     response = login(viewer).get(control_url(catalog, "2.1.2"))
     assert response.status_code == 200
     assert response.context["status"] == "fail"
-    assert names(response) == ["scratch", "story-images", "story-logs"]
+    assert names(response) == ["story-images", "story-logs", "scratch"]  # as discovered
     body = response.content.decode()
     assert "MFA Delete is not enabled." in body
     # The snippet is filled with each failing bucket's own name.
-    terraform = response.context["rows"][1]["terraform"]
+    terraform = response.context["rows"][0]["terraform"]
     assert "story-images" in terraform and "{{ bucket_name }}" not in terraform
     assert terraform in html.unescape(body)
     assert catalog.controls.get(ref="2.1.2").remediation_cli.splitlines()[0] in html.unescape(body)

@@ -67,3 +67,28 @@ def test_the_overview_needs_a_login_and_a_role(client, outsider, estate):
     assert response.status_code == 302 and "/login/" in response["Location"]
     client.force_login(outsider)
     assert client.get(reverse("home")).status_code == 403
+
+
+def test_a_resource_counts_once_for_a_control_decided_by_several_checks(
+    login, viewer, catalog, make_account, make_finding, analyst
+):
+    account = make_account()
+    both_fail = make_finding(account=account, name="a", check_id="first_check_2_1_2")
+    make_finding(account=account, resource=both_fail.resource, check_id="second_check_2_1_2")
+    one_fails = make_finding(account=account, name="b", check_id="first_check_2_1_2", status="pass")
+    make_finding(account=account, resource=one_fails.resource, check_id="second_check_2_1_2")
+    passes = make_finding(account=account, name="c", check_id="first_check_2_1_2", status="pass")
+    make_finding(
+        account=account, resource=passes.resource, check_id="second_check_2_1_2", status="pass"
+    )
+    services.accept_risk(
+        actor=analyst,
+        control=catalog.controls.get(ref="2.1.2"),
+        resource=both_fail.resource,
+        owner=analyst,
+        reason="risk_owned",
+        justification="Known.",
+    )
+    mfa = row(login(viewer).get(reverse("home")), "2.1.2")
+    # a: both failures accepted; b: one open failure; c: passes both.
+    assert (mfa.failing, mfa.accepted, mfa.passing) == (1, 1, 1)

@@ -1,0 +1,248 @@
+"""Triage pages at scale: the posture overview and a control page over one million findings.
+
+    .venv/bin/python bench/triage_pages.py [--resources 100000] [--checks 10] [--users 20]
+                                           [--seconds 20] [--reuse]
+
+Builds (or with --reuse, keeps) an estate of resources × checks findings across 4 accounts ×
+4 regions on PostgreSQL, a zone and acceptances, then serves the app with gunicorn on loopback
+(Redis as the shared cache, as in production) and measures each page's server time (the app's
+own Server-Timing header) and the client's latency: first one user at a time, then ``--users``
+concurrent users for ``--seconds``. Also measures the overview right after a change (the counts
+are recomputed once, then served from the cache until the data changes again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from common import ROOT, median, p95, reproduce, setup_django
+
+PASSWORD = "bench-password-not-secret"  # noqa: S105
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_estate(resources: int, checks: int) -> None:
+    from data import write_spread_estate
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+
+    from acceptances import services
+    from findings.models import Control, Finding
+
+    t0 = time.perf_counter()
+    write_spread_estate(4, resources, checks)
+    print(f"estate: {Finding.objects.count():,} findings in {time.perf_counter() - t0:.0f} s")
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True})
+    admin.set_password(PASSWORD)
+    admin.save()
+    admin.groups.add(Group.objects.get(name="admin"))
+    admin = User.objects.get(pk=admin.pk)
+    zone = services.save_zone(
+        actor=admin, name="shards 0-2", rules={"tags": ["Shard in (0, 1, 2)"]}
+    )
+    # Some decisions, so that accepted counts are not all zero.
+    for control in Control.objects.filter(checks__isnull=False).distinct()[:5]:
+        services.accept_risk(
+            actor=admin,
+            control=control,
+            zone=zone,
+            owner=admin,
+            reason="risk_owned",
+            justification="bench",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def busiest_control():
+    """The control with the most findings: the heaviest control page."""
+    from django.db.models import Count
+
+    from findings.models import Control
+
+    return Control.objects.annotate(n=Count("checks__findings")).order_by("-n").first()
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        import requests
+
+        self.base = base
+        self.session = requests.Session()
+        page = self.session.get(f"{base}/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = self.session.post(
+            f"{base}/login/",
+            data={"username": "bench-admin", "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/login/"},
+        )
+        assert response.url.rstrip("/") == base, "login failed"
+
+    def get(self, path: str) -> tuple[float, float]:
+        """(server ms, client ms) of one GET."""
+        t0 = time.perf_counter()
+        response = self.session.get(self.base + path)
+        client_ms = (time.perf_counter() - t0) * 1000
+        response.raise_for_status()
+        server_ms = float(re.search(r"dur=([0-9.]+)", response.headers["Server-Timing"]).group(1))
+        return server_ms, client_ms
+
+
+def serve(port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable)),
+            "-m",
+            "gunicorn",
+            "cspm.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    import requests
+
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def figures(label: str, samples: list[tuple[float, float]]) -> None:
+    server = [s for s, _ in samples]
+    client = [c for _, c in samples]
+    print(
+        f"  {label:<38} n={len(samples):>5}  server median {median(server):7.1f} ms"
+        f"  p95 {p95(server):7.1f} ms   client median {median(client):7.1f} ms"
+        f"  p95 {p95(client):7.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--resources", type=int, default=100_000)
+    parser.add_argument("--checks", type=int, default=10)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--reuse", action="store_true", help="keep an estate built before")
+    args = parser.parse_args()
+    setup_django(fresh=not args.reuse)
+
+    from django.contrib.auth.models import User
+    from django.core.cache import caches
+
+    from acceptances import services
+    from acceptances.models import RiskAcceptance
+    from findings.models import Finding
+
+    if not Finding.objects.exists():
+        build_estate(args.resources, args.checks)
+    total = Finding.objects.count()
+    control = busiest_control()
+    zone_id = services.Zone.objects.get(name="shards 0-2").pk
+    print(
+        f"scale: {total:,} findings; control page {control.ref} "
+        f"({Finding.objects.filter(control_check__controls=control).count():,} findings)"
+    )
+    os.environ["BENCH_CACHE_URL"] = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14")
+    import redis
+
+    redis.Redis.from_url(os.environ["BENCH_CACHE_URL"]).flushdb()
+    del caches
+
+    port = free_port()
+    server = serve(port, args.workers)
+    base = f"http://127.0.0.1:{port}"
+    pages = {
+        "overview": "/",
+        "overview, zone filter": f"/?zone={zone_id}",
+        f"control {control.ref} (failing, page 1)": f"/controls/{control.pk}/",
+        f"control {control.ref} (zone filter)": (
+            f"/controls/{control.pk}/?zone={zone_id}&status=all"
+        ),
+    }
+    try:
+        client = Client(base)
+        # After a change: the first view recomputes the counts (the cost a change brings).
+        admin = User.objects.get(username="bench-admin")
+        cold: list[tuple[float, float]] = []
+        acceptance = RiskAcceptance.objects.filter(state="active").first()
+        for _ in range(5):
+            services.update_acceptance(
+                acceptance, actor=admin, justification=f"bench {time.time()}"
+            )
+            cold.append(client.get("/"))
+        print("\nOne user at a time:")
+        figures("overview, first view after a change", cold)
+        for label, path in pages.items():
+            client.get(path)  # warm
+            figures(label, [client.get(path) for _ in range(30)])
+
+        print(f"\n{args.users} concurrent users for {args.seconds} s (each loops over the pages):")
+        results: dict[str, list[tuple[float, float]]] = {label: [] for label in pages}
+        stop = time.monotonic() + args.seconds
+        lock = threading.Lock()
+
+        def user(index: int) -> None:
+            me = Client(base)
+            labels = list(pages)
+            i = index
+            while time.monotonic() < stop:
+                label = labels[i % len(labels)]
+                sample = me.get(pages[label])
+                with lock:
+                    results[label].append(sample)
+                i += 1
+
+        threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for label, samples in results.items():
+            figures(label, samples)
+        done = sum(len(s) for s in results.values())
+        print(f"  throughput: {done / args.seconds:.0f} pages/s")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    reproduce("triage_pages.py", "--reuse" if args.reuse else "")
+
+
+if __name__ == "__main__":
+    main()
