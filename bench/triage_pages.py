@@ -102,7 +102,7 @@ class Client:
         return server_ms, client_ms
 
 
-def serve(port: int, workers: int) -> subprocess.Popen:
+def serve(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -121,9 +121,9 @@ def serve(port: int, workers: int) -> subprocess.Popen:
             "--workers",
             str(workers),
             "--threads",
-            "4",
+            str(threads),
             "--worker-class",
-            "gthread",
+            "gthread" if threads > 1 else "sync",
             "--log-level",
             "warning",
         ],
@@ -152,13 +152,53 @@ def figures(label: str, samples: list[tuple[float, float]]) -> None:
     )
 
 
+def load(base: str, pages: dict[str, str], users: int, seconds: int, think: float) -> None:
+    """``users`` sessions, each looping over the pages for ``seconds``, pausing ``think``."""
+    pause = f", {think:g} s between pages" if think else ", no pause between pages"
+    print(f"\n{users} concurrent users for {seconds} s{pause}:")
+    results: dict[str, list[tuple[float, float]]] = {label: [] for label in pages}
+    clients = [Client(base) for _ in range(users)]
+    stop = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def user(index: int) -> None:
+        me = clients[index]
+        labels = list(pages)
+        i = index
+        while time.monotonic() < stop:
+            label = labels[i % len(labels)]
+            sample = me.get(pages[label])
+            with lock:
+                results[label].append(sample)
+            i += 1
+            if think:
+                time.sleep(think)
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for label, samples in results.items():
+        figures(label, samples)
+    every = [sample for samples in results.values() for sample in samples]
+    figures("all pages", every)
+    print(f"  throughput: {len(every) / seconds:.0f} pages/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--resources", type=int, default=100_000)
     parser.add_argument("--checks", type=int, default=10)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--think",
+        default="0,1",
+        help="seconds each user pauses between pages, one load phase per value (0: flat out)",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep an estate built before")
     args = parser.parse_args()
     setup_django(fresh=not args.reuse)
@@ -186,7 +226,7 @@ def main() -> None:
     del caches
 
     port = free_port()
-    server = serve(port, args.workers)
+    server = serve(port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"
     pages = {
         "overview": "/",
@@ -213,31 +253,8 @@ def main() -> None:
             client.get(path)  # warm
             figures(label, [client.get(path) for _ in range(30)])
 
-        print(f"\n{args.users} concurrent users for {args.seconds} s (each loops over the pages):")
-        results: dict[str, list[tuple[float, float]]] = {label: [] for label in pages}
-        stop = time.monotonic() + args.seconds
-        lock = threading.Lock()
-
-        def user(index: int) -> None:
-            me = Client(base)
-            labels = list(pages)
-            i = index
-            while time.monotonic() < stop:
-                label = labels[i % len(labels)]
-                sample = me.get(pages[label])
-                with lock:
-                    results[label].append(sample)
-                i += 1
-
-        threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        for label, samples in results.items():
-            figures(label, samples)
-        done = sum(len(s) for s in results.values())
-        print(f"  throughput: {done / args.seconds:.0f} pages/s")
+        for think in [float(t) for t in args.think.split(",")]:
+            load(base, pages, args.users, args.seconds, think)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
