@@ -156,6 +156,12 @@ def posture_fingerprint() -> str:
     return "|".join(str(v) for v in values)
 
 
+def get_posture_version() -> str:
+    """A short key part that changes with the posture fingerprint (for cached counts and
+    cached page fragments)."""
+    return hashlib.sha256(posture_fingerprint().encode()).hexdigest()[:32]
+
+
 # Cached counts live a day at most; the fingerprint, not the timeout, keeps them correct.
 POSTURE_CACHE_SECONDS = 24 * 3600
 
@@ -173,7 +179,7 @@ def _posture_counts(
     from django.core.cache import cache
 
     controls = ",".join(map(str, sorted(control_ids))) if control_ids is not None else "all"
-    version = hashlib.sha256(posture_fingerprint().encode()).hexdigest()[:32]
+    version = get_posture_version()
     key = f"posture:v2:{benchmark.pk}:{controls}:{scope.cache_part()}:{version}"
     counts = cache.get(key)
     if counts is None:

@@ -6,13 +6,18 @@ the role's read permission (outsiders get 403); writes check theirs in the servi
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from acceptances.models import RiskAcceptance
@@ -22,6 +27,7 @@ from findings.models import Control, Resource, Scan, Severity
 from findings.services.scans import start_scan
 
 PAGE_SIZE = 50
+LIST_CACHE_SECONDS = 3600
 
 
 def _read(perm: str):
@@ -63,6 +69,8 @@ def overview(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
             ),
             "can_scan": request.user.has_perm("findings.add_scan"),
+            # The table is rendered once per data version and set of filters.
+            "posture_version": queries.get_posture_version(),
         },
     )
 
@@ -80,36 +88,52 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = (form.cleaned_data.get("status") if valid else "") or (
         "fail" if posture.failing else "all"
     )
-    search = form.cleaned_data.get("q", "") if valid else ""
-    findings = queries.get_control_findings(control, scope, status, search)
-    page = queries.get_findings_page(findings, request.GET.get("page"), PAGE_SIZE)
-    rows = page.object_list
-    last_seen = queries.get_last_seen(rows)
+    can_accept = request.user.has_perm("acceptances.add_riskacceptance")
+    # The list is the costly part of the page at scale: kept, rendered, until the data changes
+    # (the posture version moves with every scan, acceptance and zone change).
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:24]
+    key = f"control-list:{control.pk}:{queries.get_posture_version()}:{can_accept}:{query}"
+    list_html = cache.get(key)
+    if list_html is None:
+        search = form.cleaned_data.get("q", "") if valid else ""
+        findings = queries.get_control_findings(control, scope, status, search)
+        page = queries.get_findings_page(findings, request.GET.get("page"), PAGE_SIZE)
+        rows = page.object_list
+        last_seen = queries.get_last_seen(rows)
+        list_html = render_to_string(
+            "findings/_control_findings.html",
+            {
+                "control": control,
+                "form": form,
+                "status": status,
+                "page": page,
+                "can_accept": can_accept,
+                "rows": [
+                    {
+                        "finding": f,
+                        "last_seen": last_seen.get(f.pk),
+                        "terraform": control.render_terraform(f.resource.terraform_values())
+                        if control.terraform and f.is_open
+                        else "",
+                    }
+                    for f in rows
+                ],
+            },
+            request,
+        )
+        cache.set(key, list_html, LIST_CACHE_SECONDS)
     context = {
         "control": control,
         "form": form,
         "posture": posture,
         "status": status,
-        "page": page,
-        "rows": [
-            {
-                "finding": f,
-                "last_seen": last_seen.get(f.pk),
-                "terraform": control.render_terraform(f.resource.terraform_values())
-                if control.terraform and f.is_open
-                else "",
-            }
-            for f in rows
-        ],
+        "list_html": mark_safe(list_html),  # noqa: S308 - rendered by our own template
         "acceptances": RiskAcceptance.objects.filter(
             control=control, state__in=RiskAcceptance.LIVE_STATES
         ).select_related("zone", "resource", "owner"),
-        "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
+        "can_accept": can_accept,
     }
-    template = "findings/control_detail.html"
-    if request.htmx and request.htmx.target == "control-findings":
-        template = "findings/_control_findings.html"
-    return render(request, template, context)
+    return render(request, "findings/control_detail.html", context)
 
 
 @_read("findings.view_resource")

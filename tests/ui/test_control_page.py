@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -17,7 +18,8 @@ def control_url(catalog, ref: str) -> str:
 
 
 def names(response) -> list[str]:
-    return [row["finding"].resource.name for row in response.context["rows"]]
+    """The resources listed, in order, as the page shows them."""
+    return re.findall(r'<tr data-resource="([^"]*)"', response.content.decode())
 
 
 def test_it_lists_failing_resources_first_with_evidence_and_their_own_terraform(
@@ -80,3 +82,19 @@ def test_an_unknown_control_is_404_and_outsiders_are_refused(
 ):
     assert login(viewer).get(reverse("control-detail", args=[999999])).status_code == 404
     assert login(outsider).get(control_url(catalog, "2.1.2")).status_code == 403
+
+
+def test_the_list_follows_a_decision_at_once(login, viewer, analyst, estate, catalog):
+    client = login(viewer)
+    url = control_url(catalog, "2.1.2")
+    assert "scratch" in names(client.get(url))  # rendered, and kept for the next view
+    services.accept_risk(
+        actor=analyst,
+        control=catalog.controls.get(ref="2.1.2"),
+        resource=estate.findings["scratch"].resource,
+        owner=analyst,
+        reason="not_relevant",
+        justification="Scratch space, deleted weekly.",
+    )
+    assert "scratch" not in names(client.get(url))
+    assert names(client.get(url, {"status": "accepted"})) == ["scratch"]
