@@ -16,7 +16,14 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from acceptances import services
-from acceptances.models import AcceptanceEvent, ExpiryReminder, RiskAcceptance, Zone
+from acceptances.models import (
+    AcceptanceEvent,
+    DriftAlert,
+    ExpiryReminder,
+    RiskAcceptance,
+    Zone,
+    ZoneWatch,
+)
 from acceptances.zones import parse_rules
 
 
@@ -308,3 +315,72 @@ class ZoneAdmin(admin.ModelAdmin):
             zone=Zone.objects.get(pk=obj.pk) if change else None,
         )
         obj.pk = saved.pk
+
+
+class ZoneWatchForm(forms.ModelForm):
+    class Meta:
+        model = ZoneWatch
+        fields = ("user", "zone", "min_severity")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        user = data.get("user")
+        if user is not None and (not user.is_active or not user.has_perm("findings.view_finding")):
+            self.add_error("user", f"{user} may not read findings, so cannot watch a zone.")
+        elif user is not None and not user.email:
+            self.add_error("user", f"{user} has no email address to send alerts to.")
+        return data
+
+
+@admin.register(ZoneWatch)
+class ZoneWatchAdmin(admin.ModelAdmin):
+    """Who hears about drift in which zone. Saved through ``services.watch_zone``."""
+
+    form = ZoneWatchForm
+    list_display = ("user", "zone", "min_severity", "created_at")
+    list_filter = ("zone", "min_severity")
+    search_fields = ("user__username", "user__email", "zone__name")
+    list_select_related = ("user", "zone")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ZoneWatch | None = None):
+        # A watch is (user, zone): change the severity here, or delete it and add another.
+        return ("user", "zone", "created_at") if obj is not None else ("created_at",)
+
+    def save_model(self, request: HttpRequest, obj: ZoneWatch, form, change: bool) -> None:
+        try:
+            saved = services.watch_zone(
+                obj.user, obj.zone, actor=request.user, min_severity=obj.min_severity
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(request, "; ".join(_messages(exc)), messages.ERROR)
+            return
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: ZoneWatch) -> None:
+        services.unwatch_zone(obj.user, obj.zone, actor=request.user)
+
+
+def _messages(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return [m for messages_ in exc.message_dict.values() for m in messages_]
+    return [str(exc)]
+
+
+@admin.register(DriftAlert)
+class DriftAlertAdmin(admin.ModelAdmin):
+    """The drift alert emails, as claimed and sent: read-only (they are the exactly-once claims)."""
+
+    list_display = ("claimed_at", "scan", "email", "new_failures", "fixed", "sent_at", "error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter),)
+    search_fields = ("email", "user__username")
+    date_hierarchy = "claimed_at"
+    list_select_related = ("scan__account", "user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

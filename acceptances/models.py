@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from findings.models import Severity
+
 
 class Zone(models.Model):
     """A named scope over accounts, regions, resource types and tags.
@@ -319,3 +321,66 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold_days}-day reminder for acceptance {self.acceptance_id}"
+
+
+class ZoneWatch(models.Model):
+    """A person watching a zone: after each scan, they hear what newly fails in it and what got
+    fixed (``acceptances.drift``), optionally only from a minimum severity up."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zone_watches"
+    )
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="watches")
+    min_severity = models.CharField(
+        "minimum severity",
+        max_length=10,
+        choices=Severity.choices,
+        blank=True,
+        help_text="Empty: every severity.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "zone"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "zone"], name="zonewatch_unique"),
+            models.CheckConstraint(
+                condition=Q(min_severity="") | Q(min_severity__in=Severity.values),
+                name="zonewatch_severity_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.zone}"
+
+
+class DriftAlert(models.Model):
+    """One drift alert email: one scan, one watcher. The row is the claim.
+
+    It is inserted (``INSERT ... ON CONFLICT DO NOTHING``) before the email goes out, and only
+    the run whose insert wins sends, so a watcher never gets two emails about one scan however
+    often the alert task runs. See ``acceptances.drift`` for what a failed send does.
+    """
+
+    scan = models.ForeignKey("findings.Scan", on_delete=models.CASCADE, related_name="alerts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drift_alerts"
+    )
+    email = models.EmailField(help_text="The address it went to.")
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty with no error: claimed, and the sender died."
+    )
+    new_failures = models.PositiveIntegerField(default=0)
+    fixed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at", "pk"]
+        constraints = [
+            # The claim. Its index leads with the scan: it also lists a scan's alerts.
+            models.UniqueConstraint(fields=["scan", "user"], name="driftalert_once_per_scan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Drift alert of scan {self.scan_id} to {self.email}"

@@ -38,11 +38,14 @@ _RELATED = ("control", "resource", "zone", "owner", "created_by")
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def send_templated(name: str, to: Sequence[str], context: dict[str, Any]) -> int:
+def send_templated(
+    name: str, to: Sequence[str], context: dict[str, Any], *, connection: Any = None
+) -> int:
     """Render ``emails/<name>-subject.txt``, ``-body.txt`` and ``-body.html``; send to ``to``.
 
     The subject is folded onto one line. Returns how many messages were sent (1); sending
-    errors propagate, since only the caller knows what a failure means.
+    errors propagate, since only the caller knows what a failure means. ``connection``: an
+    email backend connection the caller opened (default: a new one for this message).
     """
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
@@ -50,6 +53,7 @@ def send_templated(name: str, to: Sequence[str], context: dict[str, Any]) -> int
         subject=subject,
         body=render_to_string(f"emails/{name}-body.txt", context),
         to=list(to),
+        connection=connection,
     )
     message.attach_alternative(render_to_string(f"emails/{name}-body.html", context), "text/html")
     return message.send()

@@ -25,10 +25,11 @@ from acceptances.models import (
     Treatment,
     Zone,
     ZoneMembership,
+    ZoneWatch,
 )
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
-from findings.models import Check, CloudAccount, Control, Finding, Resource
+from findings.models import Check, CloudAccount, Control, Finding, Resource, ScanChange, Severity
 
 EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
 
@@ -216,6 +217,55 @@ def refresh_memberships_for_unit(account_id: int, scan_unit: str) -> int:
         added, removed = _apply_membership(zone, wanted, current)
         changed += len(added) + len(removed)
     return changed
+
+
+# --- Watching zones ---------------------------------------------------------------------------
+
+
+def _may_manage_watch(actor: AbstractBaseUser | None, user: AbstractBaseUser) -> None:
+    """Anyone who may read zones watches for themselves; only admins for someone else."""
+    if actor is not None and actor.pk == user.pk:
+        _require(actor, "acceptances.view_zone")
+    else:
+        _require(actor, "acceptances.add_zonewatch")
+
+
+@transaction.atomic
+def watch_zone(
+    user: AbstractBaseUser, zone: Zone, *, actor: AbstractBaseUser, min_severity: str = ""
+) -> ZoneWatch:
+    """Subscribe ``user`` to drift alerts about ``zone`` (or change the minimum severity).
+
+    Idempotent: watching a zone again only updates the severity.
+    """
+    _may_manage_watch(actor, user)
+    if min_severity not in ("", *Severity.values):
+        raise ValidationError(
+            {
+                "min_severity": f"Unknown severity '{min_severity}'; use one of "
+                f"{', '.join(Severity.values)}, or none for every severity."
+            }
+        )
+    # Alerts list findings: refuse to mail them to someone who may not read them.
+    if not user.is_active or not user.has_perm("findings.view_finding"):
+        raise ValidationError({"user": f"{user} may not read findings, so cannot watch a zone."})
+    if not user.email:
+        raise ValidationError({"user": f"{user} has no email address to send alerts to."})
+    watch, created = ZoneWatch.objects.get_or_create(
+        user=user, zone=zone, defaults={"min_severity": min_severity}
+    )
+    if not created and watch.min_severity != min_severity:
+        watch.min_severity = min_severity
+        watch.save(update_fields=["min_severity"])
+    return watch
+
+
+@transaction.atomic
+def unwatch_zone(user: AbstractBaseUser, zone: Zone, *, actor: AbstractBaseUser) -> bool:
+    """Stop ``user``'s drift alerts about ``zone``; False if they were not watching it."""
+    _may_manage_watch(actor, user)
+    deleted, _ = ZoneWatch.objects.filter(user=user, zone=zone).delete()
+    return bool(deleted)
 
 
 # --- Coverage ---------------------------------------------------------------------------------
@@ -714,13 +764,16 @@ def expire_due_acceptances(now: dt.datetime | None = None) -> list[int]:
     return expired
 
 
-def refresh_staleness(now: dt.datetime | None = None) -> tuple[int, int]:
+def refresh_staleness(
+    now: dt.datetime | None = None, *, scan_id: int | None = None
+) -> tuple[int, int]:
     """Flag live acceptances that cover nothing any more; unflag those needed again.
 
     An acceptance is no longer needed when no open failure is left in its scope: every finding
     it was about now passes, or its resources are gone. People retire it (revoke) or keep it,
     e.g. while a fix is being rolled back; the flag and its history entry tell them. Returns
-    (newly stale, needed again).
+    (newly stale, needed again). ``scan_id``: the scan whose close runs this; the acceptances it
+    flags are recorded among that scan's changes.
     """
     now = now or timezone.now()
     stale = needed = 0
@@ -751,6 +804,14 @@ def refresh_staleness(now: dt.datetime | None = None) -> tuple[int, int]:
                     {"stale_since": [None, now.isoformat()]},
                     "Every finding it covered now passes or is gone.",
                 )
+                if scan_id is not None:
+                    # In the flag's own transaction: recorded exactly when it is flagged.
+                    ScanChange.objects.create(
+                        scan_id=scan_id,
+                        kind=ScanChange.Kind.STALE_ACCEPTANCE,
+                        acceptance=acceptance,
+                        at=now,
+                    )
                 stale += 1
             elif (
                 has_failures

@@ -1,14 +1,15 @@
-"""Celery tasks: thin wrappers around ``acceptances.notifications``; beat runs both.
+"""Celery tasks: thin wrappers around ``acceptances.notifications`` (beat runs both) and
+``acceptances.drift`` (queued when a scan closes).
 
-Both are safe to run from several workers or overlapping ticks: each expiry and each reminder
-is claimed in the database by exactly one run (see the services).
+All are safe to run from several workers or overlapping ticks: each expiry and each reminder
+(and each drift alert) is claimed in the database by exactly one run (see the services).
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from acceptances import notifications
+from acceptances import drift, notifications
 
 
 @shared_task(name="acceptances.expire_acceptances", ignore_result=True)
@@ -21,3 +22,16 @@ def expire_acceptances() -> list[int]:
 def send_expiry_reminders() -> int:
     """Beat, hourly: remind owners of acceptances nearing expiry; returns the digests sent."""
     return len(notifications.send_expiry_reminders().sent)
+
+
+# Retries only when the mail server could not be reached: those alerts were released unsent
+# (see acceptances.drift); everything sent or possibly sent stays claimed, so a retry, like any
+# duplicate delivery of this task, never mails anyone twice.
+@shared_task(name="acceptances.send_drift_alerts", bind=True, ignore_result=True, max_retries=6)
+def send_drift_alerts(self, scan_id: int) -> int:
+    """After a scan closes: email each zone watcher what newly fails and what got fixed."""
+    report = drift.send_drift_alerts(scan_id)
+    # Eager (the embedded default) has no broker to hold a delayed retry.
+    if report.released and not self.request.is_eager:
+        raise self.retry(countdown=120 * 2**self.request.retries)
+    return len(report.sent)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from findings.models import (
@@ -21,6 +22,7 @@ from findings.models import (
     FindingEvent,
     Resource,
     Scan,
+    ScanChange,
     ScanRegion,
 )
 
@@ -134,7 +136,15 @@ class ResourceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ScanRegionInline(ReadOnlyInline):
     model = ScanRegion
     show_change_link = False
-    fields = ("region", "state", "resources_seen", "findings_failed", "api_calls", "error")
+    fields = (
+        "region",
+        "state",
+        "baseline",
+        "resources_seen",
+        "findings_failed",
+        "api_calls",
+        "error",
+    )
 
 
 @admin.register(Scan)
@@ -146,17 +156,40 @@ class ScanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "trigger",
         "progress",
         "findings_failed",
+        "changes",
         "created_at",
         "finished_at",
     )
     list_filter = ("state", "trigger", "account")
     date_hierarchy = "created_at"
     list_select_related = ("account",)
+    readonly_fields = ("changes",)
     inlines = [ScanRegionInline]
 
     @admin.display(description="regions done")
     def progress(self, obj: Scan) -> str:
         return f"{obj.regions_done}/{obj.regions_total}"
+
+    @admin.display(description="changes")
+    def changes(self, obj: Scan) -> str:
+        """Counts from the scan's close, linked to its change rows (a scan may hold thousands:
+        a filtered list pages them, an inline would not)."""
+        counts = obj.change_counts
+        if not counts:
+            return "-"
+        if counts.get("baseline_units") and not any(
+            counts.get(kind) for kind in ScanChange.Kind.values
+        ):
+            return "baseline"
+        url = reverse("admin:findings_scanchange_changelist") + f"?scan__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">+{} failing, {} fixed, {} gone, {} stale</a>',
+            url,
+            counts.get("new_failure", 0) - counts.get("accepted", 0),
+            counts.get("fixed", 0),
+            counts.get("gone", 0),
+            counts.get("stale_acceptance", 0),
+        )
 
 
 @admin.register(AccountRegion)
@@ -212,3 +245,23 @@ class FindingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             '<strong style="color:{}">{}</strong>', colors.get(status, "#000"), status
         )
+
+
+@admin.register(ScanChange)
+class ScanChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each scan changed; open a scan's list from the scan's "changes" link."""
+
+    list_display = ("scan", "kind", "severity", "finding", "resource", "accepted", "acceptance")
+    list_filter = ("kind", "severity", "accepted", "scan__account")
+    search_fields = ("finding__resource__name", "finding__resource__arn")
+    list_select_related = (
+        "scan__account",
+        "finding__control_check",
+        "finding__resource",
+        "acceptance__control",
+    )
+    raw_id_fields = ("scan", "finding", "acceptance")
+
+    @admin.display(description="resource")
+    def resource(self, obj: ScanChange) -> str:
+        return str(obj.finding.resource) if obj.finding_id else "-"

@@ -321,6 +321,11 @@ class Scan(models.Model):
     findings_total = models.PositiveIntegerField(default=0)
     findings_failed = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # What changed since the previous successful run of each unit, counted per ScanChange kind
+    # when the scan closes (plus "accepted": new failures already covered by an acceptance, and
+    # "baseline_units": units scanned for the first time). Stored, so the scans page lists
+    # counts without counting change rows; empty until the scan closes.
+    change_counts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -371,6 +376,9 @@ class ScanRegion(models.Model):
     findings_total = models.PositiveIntegerField(default=0)
     findings_failed = models.PositiveIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
+    # The unit had no previous successful run: what it found is the starting point, not a
+    # change, so it records no ScanChange rows (and mails nobody thousands of "new" failures).
+    baseline = models.BooleanField(default=False)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -573,3 +581,76 @@ class PostureSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} at {self.at:%Y-%m-%d %H:%M}"
+class ScanChange(models.Model):
+    """What one scan changed: a finding newly failing, fixed or gone, or an acceptance gone stale.
+
+    "Changed" means since the previous successful run of the same account×unit: ingest compares
+    what a unit saw with what that run left stored, so the rows it writes while ingesting are
+    the change set. They are written in the unit's own transaction: a failed unit writes none,
+    and a retried or duplicated unit (already turned away by its claim) writes none twice. A
+    unit's first successful run is a baseline (``ScanRegion.baseline``) and writes none.
+    """
+
+    class Kind(models.TextChoices):
+        NEW_FAILURE = "new_failure", "Newly failing"
+        FIXED = "fixed", "Fixed"
+        GONE = "gone", "Resource gone"
+        STALE_ACCEPTANCE = "stale_acceptance", "Acceptance no longer needed"
+
+    FINDING_KINDS = (Kind.NEW_FAILURE, Kind.FIXED, Kind.GONE)
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # A new failure is a new finding that fails (a new resource, or a check new to it) or a
+    # finding that passed, or whose resource was gone, failing again. Fixed: an open failure now
+    # passes. Gone: an open failure resolved because its resource disappeared.
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    acceptance = models.ForeignKey(
+        "acceptances.RiskAcceptance",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scan_changes",
+    )
+    # Snapshots at the time of the scan: a new failure already covered by an active acceptance
+    # (not reported as newly failing), and the highest severity among the check's controls.
+    accepted = models.BooleanField(default=False)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["scan", "kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="stale_acceptance", finding__isnull=True, acceptance__isnull=False)
+                    | (
+                        Q(kind__in=["new_failure", "fixed", "gone"])
+                        & Q(finding__isnull=False, acceptance__isnull=True)
+                    )
+                ),
+                name="scanchange_subject_matches_kind",
+            ),
+            # At most once per scan, whatever retries happen. Their indexes lead with the scan:
+            # they also serve "the changes of this scan" and the counts per kind.
+            models.UniqueConstraint(
+                fields=["scan", "finding", "kind"],
+                condition=Q(finding__isnull=False),
+                name="scanchange_once_per_finding",
+            ),
+            models.UniqueConstraint(
+                fields=["scan", "acceptance", "kind"],
+                condition=Q(acceptance__isnull=False),
+                name="scanchange_once_per_acceptance",
+            ),
+        ]
+        # The finding foreign key's own index serves "is this finding new in its unit's last
+        # scan" (control and resource pages); the acceptance's serves its scan history.
+
+    def __str__(self) -> str:
+        subject = (
+            f"finding {self.finding_id}" if self.finding_id else f"acceptance {self.acceptance_id}"
+        )
+        return f"{self.get_kind_display()}: {subject} in scan {self.scan_id}"

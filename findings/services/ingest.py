@@ -25,6 +25,7 @@ from acceptances.models import RiskAcceptance
 from acceptances.services import refresh_coverage, refresh_memberships_for_unit
 from cspm.bulk import insert_rows, update_rows, upsert_rows
 from findings.models import (
+    SEVERITY_RANK,
     AccountRegion,
     Check,
     CloudAccount,
@@ -32,6 +33,7 @@ from findings.models import (
     FindingEvent,
     Resource,
     Scan,
+    ScanChange,
 )
 from findings.scanner import UnitOutcome
 
@@ -65,6 +67,9 @@ class IngestStats:
     findings_reopened: int = 0
     findings_opened: int = 0  # new findings that fail
     findings_gone: int = 0  # open failures resolved because their resource is gone
+    # The unit had no previous successful run: its results are a baseline, not changes.
+    baseline: bool = False
+    changes_recorded: int = 0  # ScanChange rows written
 
 
 def _check_ids(check_ids: Iterable[str]) -> dict[str, int]:
@@ -245,6 +250,9 @@ def ingest_unit(scan: Scan, outcome: UnitOutcome, now: dt.datetime) -> IngestSta
         # A newer scan already wrote this unit; older observations must not overwrite it.
         stats.skipped = True
         return stats
+    # Read under the lock: only a successful run sets it, so "never set" means this is the
+    # unit's first successful run, and everything it finds is the baseline.
+    stats.baseline = state.last_scanned_at is None
 
     clock = _Clock(stats.timings)
     check_pks = _check_ids(r.check_id for r in outcome.results)
@@ -294,6 +302,9 @@ def _ingest_findings(
     status_changes: list[tuple] = []
     evidence_changes: list[tuple] = []
     events: list[tuple] = []
+    # (finding id, check id) of status changes, for the scan's change set: few per re-scan.
+    fixed: list[tuple[int, int]] = []
+    refailed: list[tuple[int, int]] = []
     regions = {arn: ref.region for arn, ref in outcome.resources.items()}
     scan_pk, account_pk = scan.pk, account.pk
     seen: set[int] = set()
@@ -353,11 +364,13 @@ def _ingest_findings(
             if old_state == OPEN:
                 stats.findings_resolved += 1
                 events.append((pk, "resolved", now, scan_pk, text))
+                fixed.append((pk, key >> KEY_SHIFT))
             status_changes.append((pk, status, text, ev_digest, now, now, scan_pk, None))
         elif status == FAIL and old_state != OPEN:
             # Failing again: it passed before, or its resource was gone and is back.
             stats.findings_reopened += 1
             events.append((pk, "reopened", now, scan_pk, text))
+            refailed.append((pk, key >> KEY_SHIFT))
             status_changes.append((pk, status, text, ev_digest, now, None, scan_pk, None))
         else:  # same status, new evidence: status dates and coverage stay
             evidence_changes.append((pk, text, ev_digest, scan_pk))
@@ -371,14 +384,15 @@ def _ingest_findings(
     update_rows(Finding, ["id", "evidence", "evidence_digest", "last_scan_id"], evidence_changes)
 
     clock.lap("write")
+    gone_findings: list[tuple[int, int]] = []
     if gone_resources:
         gone = Finding.objects.filter(
             resource_id__in=gone_resources, status=FAIL, resolved_at__isnull=True
         )
-        gone_ids = list(gone.values_list("pk", flat=True))
+        gone_findings = list(gone.values_list("pk", "control_check_id"))
         gone.update(resolved_at=now, acceptance=None, status_changed_at=now)
-        stats.findings_gone = len(gone_ids)
-        events.extend((pk, "gone", now, scan.pk, "{}") for pk in gone_ids)
+        stats.findings_gone = len(gone_findings)
+        events.extend((pk, "gone", now, scan.pk, "{}") for pk, _ in gone_findings)
     insert_rows(FindingEvent, EVENT_COLUMNS, events)
 
     clock.lap("history")
@@ -398,9 +412,108 @@ def _ingest_findings(
             # A tag change may take a resource out of an accepted zone.
             refresh_coverage(unit_findings.filter(resource_id__in=changed_resources))
 
-    AccountRegion.objects.filter(pk=state.pk).update(last_scan=scan, last_scanned_at=now)
     clock.lap("zones and coverage")
+    if not stats.baseline:
+        # After coverage, so each new failure records whether an acceptance already covers it.
+        new_keys = [(row[0], row[1]) for row in inserts if row[4] == FAIL]
+        stats.changes_recorded = _record_changes(
+            scan, unit, now, new_keys, refailed, fixed, gone_findings
+        )
+    AccountRegion.objects.filter(pk=state.pk).update(last_scan=scan, last_scanned_at=now)
+    clock.lap("changes")
     return stats
+
+
+def check_severities(check_pks: Iterable[int]) -> dict[int, str]:
+    """check id -> the highest severity among the controls it evidences ("" for none)."""
+    ranked: dict[int, str] = {}
+    pairs = Check.controls.through.objects.filter(check_id__in=set(check_pks)).values_list(
+        "check_id", "control__severity"
+    )
+    for check_pk, severity in pairs:
+        if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK.get(ranked.get(check_pk, ""), 0):
+            ranked[check_pk] = severity
+    return ranked
+
+
+def _new_failure_ids(
+    scan: Scan, unit: str, now: dt.datetime, keys: list[tuple[int, int]]
+) -> list[tuple[int, int, bool]]:
+    """(finding id, check id, accepted?) of the failing findings this ingest inserted."""
+    if not keys:
+        return []
+    if connection.vendor == "postgresql":
+        # Joined on the unique (check, resource) index, one statement for any number of keys:
+        # COPY does not return the ids it inserted.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT f.id, f.control_check_id, f.acceptance_id IS NOT NULL "  # noqa: S608
+                f"FROM {Finding._meta.db_table} f "
+                "JOIN unnest(%s::bigint[], %s::bigint[]) AS k(check_id, resource_id) "
+                "ON f.control_check_id = k.check_id AND f.resource_id = k.resource_id",
+                [[k[0] for k in keys], [k[1] for k in keys]],
+            )
+            return [(pk, check, bool(accepted)) for pk, check, accepted in cursor.fetchall()]
+    # The embedded default holds small estates: the unit's rows this scan created.
+    rows = Finding.objects.filter(
+        resource__account_id=scan.account_id,
+        resource__scan_unit=unit,
+        last_scan=scan,
+        first_seen=now,
+        status=FAIL,
+    ).values_list("pk", "control_check_id", "acceptance_id")
+    return [(pk, check, accepted is not None) for pk, check, accepted in rows]
+
+
+def _accepted_ids(finding_ids: list[int]) -> set[int]:
+    accepted: set[int] = set()
+    for start in range(0, len(finding_ids), 5000):
+        accepted.update(
+            Finding.objects.filter(
+                pk__in=finding_ids[start : start + 5000], acceptance__isnull=False
+            ).values_list("pk", flat=True)
+        )
+    return accepted
+
+
+CHANGE_COLUMNS = ["scan_id", "kind", "finding_id", "acceptance_id", "accepted", "severity", "at"]
+
+
+def _record_changes(
+    scan: Scan,
+    unit: str,
+    now: dt.datetime,
+    new_keys: list[tuple[int, int]],
+    refailed: list[tuple[int, int]],
+    fixed: list[tuple[int, int]],
+    gone: list[tuple[int, int]],
+) -> int:
+    """Write the unit's change set (ScanChange rows) with one COPY; return how many.
+
+    Called inside the unit's transaction, so the rows exist exactly when the unit's writes do.
+    """
+    inserted = _new_failure_ids(scan, unit, now, new_keys)
+    accepted = _accepted_ids([pk for pk, _ in refailed])
+    checks = {c for _, c, _ in inserted} | {c for _, c in [*refailed, *fixed, *gone]}
+    if not checks:
+        return 0
+    severity = check_severities(checks)
+    new_failure, fixed_kind, gone_kind = (
+        ScanChange.Kind.NEW_FAILURE.value,
+        ScanChange.Kind.FIXED.value,
+        ScanChange.Kind.GONE.value,
+    )
+    rows = [
+        (scan.pk, new_failure, pk, None, is_accepted, severity.get(check, ""), now)
+        for pk, check, is_accepted in inserted
+    ]
+    rows.extend(
+        (scan.pk, new_failure, pk, None, pk in accepted, severity.get(check, ""), now)
+        for pk, check in refailed
+    )
+    rows.extend((scan.pk, fixed_kind, pk, None, False, severity.get(c, ""), now) for pk, c in fixed)
+    rows.extend((scan.pk, gone_kind, pk, None, False, severity.get(c, ""), now) for pk, c in gone)
+    return insert_rows(ScanChange, CHANGE_COLUMNS, rows)
 
 
 class _Clock:

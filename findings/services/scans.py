@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from acceptances.services import refresh_staleness
 from findings.aws import CollectionError
 from findings.aws.session import enabled_regions, session_for
 from findings.checks.base import GLOBAL
-from findings.models import CloudAccount, PostureSnapshot, Scan, ScanRegion
+from findings.models import CloudAccount, PostureSnapshot, Scan, ScanChange, ScanRegion
 from findings.services.catalog import sync_checks
 from findings.services.ingest import IngestStats, ingest_unit
 
@@ -124,6 +124,9 @@ def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
         state__in=[ScanRegion.State.PENDING, ScanRegion.State.RUNNING],
     ).update(state=ScanRegion.State.RUNNING, started_at=started)
     if not claimed:
+        # A redelivered task whose first run recorded the unit but died before closing the
+        # scan: closing it here is what lets the scan (and its drift alerts) complete.
+        finish_scan(scan_id)
         return UnitReport(unit, "already finished")
     scan = Scan.objects.select_related("account").get(pk=scan_id)
     account = scan.account
@@ -171,6 +174,7 @@ def _record_unit_success(scan: Scan, unit: str, outcome) -> UnitReport:
         row.findings_total = stats.findings_total
         row.findings_failed = stats.findings_failed
         row.api_calls = outcome.api_calls
+        row.baseline = stats.baseline
         row.error = "skipped: a newer scan already wrote this region" if stats.skipped else ""
         row.save()
         Scan.objects.filter(pk=scan.pk).update(
@@ -203,18 +207,59 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
     if failed:
         names = scan.regions.filter(state=ScanRegion.State.FAILED).values_list("region", flat=True)
         error = f"{failed} of {scan.regions_total} units failed: {', '.join(names)}"
-    # Conditional: of two units finishing at once, only one closes the scan.
-    closed = bool(
-        Scan.objects.filter(pk=scan_id, state=Scan.State.RUNNING).update(
-            state=final, finished_at=now, error=error[:2000]
+    # One transaction: if closing dies half-way, the scan stays running and the next
+    # finish_scan (a redelivered unit task) closes it again, counts and alerts included.
+    with transaction.atomic():
+        # Conditional: of two units finishing at once (or a retried one), only one closes
+        # the scan, so only one records its counts and queues its drift alerts.
+        closed = bool(
+            Scan.objects.filter(pk=scan_id, state=Scan.State.RUNNING).update(
+                state=final, finished_at=now, error=error[:2000]
+            )
         )
-    )
-    if closed:
-        # What the scan saw may have made acceptances unnecessary (or necessary again).
-        refresh_staleness(now)
-        if final != Scan.State.FAILED:
-            record_posture_snapshot(scan, now)
+        if closed:
+            # What the scan saw may have made acceptances unnecessary (or necessary again);
+            # those it flags are recorded among the scan's changes.
+            refresh_staleness(now, scan_id=scan_id)
+            counts = record_change_counts(scan_id)
+            if counts["new_failure"] - counts["accepted"] or counts["fixed"] or counts["gone"]:
+                _dispatch_drift_alerts(scan_id)
+            if final != Scan.State.FAILED:
+                record_posture_snapshot(scan, now)
     return closed
+
+
+def count_changes(scan_id: int) -> dict[str, object]:
+    """The scan's changes counted per kind (see ``Scan.change_counts``), from its rows."""
+    per_kind = dict(
+        ScanChange.objects.filter(scan_id=scan_id)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    counts: dict[str, object] = {kind: per_kind.get(kind, 0) for kind in ScanChange.Kind.values}
+    counts["accepted"] = ScanChange.objects.filter(
+        scan_id=scan_id, kind=ScanChange.Kind.NEW_FAILURE, accepted=True
+    ).count()
+    counts["baseline_units"] = sorted(
+        ScanRegion.objects.filter(scan_id=scan_id, baseline=True).values_list("region", flat=True)
+    )
+    return counts
+
+
+def record_change_counts(scan_id: int) -> dict[str, object]:
+    """Store the scan's change counts on it (when it closes) and return them."""
+    counts = count_changes(scan_id)
+    Scan.objects.filter(pk=scan_id).update(change_counts=counts)
+    return counts
+
+
+def _dispatch_drift_alerts(scan_id: int) -> None:
+    from acceptances import tasks
+
+    # After the commit: the worker must see the closed scan and its change rows.
+    transaction.on_commit(lambda: tasks.send_drift_alerts.delay(scan_id))
 
 
 def record_posture_snapshot(scan: Scan, now: dt.datetime) -> PostureSnapshot | None:

@@ -99,10 +99,15 @@ def celery_worker(transactional_db, redis_url: str, tmp_path: Path) -> Iterator[
 
 def _drop_pools(app) -> None:
     """Forget connections and producers made for the previous broker (memory:// when eager)."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps one pool per broker URL process-wide and would hand the closed one back to
+    # the next test that starts a worker on the same URL.
+    pools.reset()
 
 
 def wait_for(predicate, timeout: float = 120, interval: float = 0.25) -> None:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('findings', '0002_finding_indexes'),
+        ('findings', '0003_scan_changes'),
     ]
 
     operations = [

@@ -1,0 +1,90 @@
+"""Fixtures for drift tests: the story's simulated account, registered, and a scan helper."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from findings.models import AccountRegion, Scan, ScanChange
+from findings.services import register_account, scans
+from findings.services.ingest import check_severities
+from findings.simulation import seed_story_stack
+
+
+@pytest.fixture
+def story(aws):
+    return seed_story_stack(aws, bucket_name="story-images")
+
+
+@pytest.fixture
+def account(catalog, story, aws):
+    # One region keeps each scan quick; the global unit (IAM, S3 buckets) runs too.
+    account, _ = register_account(
+        account_id=story.account_id,
+        name="story",
+        endpoint_url=aws,
+        regions=["us-east-1"],
+        scan_interval_hours=0,
+    )
+    return account
+
+
+@pytest.fixture
+def scan_now(django_capture_on_commit_callbacks):
+    """Run a whole scan as the workers would (eager tasks), commit callbacks included: the
+    drift alert task that a closing scan queues runs too."""
+
+    def run(account, expect: str = Scan.State.SUCCEEDED) -> Scan:
+        with django_capture_on_commit_callbacks(execute=True):
+            scan = scans.start_scan(account)
+        scan.refresh_from_db()
+        assert scan.state == expect, scan.error
+        return scan
+
+    return run
+
+
+@pytest.fixture
+def closed_scan(make_account):
+    """A closed scan of a fresh account, with its units' last run pointing at it: the shape
+    a real scan leaves, for tests that write its changes by hand (no servers)."""
+
+    def make(account=None, units=("global", "us-east-1")) -> Scan:
+        account = account or make_account()
+        now = timezone.now()
+        scan = Scan.objects.create(
+            account=account,
+            state=Scan.State.SUCCEEDED,
+            started_at=now,
+            finished_at=now,
+            regions_total=len(units),
+            regions_done=len(units),
+        )
+        for unit in units:
+            AccountRegion.objects.update_or_create(
+                account=account, region=unit, defaults={"last_scan": scan, "last_scanned_at": now}
+            )
+        return scan
+
+    return make
+
+
+@pytest.fixture
+def add_change():
+    """Record a change of a finding in a scan, as ingest would."""
+
+    def add(scan, finding, kind="new_failure", accepted=False, severity=None) -> ScanChange:
+        if severity is None:
+            severity = check_severities([finding.control_check_id]).get(
+                finding.control_check_id, ""
+            )
+        return ScanChange.objects.create(
+            scan=scan,
+            finding=finding,
+            kind=kind,
+            accepted=accepted,
+            severity=severity,
+            at=timezone.now(),
+        )
+
+    return add
