@@ -69,14 +69,17 @@ class PostureTotals:
 
 
 def get_control_posture(
-    benchmark: Benchmark, account_ids: list[int] | None = None
+    benchmark: Benchmark, account_ids: list[int] | None = None, *, zone_id: int | None = None
 ) -> list[ControlPosture]:
     """Per control of ``benchmark``: resources failing, accepted and passing.
 
     A resource counts once per control: failing when any check of the control has an open,
     unaccepted failure on it; accepted when all its open failures are accepted; otherwise
-    passing. Resources that are gone and resolved findings are left out.
+    passing. Resources that are gone and resolved findings are left out. ``zone_id`` limits
+    the count to the zone's members (the built-in zone holds everything).
     """
+    from acceptances.models import Zone, ZoneMembership
+
     controls = list(benchmark.controls.all())
     rows = {c.pk: ControlPosture(control=c) for c in controls}
     through = Check.controls.through._meta.db_table
@@ -88,6 +91,12 @@ def get_control_posture(
     if account_ids:
         account_filter = f" AND f.account_id IN ({', '.join(['%s'] * len(account_ids))})"
         params.extend(account_ids)
+    if zone_id is not None and not Zone.objects.filter(pk=zone_id, is_builtin=True).exists():
+        membership = ZoneMembership._meta.db_table
+        account_filter += (
+            f" AND f.resource_id IN (SELECT resource_id FROM {membership} WHERE zone_id = %s)"  # noqa: S608
+        )
+        params.append(zone_id)
     # worst per (control, resource): 2 failing, 1 accepted, 0 passing. Only table names from
     # the models' metadata are interpolated; every value is a bound parameter.
     sql = f"""
@@ -204,3 +213,15 @@ def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[
             "resolved_at": finding.resolved_at.isoformat() if finding.resolved_at else None,
             "evidence": finding.evidence.get("summary", ""),
         }
+
+
+def with_last_seen(findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Annotate ``last_seen``: the last successful scan of the finding's account and unit, or
+    its resolution time once resolved (as in the export). Lists filter and show it."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    scanned = AccountRegion.objects.filter(
+        account_id=OuterRef("account_id"), region=OuterRef("resource__scan_unit")
+    ).values("last_scanned_at")[:1]
+    return findings.annotate(last_seen=Coalesce("resolved_at", Subquery(scanned)))
