@@ -18,3 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("cspm.api.urls")),
 ]
+
+# JSON for /api/ paths that match no route, the usual page elsewhere.
+handler404 = "cspm.api.exceptions.not_found"

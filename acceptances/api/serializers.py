@@ -60,8 +60,10 @@ class ZoneSerializer(serializers.ModelSerializer):
 
 class ZoneWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, max_length=10000)
-    rules = RulesField(required=False)
+    description = serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=10000
+    )
+    rules = RulesField(required=False, default=dict, help_text="Empty: matches everything.")
 
 
 class ZonePreviewSerializer(serializers.Serializer):

@@ -81,7 +81,7 @@ class ScanFilter(filters.FilterSet):
     account = filters.ModelChoiceFilter(queryset=CloudAccount.objects.all())
     state = filters.ChoiceFilter(choices=Scan.State.choices)
     trigger = filters.ChoiceFilter(choices=Scan.Trigger.choices)
-    created = filters.IsoDateTimeFromToRangeFilter()
+    created = filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
 
     class Meta:
         model = Scan

@@ -53,9 +53,7 @@ def estate(db, catalog, make_account, make_finding, approver, analyst):
     failing = make_finding(account=account, control_ref="2.1.2", tags={"Env": "prod"})
     passing = make_finding(account=account, control_ref="2.1.2", status="pass")
     other = make_finding(account=account, control_ref="2.1.1", tags={"Env": "dev"})
-    zone = acceptance_services.save_zone(
-        actor=approver, name="prod", rules={"tags": ["Env=prod"]}
-    )
+    zone = acceptance_services.save_zone(actor=approver, name="prod", rules={"tags": ["Env=prod"]})
     acceptance = acceptance_services.accept_risk(
         actor=analyst,
         control=catalog.controls.get(ref="2.1.2"),
