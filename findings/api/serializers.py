@@ -16,6 +16,7 @@ from findings.models import (
     Resource,
     Scan,
     ScanRegion,
+    account_id_validator,
 )
 
 
@@ -44,8 +45,17 @@ class CloudAccountSerializer(serializers.ModelSerializer):
             "updated_at",
         )
         read_only_fields = ("id", "created_at", "updated_at")
-        # Uniqueness is the service's to check (it names the field); no validators here.
-        extra_kwargs = {"account_id": {"validators": []}}
+        # Uniqueness is the view's to check (it names the field), not a serializer validator.
+        extra_kwargs = {"account_id": {"validators": [account_id_validator]}}
+
+    def validate_regions(self, value: list[str]) -> list[str]:
+        from django.core.exceptions import ValidationError
+
+        try:
+            CloudAccount(regions=value).clean()
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["regions"]) from None
+        return value
 
 
 class CloudAccountUpdateSerializer(CloudAccountSerializer):
