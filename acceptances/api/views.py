@@ -185,7 +185,7 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(
         summary="Accept several risks at once: all or nothing",
         description="Either every item is created, or none is and the answer names each "
-        'bad item by its position: {"items": [{}, {"reason": ["..."]}]}.',
+        'bad item by its position: {"items": {"2": {"reason": ["..."]}}}.',
         request=serializers.AcceptanceBulkSerializer,
         responses={201: serializers.AcceptanceSerializer(many=True)},
     )
@@ -194,19 +194,19 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data = serializers.AcceptanceBulkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data["items"]
-        errors: list[dict[str, Any]] = []
+        # Keyed by the item's position, as the serializer reports bad items: {"2": {...}}.
+        errors: dict[str, dict[str, Any]] = {}
         created: list[RiskAcceptance] = []
         with transaction.atomic():
-            for item in items:
+            for index, item in enumerate(items):
                 try:
-                    # Each item in its own savepoint: a refused one leaves the others usable
-                    # for validation; one refusal rolls back the whole batch below.
+                    # Each item in its own savepoint: a refused one leaves the transaction
+                    # usable to check the others; any refusal rolls back the whole batch below.
                     with transaction.atomic():
                         created.append(_accept(request.user, item))
-                    errors.append({})
                 except ValidationError as exc:
-                    errors.append(validation_error_detail(exc))
-            if any(errors):
+                    errors[str(index)] = validation_error_detail(exc)
+            if errors:
                 transaction.set_rollback(True)
                 return Response({"items": errors}, status=status.HTTP_400_BAD_REQUEST)
         rows = _acceptance_queryset().filter(pk__in=[a.pk for a in created]).order_by("pk")

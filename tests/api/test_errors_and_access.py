@@ -149,3 +149,11 @@ def test_session_writes_need_the_csrf_token(viewer, estate):
     response = client.post("/api/v1/zones/preview/", {"rules": {}}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_a_bad_throttle_rate_stops_start_up_naming_the_variable(tmp_path):
+    from tests.test_settings import _manage
+
+    result = _manage("check", CSPM_VAR_DIR=str(tmp_path), CSPM_API_WRITE_RATE="lots")
+    assert result.returncode != 0
+    assert "CSPM_API_WRITE_RATE='lots' is not a rate" in result.stderr
