@@ -1,8 +1,9 @@
-"""Reads about treatment decisions shared by the pages, the API and reports."""
+"""Reads about risk treatment shared by the UI, the API and reports."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -52,3 +53,83 @@ def get_live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
     return RiskAcceptance.objects.filter(
         Q(control_id=control_id), state__in=RiskAcceptance.LIVE_STATES
     ).select_related("zone", "resource", "owner")
+
+
+ACCEPTANCE_EXPORT_FIELDS = [
+    "id",
+    "control",
+    "benchmark_version",
+    "scope",
+    "resource_arn",
+    "zone",
+    "treatment",
+    "reason",
+    "reason_detail",
+    "justification",
+    "owner",
+    "created_by",
+    "created_at",
+    "approved_by",
+    "approved_at",
+    "state",
+    "expires_at",
+    "revoked_by",
+    "revoked_at",
+    "stale_since",
+    "covered_findings",
+]
+
+
+def with_covered_count(acceptances: QuerySet[RiskAcceptance]) -> QuerySet[RiskAcceptance]:
+    """Annotate ``covered_count``: the open failing findings each acceptance covers now."""
+    return acceptances.annotate(covered_count=Count("covered_findings"))
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _name(user) -> str | None:
+    return user.get_username() if user else None
+
+
+def iter_acceptances_export(
+    acceptances: QuerySet[RiskAcceptance] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every acceptance as a flat record for auditors: what, where, who decided, until when."""
+    acceptances = RiskAcceptance.objects.all() if acceptances is None else acceptances
+    rows = with_covered_count(
+        acceptances.select_related(
+            "control__benchmark",
+            "resource",
+            "zone",
+            "owner",
+            "created_by",
+            "approved_by",
+            "revoked_by",
+        )
+    ).order_by("pk")
+    for acceptance in rows.iterator(chunk_size=2000):
+        yield {
+            "id": acceptance.pk,
+            "control": acceptance.control.ref,
+            "benchmark_version": acceptance.control.benchmark.version,
+            "scope": "zone" if acceptance.zone_id else "resource",
+            "resource_arn": acceptance.resource.arn if acceptance.resource else None,
+            "zone": acceptance.zone.name if acceptance.zone else None,
+            "treatment": acceptance.treatment,
+            "reason": acceptance.reason,
+            "reason_detail": acceptance.reason_detail,
+            "justification": acceptance.justification,
+            "owner": _name(acceptance.owner),
+            "created_by": _name(acceptance.created_by),
+            "created_at": _iso(acceptance.created_at),
+            "approved_by": _name(acceptance.approved_by),
+            "approved_at": _iso(acceptance.approved_at),
+            "state": acceptance.state,
+            "expires_at": _iso(acceptance.expires_at),
+            "revoked_by": _name(acceptance.revoked_by),
+            "revoked_at": _iso(acceptance.revoked_at),
+            "stale_since": _iso(acceptance.stale_since),
+            "covered_findings": acceptance.covered_count,
+        }

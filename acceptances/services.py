@@ -125,6 +125,11 @@ def _resources_matching(rules: ZoneRules) -> QuerySet[Resource]:
     return resources
 
 
+def matching_resources(rules: Any) -> QuerySet[Resource]:
+    """The current resources a rule set matches (validates the rules first)."""
+    return _resources_matching(parse_rules(rules))
+
+
 def preview_zone(rules: Any) -> int:
     """How many current resources a rule set matches (validates the rules first)."""
     return resources_matching(rules).count()

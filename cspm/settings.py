@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_htmx",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc assets, served locally: no CDN
     "cspm",
     "findings",
     "acceptances",
@@ -217,7 +219,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 # --- Cache ----------------------------------------------------------------------------------
 # Posture counts over a million findings are cached under a key that changes with the data
-# (findings.queries.posture_fingerprint); in production every web process shares them in Redis.
+# (findings.queries.posture_fingerprint), and API throttles count there; in production every
+# process shares them in Redis, so the limits hold across processes and machines.
 if env.is_set("CACHE_URL") or env.is_set("CELERY_BROKER_URL"):
     _cache_url = env.str("CACHE_URL", env.str("CELERY_BROKER_URL", ""))
     if not _cache_url.startswith(("redis://", "rediss://")):
@@ -240,12 +243,74 @@ CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
 CSPM_REQUIRE_APPROVAL = env.bool("CSPM_REQUIRE_APPROVAL", default=False)
 
 # --- REST framework -------------------------------------------------------------------------
+# Throttle rates: "<number>/<second|minute|hour|day>".
+_RATE_RE = r"^[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)$"
+
+
+def _rate(name: str, default: str) -> str:
+    import re
+
+    value = env.str(name, default)
+    if not re.match(_RATE_RE, value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 120/minute.")
+    return value
+
+
 REST_FRAMEWORK = {
+    # A token header first, so that unauthenticated requests answer 401 with WWW-Authenticate;
+    # the browser's session next (with its CSRF check on writes).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cspm.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PERMISSION_CLASSES": ["cspm.api.permissions.RolePermission"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "cspm.api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    # JSON in; JSON out (and the browsable API for a logged-in browser).
+    "DEFAULT_PARSER_CLASSES": ["cspm.api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["cspm.api.throttling.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Unsafe requests per user.
+        "writes": _rate("CSPM_API_WRITE_RATE", "120/minute"),
+        # Failed token authentications per client address.
+        "auth_failure": _rate("CSPM_API_AUTH_FAILURE_RATE", "20/minute"),
+    },
+    "EXCEPTION_HANDLER": "cspm.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "cspm.api.schema.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSPM risk-treatment manager API",
+    "DESCRIPTION": (
+        "Findings of CIS AWS Foundations scans, zones and risk acceptances (ISO 31000). "
+        "Authenticate with a personal API token (`Authorization: Bearer cspm_...`) or the "
+        "browser session."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs pages need a login (session or token), like every other page.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AcceptanceStateEnum": "acceptances.models.RiskAcceptance.State",
+        "ScanStateEnum": "findings.models.Scan.State",
+        "ScanRegionStateEnum": "findings.models.ScanRegion.State",
+        "SeverityEnum": "findings.models.Severity",
+        "ReasonEnum": "acceptances.models.Reason",
+        "TreatmentEnum": "acceptances.models.Treatment",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------

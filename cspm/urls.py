@@ -17,4 +17,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("cspm.api.urls")),
 ]
+
+# JSON for /api/ paths that match no route, the usual page elsewhere.
+handler404 = "cspm.api.exceptions.not_found"

@@ -92,9 +92,7 @@ class PostureScope:
     zone_id: int | None = None
 
     def cache_part(self) -> str:
-        return (
-            f"a{','.join(map(str, self.account_ids))}:r{','.join(self.regions)}:z{self.zone_id}"
-        )
+        return f"a{','.join(map(str, self.account_ids))}:r{','.join(self.regions)}:z{self.zone_id}"
 
 
 def get_control_posture(
@@ -103,6 +101,7 @@ def get_control_posture(
     *,
     scope: PostureScope | None = None,
     control_ids: list[int] | None = None,
+    zone_id: int | None = None,
 ) -> list[ControlPosture]:
     """Per control of ``benchmark``: resources failing, accepted and passing.
 
@@ -111,7 +110,15 @@ def get_control_posture(
     passing. Resources that are gone and resolved findings are left out. ``scope`` narrows the
     findings counted; ``control_ids`` the controls (a control page counts only its own).
     """
-    scope = scope or PostureScope(account_ids=tuple(account_ids or ()))
+    if scope is None:
+        from acceptances.models import Zone
+
+        # The built-in zone holds everything: no membership filter.
+        builtin = zone_id is not None and Zone.objects.filter(pk=zone_id, is_builtin=True).exists()
+        scope = PostureScope(
+            account_ids=tuple(account_ids or ()),
+            zone_id=None if builtin else zone_id,
+        )
     controls = list(benchmark.controls.all())
     if control_ids is not None:
         controls = [c for c in controls if c.pk in set(control_ids)]
@@ -458,9 +465,7 @@ def get_last_seen(findings: list[Finding]) -> dict[int, Any]:
             "account_id", "region", "last_scanned_at"
         )
     }
-    return {
-        f.pk: f.resolved_at or seen.get((f.account_id, f.resource.scan_unit)) for f in findings
-    }
+    return {f.pk: f.resolved_at or seen.get((f.account_id, f.resource.scan_unit)) for f in findings}
 
 
 def get_resource_findings(resource: Resource) -> list[Finding]:
@@ -487,6 +492,8 @@ def get_posture_history(account: CloudAccount | None = None, limit: int = 20) ->
     if account is not None:
         snapshots = snapshots.filter(account=account)
     return list(reversed(snapshots.order_by("-at")[:limit]))
+
+
 # --- What changed in a scan (drift) -----------------------------------------------------------
 
 
@@ -691,3 +698,14 @@ def get_new_finding_ids(finding_ids: Iterable[int]) -> set[int]:
         chunk = Finding.objects.filter(pk__in=ids[start : start + 5000])
         new.update(annotate_is_new(chunk).filter(is_new=True).values_list("pk", flat=True))
     return new
+
+
+def with_last_seen(findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Annotate ``last_seen``: the last successful scan of the finding's account and unit, or
+    its resolution time once resolved (as in the export). Lists filter and show it."""
+    from django.db.models.functions import Coalesce
+
+    scanned = AccountRegion.objects.filter(
+        account_id=OuterRef("account_id"), region=OuterRef("resource__scan_unit")
+    ).values("last_scanned_at")[:1]
+    return findings.annotate(last_seen=Coalesce("resolved_at", Subquery(scanned)))

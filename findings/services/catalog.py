@@ -157,9 +157,11 @@ def register_account(
     regions: list[str] | None = None,
     endpoint_url: str = "",
     scan_interval_hours: int = 24,
+    enabled: bool | None = None,
 ) -> tuple[CloudAccount, bool]:
     """Create or update an account by its id, validating everything first.
 
+    ``enabled`` None leaves an existing account's switch as it is (new accounts are enabled).
     Returns (account, created).
     """
     account = CloudAccount.objects.filter(account_id=account_id).first()
@@ -172,6 +174,8 @@ def register_account(
     account.regions = sorted(set(regions or []))
     account.endpoint_url = endpoint_url
     account.scan_interval_hours = scan_interval_hours
+    if enabled is not None:
+        account.enabled = enabled
     account.full_clean()
     account.save()
     return account, created

@@ -1,0 +1,241 @@
+"""Zones and risk acceptances, as JSON. Input is typed here; the rules live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
+from acceptances.services import expiry_from_preset
+from findings.api.serializers import ResourceRefSerializer
+from findings.models import Control, Resource
+
+RULES_SCHEMA = {
+    "type": "object",
+    "description": "Zone rules: each listed criterion must hold, values within one are "
+    "alternatives. Tags: key=value, key != value, key in (a, b), or key.",
+    "properties": {
+        "account_ids": {"type": "array", "items": {"type": "string"}},
+        "regions": {"type": "array", "items": {"type": "string"}},
+        "resource_types": {"type": "array", "items": {"type": "string"}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(RULES_SCHEMA)
+class RulesField(serializers.JSONField):
+    """Rules are checked by ``acceptances.zones.parse_rules`` (in the service)."""
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    rules = RulesField(read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.get_username", read_only=True, allow_null=True, default=None
+    )
+    member_count = serializers.IntegerField(
+        read_only=True, help_text="Current resources in the zone."
+    )
+
+    class Meta:
+        model = Zone
+        fields = (
+            "id",
+            "name",
+            "description",
+            "rules",
+            "is_builtin",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "membership_updated_at",
+            "member_count",
+        )
+
+
+class ZoneWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=10000
+    )
+    rules = RulesField(required=False, default=dict, help_text="Empty: matches everything.")
+
+
+class ZonePreviewSerializer(serializers.Serializer):
+    rules = RulesField()
+
+
+class ZonePreviewResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many current resources the rules match.")
+    sample = ResourceRefSerializer(many=True, help_text="Up to 20 of them.")
+
+
+def _active_users():
+    return get_user_model().objects.filter(is_active=True)
+
+
+EXPIRY_CHOICES = ["7", "30", "60", "90", "date", "never"]
+
+
+class _ExpiryInput(serializers.Serializer):
+    """An expiry as a moment (``expires_at``) or as a preset (``expiry`` + ``expires_on``)."""
+
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expiry = serializers.ChoiceField(
+        choices=EXPIRY_CHOICES,
+        required=False,
+        help_text="7, 30, 60 or 90 days from now, a date (give expires_on), or never.",
+    )
+    expires_on = serializers.DateField(
+        required=False, help_text="With expiry=date: the last day of the acceptance."
+    )
+
+    def resolve_expiry(self, attrs: dict[str, Any], *, required: bool) -> dict[str, Any]:
+        preset = attrs.pop("expiry", None)
+        on_date = attrs.pop("expires_on", None)
+        if preset is not None and "expires_at" in attrs:
+            raise serializers.ValidationError(
+                {"expiry": ["Give either expires_at or expiry, not both."]}
+            )
+        if preset is not None:
+            attrs["expires_at"] = expiry_from_preset(preset, timezone.now(), on_date)
+        elif required and "expires_at" not in attrs:
+            raise serializers.ValidationError(
+                {"expires_at": ["Give the new expiry (expires_at, or expiry as a preset)."]}
+            )
+        return attrs
+
+
+class AcceptanceCreateSerializer(_ExpiryInput):
+    control = serializers.PrimaryKeyRelatedField(queryset=Control.objects.all())
+    resource = serializers.PrimaryKeyRelatedField(
+        queryset=Resource.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Accept for one resource...",
+    )
+    zone = serializers.PrimaryKeyRelatedField(
+        queryset=Zone.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="...or for a whole zone.",
+    )
+    treatment = serializers.ChoiceField(choices=Treatment.choices, default=Treatment.RETAIN)
+    reason = serializers.ChoiceField(choices=Reason.choices)
+    reason_detail = serializers.CharField(
+        max_length=200, allow_blank=True, required=False, default=""
+    )
+    justification = serializers.CharField(max_length=10000)
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=_active_users(),
+        required=False,
+        help_text="Who answers for the risk (username); default: you.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return self.resolve_expiry(attrs, required=False)
+
+
+class AcceptanceBulkSerializer(serializers.Serializer):
+    items = AcceptanceCreateSerializer(many=True, allow_empty=False, max_length=500)
+
+
+class AcceptanceUpdateSerializer(serializers.Serializer):
+    treatment = serializers.ChoiceField(choices=Treatment.choices, required=False)
+    reason = serializers.ChoiceField(choices=Reason.choices, required=False)
+    reason_detail = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    justification = serializers.CharField(max_length=10000, required=False)
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=_active_users(), required=False
+    )
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AcceptanceExtendSerializer(_ExpiryInput):
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return self.resolve_expiry(attrs, required=True)
+
+
+class AcceptanceNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AcceptanceSerializer(serializers.ModelSerializer):
+    control_ref = serializers.CharField(source="control.ref", read_only=True)
+    benchmark_version = serializers.CharField(source="control.benchmark.version", read_only=True)
+    scope = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.get_username", read_only=True)
+    created_by = serializers.CharField(source="created_by.get_username", read_only=True)
+    approved_by = serializers.CharField(
+        source="approved_by.get_username", read_only=True, allow_null=True, default=None
+    )
+    revoked_by = serializers.CharField(
+        source="revoked_by.get_username", read_only=True, allow_null=True, default=None
+    )
+    covered_count = serializers.IntegerField(
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Open failing findings it covers now.",
+    )
+
+    class Meta:
+        model = RiskAcceptance
+        fields = (
+            "id",
+            "control",
+            "control_ref",
+            "benchmark_version",
+            "scope",
+            "resource",
+            "zone",
+            "treatment",
+            "reason",
+            "reason_detail",
+            "justification",
+            "owner",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "approved_by",
+            "approved_at",
+            "state",
+            "expires_at",
+            "revoked_by",
+            "revoked_at",
+            "stale_since",
+            "covered_count",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "enum": ["resource", "zone"]})
+    def get_scope(self, acceptance: RiskAcceptance) -> str:
+        return "zone" if acceptance.zone_id else "resource"
+
+
+class AcceptanceEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.get_username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Empty: the system (expiry job, scan).",
+    )
+
+    class Meta:
+        model = AcceptanceEvent
+        fields = ("id", "action", "actor", "at", "changes", "note")
+
+
+class WouldCoverSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="Open failing findings an acceptance of this scope would cover."
+    )

@@ -1,0 +1,343 @@
+"""The acceptances API: thin viewsets over ``acceptances.services``.
+
+Every write calls one service, which checks the role again and the rules about the object,
+and raises Django's ``ValidationError`` (keyed by field, answered 400) or ``PermissionDenied``
+(answered 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from acceptances import queries, services
+from acceptances.api import filters, serializers
+from acceptances.models import RiskAcceptance, Zone
+from cspm.api.base import ID_REGEX, JsonErrorsNegotiation, export_format, streaming_export
+from cspm.api.exceptions import validation_error_detail
+from findings.api.views import EXPORT_PARAMETER, _id_param
+from findings.models import Control, Resource
+
+PREVIEW_SAMPLE = 20
+
+
+def _zone_queryset() -> QuerySet[Zone]:
+    return (
+        Zone.objects.select_related("created_by")
+        .annotate(member_count=Count("memberships"))
+        .order_by("-is_builtin", "name")
+    )
+
+
+def _with_builtin_count(zone: Zone) -> Zone:
+    if zone.is_builtin:
+        # The built-in zone holds everything and stores no rows.
+        zone.member_count = Resource.objects.filter(gone_at__isnull=True).count()
+    return zone
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Zones"),
+    retrieve=extend_schema(summary="One zone, with its rules and member count"),
+)
+class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Named scopes over accounts, regions, resource types and tags. Approvers define them."""
+
+    serializer_class = serializers.ZoneSerializer
+    filterset_class = filters.ZoneFilter
+    ordering_fields = ("name", "created_at")
+    lookup_value_regex = ID_REGEX
+    action_permissions = {
+        "create": "acceptances.add_zone",
+        "partial_update": "acceptances.change_zone",
+    }
+
+    def get_queryset(self) -> QuerySet[Zone]:
+        return _zone_queryset()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        if any(row["is_builtin"] for row in response.data["results"]):
+            everything = Resource.objects.filter(gone_at__isnull=True).count()
+            for row in response.data["results"]:
+                if row["is_builtin"]:
+                    row["member_count"] = everything
+        return response
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(_with_builtin_count(self.get_object())).data)
+
+    def _saved(self, zone: Zone, code: int = status.HTTP_200_OK) -> Response:
+        zone = _with_builtin_count(_zone_queryset().get(pk=zone.pk))
+        return Response(serializers.ZoneSerializer(zone).data, status=code)
+
+    @extend_schema(
+        summary="Define a zone (approver)",
+        request=serializers.ZoneWriteSerializer,
+        responses={201: serializers.ZoneSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = serializers.ZoneWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        zone = services.save_zone(actor=request.user, **data.validated_data)
+        return self._saved(zone, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a zone's name, description or rules (approver)",
+        request=serializers.ZoneWriteSerializer(partial=True),
+        responses={200: serializers.ZoneSerializer},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        zone = self.get_object()
+        data = serializers.ZoneWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {"name": zone.name, "description": zone.description, "rules": zone.rules}
+        values.update(data.validated_data)
+        zone = services.save_zone(actor=request.user, zone=zone, **values)
+        return self._saved(zone)
+
+    @extend_schema(
+        summary="Preview the resources a rule set matches (nothing is saved)",
+        request=serializers.ZonePreviewSerializer,
+        responses={200: serializers.ZonePreviewResultSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def preview(self, request: Request) -> Response:
+        data = serializers.ZonePreviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        matched = services.matching_resources(data.validated_data["rules"])
+        result = {
+            "count": matched.count(),
+            "sample": matched.order_by("pk")[:PREVIEW_SAMPLE],
+        }
+        return Response(serializers.ZonePreviewResultSerializer(result).data)
+
+
+def _acceptance_queryset() -> QuerySet[RiskAcceptance]:
+    return queries.with_covered_count(
+        RiskAcceptance.objects.select_related(
+            "control__benchmark", "owner", "created_by", "approved_by", "revoked_by"
+        )
+    ).order_by("-created_at", "-pk")
+
+
+def _one(acceptance: RiskAcceptance, code: int = status.HTTP_200_OK) -> Response:
+    acceptance = _acceptance_queryset().get(pk=acceptance.pk)
+    return Response(serializers.AcceptanceSerializer(acceptance).data, status=code)
+
+
+def _accept(user, data: dict[str, Any]) -> RiskAcceptance:
+    data = dict(data)
+    owner = data.pop("owner", None) or user
+    return services.accept_risk(actor=user, owner=owner, **data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Risk acceptances"),
+    retrieve=extend_schema(summary="One risk acceptance"),
+)
+class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Risk treatment decisions on a control, for one resource or a whole zone."""
+
+    serializer_class = serializers.AcceptanceSerializer
+    filterset_class = filters.AcceptanceFilter
+    ordering_fields = ("created_at", "expires_at", "updated_at", "id")
+    lookup_value_regex = ID_REGEX
+    action_permissions = {
+        "create": "acceptances.add_riskacceptance",
+        "bulk": "acceptances.add_riskacceptance",
+        "partial_update": "acceptances.change_riskacceptance",
+        "approve": "acceptances.approve_riskacceptance",
+        "revoke": "acceptances.revoke_riskacceptance",
+        "extend": "acceptances.extend_riskacceptance",
+    }
+
+    def get_queryset(self) -> QuerySet[RiskAcceptance]:
+        if self.action == "export":
+            return RiskAcceptance.objects.order_by("pk")
+        return _acceptance_queryset()
+
+    @extend_schema(
+        summary="Accept a risk for one resource or one zone (analyst)",
+        description="With approval required (four-eyes), it starts as proposed.",
+        request=serializers.AcceptanceCreateSerializer,
+        responses={201: serializers.AcceptanceSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = serializers.AcceptanceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _one(_accept(request.user, data.validated_data), status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Accept several risks at once: all or nothing",
+        description="Either every item is created, or none is and the answer names each "
+        'bad item by its position: {"items": {"2": {"reason": ["..."]}}}.',
+        request=serializers.AcceptanceBulkSerializer,
+        responses={201: serializers.AcceptanceSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        data = serializers.AcceptanceBulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["items"]
+        # Keyed by the item's position, as the serializer reports bad items: {"2": {...}}.
+        errors: dict[str, dict[str, Any]] = {}
+        created: list[RiskAcceptance] = []
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                try:
+                    # Each item in its own savepoint: a refused one leaves the transaction
+                    # usable to check the others; any refusal rolls back the whole batch below.
+                    with transaction.atomic():
+                        created.append(_accept(request.user, item))
+                except ValidationError as exc:
+                    errors[str(index)] = validation_error_detail(exc)
+            if errors:
+                transaction.set_rollback(True)
+                return Response({"items": errors}, status=status.HTTP_400_BAD_REQUEST)
+        rows = _acceptance_queryset().filter(pk__in=[a.pk for a in created]).order_by("pk")
+        return Response(
+            serializers.AcceptanceSerializer(rows, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Edit justification, reason, owner or treatment (approver)",
+        request=serializers.AcceptanceUpdateSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        note = changes.pop("note", "")
+        return _one(
+            services.update_acceptance(acceptance, actor=request.user, note=note, **changes)
+        )
+
+    @extend_schema(
+        summary="Approve a proposed acceptance (an approver other than its creator)",
+        request=None,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return _one(services.approve_acceptance(self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Revoke an acceptance now: its findings fail again at once (approver)",
+        request=serializers.AcceptanceNoteSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceNoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _one(
+            services.revoke_acceptance(
+                acceptance, actor=request.user, note=data.validated_data["note"]
+            )
+        )
+
+    @extend_schema(
+        summary="Extend or renew an acceptance: a new expiry (approver)",
+        description="Re-accepting an expired acceptance makes it active again.",
+        request=serializers.AcceptanceExtendSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceExtendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _one(
+            services.update_acceptance(
+                acceptance,
+                actor=request.user,
+                note=data.validated_data["note"],
+                expires_at=data.validated_data["expires_at"],
+            )
+        )
+
+    @extend_schema(
+        summary="The acceptance's history: who, when, what changed",
+        responses={200: serializers.AcceptanceEventSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        events = acceptance.events.select_related("actor").order_by("at", "pk")
+        return Response(serializers.AcceptanceEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        summary="How many open failing findings an acceptance would cover",
+        parameters=[
+            OpenApiParameter("control", OpenApiTypes.INT, required=True),
+            OpenApiParameter("resource", OpenApiTypes.INT, description="This resource..."),
+            OpenApiParameter("zone", OpenApiTypes.INT, description="...or this zone"),
+        ],
+        responses={200: serializers.WouldCoverSerializer},
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="would-cover",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def would_cover(self, request: Request) -> Response:
+        from rest_framework.exceptions import ValidationError as ApiValidationError
+
+        control = _id_param(request, "control", Control)
+        resource = _id_param(request, "resource", Resource)
+        zone = _id_param(request, "zone", Zone)
+        if control is None:
+            raise ApiValidationError({"control": ["Give the control's id."]})
+        if (resource is None) == (zone is None):
+            raise ApiValidationError({"scope": ["Give either resource or zone."]})
+        count = services.count_would_cover(control, resource=resource, zone=zone)
+        return Response({"count": count})
+
+    @extend_schema(
+        summary="Export acceptances for auditors (CSV or JSON), with the list's filters",
+        parameters=[EXPORT_PARAMETER],
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV"),
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}}, description="A JSON array"
+            ),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=None,
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def export(self, request: Request) -> object:
+        fmt = export_format(request)
+        acceptances = self.filter_queryset(self.get_queryset())
+        return streaming_export(
+            lambda: queries.iter_acceptances_export(acceptances),
+            queries.ACCEPTANCE_EXPORT_FIELDS,
+            fmt,
+            "acceptances",
+        )

@@ -1,0 +1,346 @@
+"""The findings API: thin viewsets over the queries and services of ``findings``."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from acceptances.models import Zone
+from cspm.api.base import ID_REGEX, JsonErrorsNegotiation, export_format, streaming_export
+from cspm.api.pagination import IdCursorPagination
+from findings import queries
+from findings.api import filters, serializers
+from findings.models import Benchmark, CloudAccount, Control, Finding, Resource, Scan
+from findings.services import register_account
+from findings.services.scans import start_scan
+
+
+class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_REGEX
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cloud accounts"),
+    retrieve=extend_schema(summary="One cloud account"),
+    create=extend_schema(summary="Connect an account (admin)"),
+    partial_update=extend_schema(summary="Change an account (admin)"),
+)
+class CloudAccountViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ReadOnlyViewSet,
+):
+    """AWS accounts the product scans. Only admins connect or change them."""
+
+    queryset = CloudAccount.objects.order_by("name", "pk")
+    serializer_class = serializers.CloudAccountSerializer
+    filterset_class = filters.AccountFilter
+    ordering_fields = ("name", "account_id", "created_at")
+    http_method_names = ("get", "post", "patch", "head", "options")
+    action_permissions = {
+        "create": "findings.add_cloudaccount",
+        "partial_update": "findings.change_cloudaccount",
+    }
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return serializers.CloudAccountUpdateSerializer
+        return serializers.CloudAccountSerializer
+
+    def perform_create(self, serializer) -> None:
+        from django.core.exceptions import ValidationError
+
+        data = serializer.validated_data
+        if CloudAccount.objects.filter(account_id=data["account_id"]).exists():
+            raise ValidationError({"account_id": "This account is already connected."})
+        serializer.instance, _ = register_account(**data)
+
+    def perform_update(self, serializer) -> None:
+        account: CloudAccount = serializer.instance
+        current = {
+            name: getattr(account, name)
+            for name in (
+                "name",
+                "role_arn",
+                "external_id",
+                "regions",
+                "endpoint_url",
+                "scan_interval_hours",
+                "enabled",
+            )
+        }
+        serializer.instance, _ = register_account(
+            account_id=account.account_id, **{**current, **serializer.validated_data}
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Benchmarks"), retrieve=extend_schema(summary="One benchmark")
+)
+class BenchmarkViewSet(ReadOnlyViewSet):
+    queryset = Benchmark.objects.annotate(control_count=Count("controls")).order_by(
+        "slug", "version"
+    )
+    serializer_class = serializers.BenchmarkSerializer
+    filterset_class = filters.BenchmarkFilter
+    ordering_fields = ("slug", "version")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Controls of the benchmarks"),
+    retrieve=extend_schema(summary="One control, with its remediation"),
+)
+class ControlViewSet(ReadOnlyViewSet):
+    queryset = (
+        Control.objects.select_related("benchmark")
+        .prefetch_related("checks")
+        .order_by("benchmark", "position", "pk")
+    )
+    serializer_class = serializers.ControlSerializer
+    filterset_class = filters.ControlFilter
+    ordering_fields = ("position", "ref", "severity", "level")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Resources the scans saw"),
+    retrieve=extend_schema(summary="One resource, with its configuration snapshot"),
+)
+class ResourceViewSet(ReadOnlyViewSet):
+    queryset = Resource.objects.select_related("account").order_by("pk")
+    filterset_class = filters.ResourceFilter
+    ordering_fields = ("id", "name", "resource_type", "region", "first_seen")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.ResourceDetailSerializer
+        return serializers.ResourceSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Scans, newest first"),
+    retrieve=extend_schema(summary="One scan, with each region's outcome and error"),
+)
+class ScanViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
+    queryset = Scan.objects.select_related("requested_by").order_by("-created_at", "-pk")
+    filterset_class = filters.ScanFilter
+    ordering_fields = ("created_at", "finished_at")
+    action_permissions = {"create": "findings.add_scan"}
+
+    def get_queryset(self) -> QuerySet[Scan]:
+        scans = super().get_queryset()
+        if self.action == "retrieve":
+            scans = scans.prefetch_related("regions")
+        return scans
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.ScanDetailSerializer
+        return serializers.ScanSerializer
+
+    @extend_schema(
+        summary="Start a scan of an account (answers at once; poll the scan's url)",
+        description="If a scan of the account is already queued or running, that scan is "
+        "answered instead of starting a second one.",
+        request=serializers.ScanStartSerializer,
+        responses={202: serializers.ScanStartedSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = serializers.ScanStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scan = start_scan(
+            data.validated_data["account"], trigger=Scan.Trigger.API, requested_by=request.user
+        )
+        url = reverse("api:scan-detail", args=[scan.pk], request=request)
+        return Response(
+            {"id": scan.pk, "url": url, "state": scan.state},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )
+
+
+EXPORT_PARAMETER = OpenApiParameter(
+    "format", str, enum=["csv", "json"], default="json", description="csv or json"
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Findings (cursor-paginated, newest first)"),
+    retrieve=extend_schema(summary="One finding"),
+)
+class FindingViewSet(ReadOnlyViewSet):
+    """Results of checks on resources. Lists use a cursor (``next`` links), not page numbers:
+    there may be millions of findings."""
+
+    serializer_class = serializers.FindingSerializer
+    filterset_class = filters.FindingFilter
+    pagination_class = IdCursorPagination
+    ordering_fields = ("id", "first_seen", "status_changed_at")
+    ordering = ("-id",)
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        findings = Finding.objects.select_related("control_check", "account", "resource")
+        if self.action != "export":
+            findings = findings.prefetch_related("control_check__controls__benchmark")
+        return queries.with_last_seen(findings)
+
+    @extend_schema(
+        summary="Export findings for auditors (CSV or JSON), with the list's filters",
+        parameters=[EXPORT_PARAMETER],
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="CSV, one row per finding"
+            ),
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}},
+                description="A JSON array, one object per finding",
+            ),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=None,
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def export(self, request: Request) -> object:
+        fmt = export_format(request)
+        findings = self.filter_queryset(self.get_queryset())
+        return streaming_export(
+            lambda: queries.iter_findings_export(findings), queries.EXPORT_FIELDS, fmt, "findings"
+        )
+
+
+def _benchmark_param(request: Request) -> Benchmark:
+    from rest_framework.exceptions import ValidationError
+
+    raw = request.query_params.get("benchmark")
+    if raw is None:
+        benchmark = queries.get_default_benchmark()
+        if benchmark is None:
+            raise ValidationError({"benchmark": ["No benchmark is loaded."]})
+        return benchmark
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({"benchmark": ["A benchmark id (a whole number)."]})
+    benchmark = Benchmark.objects.filter(pk=int(raw)).first()
+    if benchmark is None:
+        raise ValidationError({"benchmark": ["No such benchmark."]})
+    return benchmark
+
+
+def _id_param(request: Request, name: str, model) -> object | None:
+    from rest_framework.exceptions import ValidationError
+
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({name: ["An id (a whole number)."]})
+    obj = model.objects.filter(pk=int(raw)).first()
+    if obj is None:
+        raise ValidationError({name: [f"No such {model._meta.verbose_name}."]})
+    return obj
+
+
+def _posture_row(row: queries.ControlPosture) -> dict:
+    totals = queries.PostureTotals(row.failing, row.accepted, row.passing)
+    return {
+        "control": row.control,
+        "status": row.status,
+        "failing": row.failing,
+        "accepted": row.accepted,
+        "passing": row.passing,
+        "evaluated": row.evaluated,
+        "compliance_percent": totals.compliance_percent,
+        "checks": row.checks,
+    }
+
+
+def _totals(rows: list[queries.ControlPosture]) -> dict:
+    totals = queries.summarize_posture(rows)
+    return {
+        "failing": totals.failing,
+        "accepted": totals.accepted,
+        "passing": totals.passing,
+        "evaluated": totals.evaluated,
+        "compliance_percent": totals.compliance_percent,
+    }
+
+
+ID_PARAM = {"type": OpenApiTypes.INT, "required": False}
+BENCHMARK_PARAM = OpenApiParameter(
+    "benchmark", description="Default: CIS AWS Foundations, newest", **ID_PARAM
+)
+
+
+class PostureView(APIView):
+    """The posture by control: resources failing, accepted and passing, and compliance."""
+
+    read_permission = "findings.view_finding"
+
+    @extend_schema(
+        summary="Posture by control (optionally within one zone or account)",
+        parameters=[
+            BENCHMARK_PARAM,
+            OpenApiParameter("zone", description="Only resources in this zone", **ID_PARAM),
+            OpenApiParameter("account", description="Only this account", **ID_PARAM),
+        ],
+        responses={200: serializers.PostureSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        benchmark = _benchmark_param(request)
+        zone = _id_param(request, "zone", Zone)
+        account = _id_param(request, "account", CloudAccount)
+        rows = queries.get_control_posture(
+            benchmark,
+            [account.pk] if account else None,
+            zone_id=zone.pk if zone else None,
+        )
+        benchmark.control_count = len(rows)
+        data = {
+            "benchmark": benchmark,
+            "zone": zone.pk if zone else None,
+            "account": account.pk if account else None,
+            "totals": _totals(rows),
+            "controls": [_posture_row(row) for row in rows],
+        }
+        return Response(serializers.PostureSerializer(data).data)
+
+
+class PostureByZoneView(APIView):
+    """Posture totals of each zone."""
+
+    read_permission = "findings.view_finding"
+
+    @extend_schema(
+        summary="Posture totals by zone",
+        parameters=[
+            BENCHMARK_PARAM,
+            OpenApiParameter("account", description="Only this account", **ID_PARAM),
+        ],
+        responses={200: serializers.PostureByZoneSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        benchmark = _benchmark_param(request)
+        account = _id_param(request, "account", CloudAccount)
+        zones = []
+        for zone in Zone.objects.order_by("-is_builtin", "name"):
+            rows = queries.get_control_posture(
+                benchmark, [account.pk] if account else None, zone_id=zone.pk
+            )
+            zones.append({"zone": zone.pk, "name": zone.name, "totals": _totals(rows)})
+        benchmark.control_count = benchmark.controls.count()
+        data = {"benchmark": benchmark, "zones": zones}
+        return Response(serializers.PostureByZoneSerializer(data).data)

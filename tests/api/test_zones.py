@@ -1,0 +1,85 @@
+"""Zones: every role reads them; approvers define and change them; a preview saves nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from acceptances.models import Zone
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/zones/"
+
+
+def test_zones_list_with_member_counts(api, viewer, estate):
+    rows = {z["name"]: z for z in api(viewer).get(URL).json()["results"]}
+    assert rows["Entire infrastructure"]["is_builtin"] is True
+    assert rows["Entire infrastructure"]["member_count"] == 3
+    assert rows["prod"]["member_count"] == 1 and rows["prod"]["rules"] == {"tags": ["Env=prod"]}
+    one = api(viewer).get(f"{URL}{estate['zone'].pk}/").json()
+    assert one["member_count"] == 1
+    assert api(viewer).get(f"{URL}?name=pro").json()["count"] == 1
+
+
+def test_an_approver_defines_a_zone_and_its_membership_follows(api, approver, estate):
+    response = api(approver).post(
+        URL, {"name": "dev", "description": "Dev", "rules": {"tags": ["Env=dev"]}}
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["member_count"] == 1
+    zone = Zone.objects.get(name="dev")
+    assert list(zone.resources.all()) == [estate["other"].resource]
+
+
+def test_defining_a_zone_names_each_bad_field(api, approver, estate):
+    response = api(approver).post(URL, {"name": "", "rules": {"regions": ["mars"], "x": []}})
+    assert response.status_code == 400
+    assert set(response.json()) == {"name"}
+    response = api(approver).post(URL, {"name": "ok", "rules": {"regions": ["mars"], "x": []}})
+    assert response.status_code == 400 and len(response.json()["rules"]) == 2
+    response = api(approver).post(URL, {"name": "PROD"})
+    assert response.json() == {"name": ["A zone named 'PROD' already exists."]}
+    response = api(approver).post(URL, {"name": "list", "rules": ["regions"]})
+    assert response.status_code == 400 and "rules" in response.json()
+
+
+def test_an_approver_changes_a_zone_but_not_the_builtin_one(api, approver, estate):
+    zone = estate["zone"]
+    response = api(approver).patch(f"{URL}{zone.pk}/", {"rules": {"tags": ["Env in (prod, dev)"]}})
+    assert response.status_code == 200 and response.json()["member_count"] == 2
+    assert response.json()["name"] == "prod"
+    builtin = Zone.objects.get(is_builtin=True)
+    response = api(approver).patch(f"{URL}{builtin.pk}/", {"name": "all"})
+    assert response.status_code == 400 and "rules" in response.json()
+
+
+@pytest.mark.parametrize("persona", ["viewer", "analyst"])
+def test_other_roles_may_not_define_or_change_zones(api, request, persona, estate):
+    user = request.getfixturevalue(persona)
+    assert api(user).post(URL, {"name": "mine"}).status_code == 403
+    assert api(user).patch(f"{URL}{estate['zone'].pk}/", {"name": "x"}).status_code == 403
+    assert not Zone.objects.filter(name__in=["mine", "x"]).exists()
+
+
+def test_the_preview_counts_and_samples_matches_without_saving(api, viewer, estate):
+    zones = Zone.objects.count()
+    response = api(viewer).post(f"{URL}preview/", {"rules": {"tags": ["Env"]}})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert {r["id"] for r in body["sample"]} == {
+        estate["failing"].resource_id,
+        estate["other"].resource_id,
+    }
+    assert Zone.objects.count() == zones
+
+
+def test_the_preview_names_bad_rules_and_refuses_outsiders(api, viewer, outsider, estate):
+    response = api(viewer).post(f"{URL}preview/", {"rules": {"tags": ["a in ()"]}})
+    assert response.status_code == 400 and "rules" in response.json()
+    assert api(viewer).post(f"{URL}preview/", {}).json() == {"rules": ["This field is required."]}
+    assert api(outsider).post(f"{URL}preview/", {"rules": {}}).status_code == 403
+
+
+def test_zones_cannot_be_deleted(api, admin_user, estate):
+    assert api(admin_user).delete(f"{URL}{estate['zone'].pk}/").status_code == 405
