@@ -14,7 +14,7 @@ from django.utils import timezone
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import EXPIRY_PRESETS, expiry_from_preset
 from acceptances.zones import RULE_KEYS
-from findings.models import Control, Resource
+from findings.models import Control, Resource, Severity
 
 EXPIRY_CHOICES = [
     *((key, f"{days} days") for key, days in EXPIRY_PRESETS.items()),
@@ -229,3 +229,13 @@ class ZoneForm(forms.Form):
             "description": zone.description,
             **{key: "\n".join(rules.get(key, [])) for key in RULE_KEYS},
         }
+
+
+class WatchForm(forms.Form):
+    """Watch a zone: drift alerts after each scan, from a minimum severity up."""
+
+    min_severity = forms.ChoiceField(
+        label="From severity",
+        choices=[("", "Every severity"), *Severity.choices],
+        required=False,
+    )

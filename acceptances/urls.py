@@ -14,4 +14,6 @@ urlpatterns = [
     path("zones/new", views.zone_edit, name="zone-new"),
     path("zones/preview", views.zone_preview, name="zone-preview"),
     path("zones/<int:pk>/", views.zone_edit, name="zone-edit"),
+    path("zones/<int:pk>/watch", views.zone_watch, name="zone-watch"),
+    path("zones/<int:pk>/unwatch", views.zone_unwatch, name="zone-unwatch"),
 ]

@@ -25,9 +25,10 @@ from acceptances.forms import (
     ExtendForm,
     PreviewForm,
     RevokeForm,
+    WatchForm,
     ZoneForm,
 )
-from acceptances.models import RiskAcceptance, Zone
+from acceptances.models import RiskAcceptance, Zone, ZoneWatch
 from findings.models import Control
 
 PAGE_SIZE = 50
@@ -315,11 +316,48 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
 @_read("acceptances.view_zone")
 def zone_list(request: HttpRequest) -> HttpResponse:
     zones = Zone.objects.annotate(members=Count("memberships"))
+    watches = {w.zone_id: w for w in ZoneWatch.objects.filter(user=request.user)}
     return render(
         request,
         "acceptances/zone_list.html",
-        {"zones": zones, "can_add": request.user.has_perm("acceptances.add_zone")},
+        {
+            "zones": [(zone, watches.get(zone.pk)) for zone in zones],
+            "can_add": request.user.has_perm("acceptances.add_zone"),
+            "watch_form": WatchForm(),
+        },
     )
+
+
+@require_POST
+@_read("acceptances.view_zone")
+def zone_watch(request: HttpRequest, pk: int) -> HttpResponse:
+    """Watch a zone for drift alerts (or change the minimum severity of a watch)."""
+    zone = get_object_or_404(Zone, pk=pk)
+    form = WatchForm(request.POST)
+    if form.is_valid():
+        try:
+            services.watch_zone(
+                request.user,
+                zone,
+                actor=request.user,
+                min_severity=form.cleaned_data["min_severity"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"You now hear about drift in zone {zone} after each scan.")
+    else:
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    return redirect("zone-list")
+
+
+@require_POST
+@_read("acceptances.view_zone")
+def zone_unwatch(request: HttpRequest, pk: int) -> HttpResponse:
+    zone = get_object_or_404(Zone, pk=pk)
+    if services.unwatch_zone(request.user, zone, actor=request.user):
+        messages.success(request, f"You no longer hear about zone {zone}.")
+    return redirect("zone-list")
 
 
 @_read("acceptances.view_zone")

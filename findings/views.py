@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from acceptances.models import RiskAcceptance
 from findings import queries
@@ -28,6 +29,8 @@ from findings.services.scans import start_scan
 
 PAGE_SIZE = 50
 LIST_CACHE_SECONDS = 3600
+# A scan page lists this many of its changes (the command and the admin have them all).
+CHANGES_SHOWN = 500
 
 
 def _read(perm: str):
@@ -48,6 +51,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         scope = form.scope() if form.is_bound else queries.PostureScope()
         rows = queries.get_control_posture(benchmark, scope=scope)
     totals = queries.summarize_posture(rows)
+    account = form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
+    last_scan = queries.get_last_finished_scan(account)
     shown = rows
     if form.is_bound and form.is_valid():
         severity = form.cleaned_data["severity"]
@@ -65,9 +70,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows": shown,
             "all_rows": rows,
             "totals": totals,
-            "history": queries.get_posture_history(
-                form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
-            ),
+            "history": queries.get_posture_history(account),
+            "last_scan": last_scan,
+            "last_changes": queries.get_scan_changes(last_scan, limit=10) if last_scan else [],
+            "last_counts": queries.get_scan_change_counts(last_scan) if last_scan else {},
             "can_scan": request.user.has_perm("findings.add_scan"),
             # The table is rendered once per data version and set of filters.
             "posture_version": queries.get_posture_version(),
@@ -100,6 +106,7 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         page = queries.get_findings_page(findings, request.GET.get("page"), PAGE_SIZE)
         rows = page.object_list
         last_seen = queries.get_last_seen(rows)
+        new_ids = queries.get_new_finding_ids(f.pk for f in rows)
         list_html = render_to_string(
             "findings/_control_findings.html",
             {
@@ -112,6 +119,7 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     {
                         "finding": f,
                         "last_seen": last_seen.get(f.pk),
+                        "is_new": f.pk in new_ids,
                         "terraform": control.render_terraform(f.resource.terraform_values())
                         if control.terraform and f.is_open
                         else "",
@@ -142,12 +150,13 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resource = get_object_or_404(Resource.objects.select_related("account"), pk=pk)
     findings = queries.get_resource_findings(resource)
     last_seen = queries.get_last_seen(findings)
+    new_ids = queries.get_new_finding_ids(f.pk for f in findings)
     return render(
         request,
         "findings/resource_detail.html",
         {
             "resource": resource,
-            "findings": [(f, last_seen.get(f.pk)) for f in findings],
+            "findings": [(f, last_seen.get(f.pk), f.pk in new_ids) for f in findings],
             "zones": list(resource.zones.order_by("name")),
             "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
         },
@@ -206,7 +215,15 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scan = get_object_or_404(Scan.objects.select_related("account", "requested_by"), pk=pk)
     context = {"scan": scan, "regions": list(scan.regions.all())}
     if request.htmx:
+        if scan.is_finished and request.htmx.target == "scan-progress":
+            # Done while someone watched: reload once to show what the scan changed.
+            return HttpResponseClientRefresh()
         return render(request, "findings/_scan_progress.html", context)
+    if scan.is_finished:
+        changes = queries.get_scan_changes(scan)
+        context["changes"] = changes[:CHANGES_SHOWN]
+        context["changes_total"] = len(changes)
+        context["counts"] = queries.get_scan_change_counts(scan)
     return render(request, "findings/scan_detail.html", context)
 
 

@@ -174,5 +174,46 @@ def make_finding(db, catalog) -> Callable[..., object]:
 
 
 @pytest.fixture
+def story(aws):
+    """The story's web stack, seeded in the simulated account (moto server on loopback)."""
+    from findings.simulation import seed_story_stack
+
+    return seed_story_stack(aws, bucket_name="story-images")
+
+
+@pytest.fixture
+def story_account(catalog, story, aws):
+    """The story's account, registered to scan one region (plus the global unit): quick."""
+    from findings.services import register_account
+
+    account, _ = register_account(
+        account_id=story.account_id,
+        name="story",
+        endpoint_url=aws,
+        regions=["us-east-1"],
+        scan_interval_hours=0,
+    )
+    return account
+
+
+@pytest.fixture
+def scan_now(django_capture_on_commit_callbacks):
+    """Run a whole scan as the workers would (eager tasks), commit callbacks included, and
+    check how it ended (``expect=None`` leaves that to the test)."""
+    from findings.models import Scan
+    from findings.services import scans
+
+    def run(account, expect: str | None = Scan.State.SUCCEEDED) -> Scan:
+        with django_capture_on_commit_callbacks(execute=True):
+            scan = scans.start_scan(account)
+        scan.refresh_from_db()
+        if expect is not None:
+            assert scan.state == expect, scan.error
+        return scan
+
+    return run
+
+
+@pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"

@@ -7,39 +7,14 @@ import pytest
 from acceptances import services
 from acceptances.models import RiskAcceptance
 from findings.models import Finding
-from findings.services import register_account, scans
-from findings.simulation import client, seed_story_stack
+from findings.simulation import client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def story(aws):
-    return seed_story_stack(aws, bucket_name="story-images")
-
-
-@pytest.fixture
-def account(catalog, story, aws):
-    account, _ = register_account(
-        account_id=story.account_id,
-        name="story",
-        endpoint_url=aws,
-        regions=["us-east-1"],
-        scan_interval_hours=0,
-    )
-    return account
-
-
-@pytest.fixture
-def scan_now(django_capture_on_commit_callbacks):
-    def run(account):
-        with django_capture_on_commit_callbacks(execute=True):
-            scan = scans.start_scan(account)
-        scan.refresh_from_db()
-        assert scan.state == "succeeded", scan.error
-        return scan
-
-    return run
+def account(story_account):
+    return story_account
 
 
 def mfa_delete(bucket: str) -> Finding:

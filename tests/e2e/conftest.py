@@ -29,13 +29,26 @@ ARTIFACTS = Path(
 )
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@pytest.fixture(scope="module", autouse=True)
+def _sync_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in this thread; the tests' ORM calls are plain
+    synchronous code all the same. Set for the browser tests' module only: a deployment check
+    run later in the suite must not see it."""
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if saved is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
+
+
+@pytest.fixture(scope="module")
+def browser(_sync_orm_beside_playwright) -> Iterator[object]:
+    """One Chromium per test module, closed after it: Playwright's event loop must not outlive
+    the browser tests."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}; bin/test installs Debian's chromium")
-    # Playwright's sync API runs an event loop in this thread; the test body's ORM calls are
-    # plain synchronous code all the same.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -14,23 +14,14 @@ from playwright.sync_api import expect
 from acceptances import services
 from acceptances.models import RiskAcceptance
 from findings.models import Finding
-from findings.services import register_account, scans
-from findings.simulation import seed_story_stack
+from findings.services import scans
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def scanned(catalog, aws, approver):
-    story = seed_story_stack(aws, bucket_name="story-images")
-    account, _ = register_account(
-        account_id=story.account_id,
-        name="story",
-        endpoint_url=aws,
-        regions=["us-east-1"],
-        scan_interval_hours=0,
-    )
-    scan = scans.start_scan(account, dispatch=False)
+def scanned(story_account, approver):
+    scan = scans.start_scan(story_account, dispatch=False)
     scan = scans.run_scan_inline(scan.pk)
     assert scan.state == "succeeded", scan.error
     zone = services.save_zone(

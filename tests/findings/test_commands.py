@@ -10,14 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from findings.models import CloudAccount, Finding, Scan
-from findings.simulation import seed_story_stack
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def story(aws):
-    return seed_story_stack(aws, bucket_name="story-images")
 
 
 def _scan(*args: str) -> tuple[int, str, str]:

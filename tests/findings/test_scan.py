@@ -8,14 +8,9 @@ from django.db.models import F
 from findings import queries
 from findings.models import Finding, Resource, Scan, ScanRegion
 from findings.services import register_account, scans
-from findings.simulation import remediate_story_stack, seed_story_stack
+from findings.simulation import remediate_story_stack
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def story(aws):
-    return seed_story_stack(aws, bucket_name="story-images")
 
 
 # Most tests scan three regions to stay quick; the first scans every region the account reports.

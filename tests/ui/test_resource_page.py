@@ -21,7 +21,7 @@ def test_it_shows_configuration_tags_zones_and_findings(login, viewer, estate, m
     assert '"Status": "Suspended"' in body
     assert "Environment=prod" in body
     assert [z.name for z in response.context["zones"]] == ["prod"]
-    statuses = [f.display_status for f, _ in response.context["findings"]]
+    statuses = [f.display_status for f, _, _ in response.context["findings"]]
     assert statuses == ["fail", "pass"]  # failing first
 
 
