@@ -66,3 +66,14 @@ def test_viewers_see_scans_but_cannot_start_one(login, viewer, outsider, make_ac
     assert client.post(reverse("scan-start"), {"account": account.pk}).status_code == 403
     assert login(outsider).get(reverse("scan-list")).status_code == 403
     assert not Scan.objects.exists()
+
+
+def test_durations_read_as_people_say_them():
+    import datetime as dt
+
+    from cspm.templatetags.ui import duration
+
+    assert duration(dt.timedelta(seconds=17.9)) == "17 s"
+    assert duration(dt.timedelta(minutes=4, seconds=5)) == "4 min 05 s"
+    assert duration(dt.timedelta(hours=1, minutes=2, seconds=9)) == "1 h 02 min"
+    assert duration(None) == "–"
