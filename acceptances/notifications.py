@@ -60,8 +60,8 @@ def send_templated(
 
 
 def change_url(acceptance_id: int) -> str:
-    """Absolute link to the page where an acceptance is renewed (the admin console, for now)."""
-    path = reverse("admin:acceptances_riskacceptance_change", args=[acceptance_id])
+    """Absolute link to the acceptance's page, where it is extended or renewed."""
+    path = reverse("acceptance-detail", args=[acceptance_id])
     return f"{settings.SITE_URL}{path}"
 
 

@@ -85,7 +85,7 @@ def test_it_reopens_the_findings_at_once_and_emails_owner_and_creator_once(
     )
     message = smtp_server.to(approver.email)[0]
     assert message.subject == ("[CSPM] Risk acceptance expired: 2.1.2 on story-images fails again")
-    link = f"{SITE}/admin/acceptances/riskacceptance/{acceptance.pk}/change/"
+    link = f"{SITE}/acceptances/{acceptance.pk}/"
     for body in (message.text, message.html):
         assert link in body
         assert acceptance.control.title in body
@@ -117,7 +117,7 @@ def test_one_email_per_person_lists_everything_that_expired(
     assert message.rcpt_tos == (approver.email,)
     assert message.subject == "[CSPM] 2 risk acceptances expired: their findings fail again"
     for acceptance in (first, second):
-        assert f"/riskacceptance/{acceptance.pk}/change/" in message.text
+        assert f"/acceptances/{acceptance.pk}/" in message.text
 
 
 def test_a_refused_notice_is_logged_and_the_others_still_go_out(

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
 SITE = "https://cspm.example.com"
-LINK = re.compile(r"https://cspm\.example\.com/admin/acceptances/riskacceptance/(\d+)/change/")
+LINK = re.compile(r"https://cspm\.example\.com/acceptances/(\d+)/")
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +94,7 @@ def test_the_owner_and_a_different_creator_each_get_the_reminder_over_smtp(
     assert message.subject == "[CSPM] Risk acceptance expires in 7 days: 2.1.2 on story-images"
     assert message.message["From"] == "CSPM <cspm@localhost>"
     assert message.message["To"] == approver.email
-    link = f"{SITE}/admin/acceptances/riskacceptance/{acceptance.pk}/change/"
+    link = f"{SITE}/acceptances/{acceptance.pk}/"
     for body in (message.text, message.html):
         assert link in body
         assert "2.1.2" in body and acceptance.control.title in body
