@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from acceptances.models import RiskAcceptance
 
@@ -50,8 +50,9 @@ def get_acceptances(
 
 
 def get_live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
+    """The proposed and active acceptances of a control, for its page."""
     return RiskAcceptance.objects.filter(
-        Q(control_id=control_id), state__in=RiskAcceptance.LIVE_STATES
+        control_id=control_id, state__in=RiskAcceptance.LIVE_STATES
     ).select_related("zone", "resource", "owner")
 
 

@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from acceptances.models import RiskAcceptance
+from acceptances import queries as acceptance_queries
 from findings import queries
 from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartScanForm
 from findings.models import Control, Resource, Scan, Severity
@@ -136,9 +136,7 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "posture": posture,
         "status": status,
         "list_html": mark_safe(list_html),  # noqa: S308 - rendered by our own template
-        "acceptances": RiskAcceptance.objects.filter(
-            control=control, state__in=RiskAcceptance.LIVE_STATES
-        ).select_related("zone", "resource", "owner"),
+        "acceptances": acceptance_queries.get_live_acceptances_for(control.pk),
         "can_accept": can_accept,
     }
     return render(request, "findings/control_detail.html", context)
