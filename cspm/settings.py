@@ -235,6 +235,11 @@ if env.is_set("CACHE_URL") or env.is_set("CELERY_BROKER_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Embedded mode only (eager tasks): run a scan started from a page in a background thread, so
+# the page answers at once and shows progress live. The demo turns it on; tests keep it off so
+# that a scan has finished when start_scan's transaction commits.
+CSPM_BACKGROUND_TASKS = env.bool("CSPM_BACKGROUND_TASKS", default=False)
+
 # --- Product settings -----------------------------------------------------------------------
 # Days before expiry at which owners are reminded.
 CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])

@@ -52,6 +52,26 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture
+def committed_db(transactional_db) -> None:
+    """Committed rows, for another thread or process to read. Each such test flushes the
+    database afterwards, data migrations' rows included: put the roles and the built-in zone
+    back first."""
+    from django.apps import apps
+
+    from acceptances.models import Zone
+    from cspm.roles import sync_roles
+
+    sync_roles(apps)
+    Zone.objects.get_or_create(
+        is_builtin=True,
+        defaults={
+            "name": "Entire infrastructure",
+            "description": "Every resource of every connected account.",
+        },
+    )
+
+
 def _persona(username: str, role: str | None, staff: bool = True) -> User:
     user = User.objects.create_user(
         username=username, email=f"{username}@example.com", password="correct horse battery"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -37,7 +40,27 @@ def _dispatch(task_name: str, *args: object) -> None:
     from findings import tasks
 
     task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(*args))
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.CSPM_BACKGROUND_TASKS:
+        transaction.on_commit(lambda: _run_in_background(task, args))
+    else:
+        transaction.on_commit(lambda: task.delay(*args))
+
+
+def _run_in_background(task: Any, args: tuple[object, ...]) -> None:
+    """Embedded mode serving pages: run the (eager) task in a thread of its own, so the page
+    that started a scan answers at once and shows its progress region by region, as it does
+    with real workers. The thread uses, and then closes, its own database connection."""
+
+    def run() -> None:
+        try:
+            task.delay(*args)
+        except Exception:
+            # The scan's own rows record a unit's failure; this is for the unexpected.
+            log.exception("Background task %s%r failed", task.name, args)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=run, name=f"task-{task.name}", daemon=True).start()
 
 
 @transaction.atomic

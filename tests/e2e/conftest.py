@@ -58,23 +58,8 @@ def browser(_sync_orm_beside_playwright) -> Iterator[object]:
 
 
 @pytest.fixture(autouse=True)
-def _migrated_data(transactional_db) -> None:
-    """Browser tests commit for real, and each flushes the database afterwards, data
-    migrations' rows included: put the roles and the built-in zone back first."""
-    from django.apps import apps
-
-    from cspm.roles import sync_roles
-
-    sync_roles(apps)
-    from acceptances.models import Zone
-
-    Zone.objects.get_or_create(
-        is_builtin=True,
-        defaults={
-            "name": "Entire infrastructure",
-            "description": "Every resource of every connected account.",
-        },
-    )
+def _committed(committed_db) -> None:
+    """The browser reads what the tests write through the served app: committed rows."""
 
 
 @pytest.fixture

@@ -77,3 +77,30 @@ def test_durations_read_as_people_say_them():
     assert duration(dt.timedelta(minutes=4, seconds=5)) == "4 min 05 s"
     assert duration(dt.timedelta(hours=1, minutes=2, seconds=9)) == "1 h 02 min"
     assert duration(None) == "–"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_runs_a_scan_started_from_the_page_beside_it(
+    committed_db, client, analyst, story_account, settings
+):
+    """Embedded mode with background tasks (the demo): the page answers at once, the scan
+    runs in its own thread and the progress page sees it finish."""
+    import time
+
+    settings.CSPM_BACKGROUND_TASKS = True
+    client.force_login(analyst)
+    response = client.post(reverse("scan-start"), {"account": story_account.pk})
+    assert response.status_code == 302
+    scan = Scan.objects.get()
+    # The page answered while the scan still runs (its units take seconds against moto).
+    assert not scan.is_finished
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        scan.refresh_from_db()
+        if scan.is_finished:
+            break
+        time.sleep(0.5)
+    assert scan.state == "succeeded", scan.error
+    page = client.get(reverse("scan-detail", args=[scan.pk])).content.decode()
+    assert "Succeeded" in page and 'data-unit="us-east-1"' in page

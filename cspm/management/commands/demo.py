@@ -55,6 +55,8 @@ class Command(BaseCommand):
             self._scan(account)
             self._banner(account, stack, password, port, len(stack.default_vpcs))
             if not no_serve:
+                # Scans started from the pages run beside the server, showing live progress.
+                settings.CSPM_BACKGROUND_TASKS = True
                 call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
             server.stop()
