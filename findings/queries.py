@@ -190,13 +190,56 @@ def _posture_counts(
     """
     from django.core.cache import cache
 
-    controls = ",".join(map(str, sorted(control_ids))) if control_ids is not None else "all"
-    version = get_posture_version()
-    key = f"posture:v2:{benchmark.pk}:{controls}:{scope.cache_part()}:{version}"
+    key = posture_cache_key(benchmark, scope, control_ids)
     counts = cache.get(key)
     if counts is None:
-        counts = _count_posture(benchmark, scope, control_ids)
-        cache.set(key, counts, POSTURE_CACHE_SECONDS)
+        counts = _count_once(key, lambda: _count_posture(benchmark, scope, control_ids))
+    return counts
+
+
+def posture_cache_key(
+    benchmark: Benchmark, scope: PostureScope, control_ids: list[int] | None = None
+) -> str:
+    """Where counts of this benchmark, scope and controls are cached for the current data."""
+    controls = ",".join(map(str, sorted(control_ids))) if control_ids is not None else "all"
+    version = get_posture_version()
+    return f"posture:v2:{benchmark.pk}:{controls}:{scope.cache_part()}:{version}"
+
+
+# How long a view waits for another process that is already counting the same thing.
+POSTURE_WAIT_SECONDS = 20.0
+
+
+def _count_once(key: str, count: Any) -> dict[int, tuple[int, int, int]]:
+    """Count, unless another process already is: then wait for its result.
+
+    Right after a change every open dashboard asks for the same new counts at once; one of
+    them counts (a second or so at a million findings) while the others wait for the cached
+    result instead of all scanning the same million rows side by side. A counter that dies
+    leaves its claim to expire; a waiter that runs out of patience counts by itself.
+    """
+    import time
+
+    from django.core.cache import cache
+
+    claim = f"{key}:counting"
+    if cache.add(claim, 1, timeout=int(POSTURE_WAIT_SECONDS) + 10):
+        try:
+            counts = count()
+            cache.set(key, counts, POSTURE_CACHE_SECONDS)
+            return counts
+        finally:
+            cache.delete(claim)
+    deadline = time.monotonic() + POSTURE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        counts = cache.get(key)
+        if counts is not None:
+            return counts
+        if cache.get(claim) is None:
+            break  # the counter gave up (or died before it could claim)
+    counts = count()
+    cache.set(key, counts, POSTURE_CACHE_SECONDS)
     return counts
 
 

@@ -92,3 +92,36 @@ def test_a_resource_counts_once_for_a_control_decided_by_several_checks(
     mfa = row(login(viewer).get(reverse("home")), "2.1.2")
     # a: both failures accepted; b: one open failure; c: passes both.
     assert (mfa.failing, mfa.accepted, mfa.passing) == (1, 1, 1)
+
+
+def test_a_view_waits_for_counts_another_process_is_computing(viewer, login, estate, catalog):
+    """Right after a change, one process counts; a second view takes its result rather than
+    counting the same findings again."""
+    import threading
+
+    from django.core.cache import cache
+
+    from findings import queries
+
+    key = queries.posture_cache_key(catalog, queries.PostureScope())
+    control = catalog.controls.get(ref="2.1.2")
+    # Someone else claimed the count and delivers a result the database would not give.
+    assert cache.add(f"{key}:counting", 1)
+    delivered = {control.pk: (7, 7, 7)}
+    threading.Timer(0.3, lambda: cache.set(key, delivered)).start()
+    mfa = row(login(viewer).get(reverse("home")), "2.1.2")
+    assert (mfa.failing, mfa.accepted, mfa.passing) == (7, 7, 7)
+
+
+def test_a_view_counts_by_itself_when_the_other_counter_gave_up(viewer, login, estate, catalog):
+    import threading
+
+    from django.core.cache import cache
+
+    from findings import queries
+
+    key = queries.posture_cache_key(catalog, queries.PostureScope())
+    assert cache.add(f"{key}:counting", 1)
+    threading.Timer(0.3, lambda: cache.delete(f"{key}:counting")).start()
+    mfa = row(login(viewer).get(reverse("home")), "2.1.2")
+    assert (mfa.failing, mfa.accepted, mfa.passing) == (3, 0, 1)
