@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_filters import rest_framework as filters
 
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
-from cspm.api.base import IdFilter
+from cspm.api.base import DateTimeFilter, IdFilter
 from findings.models import Control
 
 
@@ -32,10 +32,10 @@ class AcceptanceFilter(filters.FilterSet):
     owner = filters.CharFilter(field_name="owner__username", help_text="The owner's username.")
     reason = filters.ChoiceFilter(choices=Reason.choices)
     treatment = filters.ChoiceFilter(choices=Treatment.choices)
-    expires_before = filters.IsoDateTimeFilter(
+    expires_before = DateTimeFilter(
         field_name="expires_at", lookup_expr="lt", help_text="Expiring before this moment."
     )
-    expires_after = filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="gte")
+    expires_after = DateTimeFilter(field_name="expires_at", lookup_expr="gte")
     stale = filters.BooleanFilter(field_name="stale_since", lookup_expr="isnull", exclude=True)
 
     class Meta:

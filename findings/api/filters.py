@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from acceptances.models import Zone, ZoneMembership
-from cspm.api.base import IdFilter
+from cspm.api.base import DateTimeRangeFilter, IdFilter
 from findings.models import (
     Benchmark,
     Check,
@@ -81,7 +81,7 @@ class ScanFilter(filters.FilterSet):
     account = filters.ModelChoiceFilter(queryset=CloudAccount.objects.all())
     state = filters.ChoiceFilter(choices=Scan.State.choices)
     trigger = filters.ChoiceFilter(choices=Scan.Trigger.choices)
-    created = filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    created = DateTimeRangeFilter(field_name="created_at")
 
     class Meta:
         model = Scan
@@ -122,10 +122,10 @@ class FindingFilter(filters.FilterSet):
         method="filter_severity",
         help_text="Findings of a check that evidences a control of this severity.",
     )
-    first_seen = filters.IsoDateTimeFromToRangeFilter(
+    first_seen = DateTimeRangeFilter(
         help_text="first_seen_after / first_seen_before (ISO 8601)."
     )
-    last_seen = filters.IsoDateTimeFromToRangeFilter(
+    last_seen = DateTimeRangeFilter(
         help_text="last_seen_after / last_seen_before (ISO 8601)."
     )
 

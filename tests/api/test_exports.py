@@ -64,3 +64,22 @@ def test_outsiders_may_not_export(api, outsider, estate):
         response = api(outsider).get(url)
         assert response.status_code == 403
         assert response["Content-Type"] == "application/json"
+
+
+def test_a_moment_with_any_valid_utc_offset_filters_instead_of_failing(api, viewer, estate):
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59: such a moment is compared
+    in UTC rather than failing half-way through a streamed export (found by schemathesis)."""
+    client = api(viewer)
+    later, earlier = "7909-05-19T20:36:52-23:43", "0875-03-25T03:33:41+11:46"
+    response = client.get("/api/v1/findings/export/", {"first_seen_before": later})
+    assert response.status_code == 200
+    assert len(json.loads(_body(response))) == 3
+    response = client.get("/api/v1/findings/export/", {"first_seen_after": later})
+    assert json.loads(_body(response)) == []
+    response = client.get(
+        "/api/v1/acceptances/export/", {"expires_before": later, "expires_after": earlier}
+    )
+    assert response.status_code == 200
+    assert json.loads(_body(response)) == []  # the only acceptance has no end
+    listed = client.get("/api/v1/acceptances/", {"expires_before": later})
+    assert listed.status_code == 200
