@@ -693,6 +693,23 @@ def get_scan_changes(
     return rows[:limit] if limit is not None else rows
 
 
+def get_top_scan_changes(scan: Scan, limit: int = 10) -> list[ChangeRow]:
+    """The ``limit`` most severe changes of a scan, for the overview's "last scan" box.
+
+    Sorting needs every change of the scan, which the overview must not load on each view:
+    a closed scan's changes never change again, so they are kept in the cache by scan.
+    """
+    from django.core.cache import cache
+
+    if not scan.is_finished:
+        return get_scan_changes(scan, limit=limit)
+    return cache.get_or_set(
+        f"scan-changes:v1:{scan.pk}:{limit}",
+        lambda: get_scan_changes(scan, limit=limit),
+        POSTURE_CACHE_SECONDS,
+    )
+
+
 def get_scan_change_counts(scan: Scan) -> dict[str, Any]:
     """Per-kind change counts of a scan: new_failure (of which ``accepted`` were already
     covered), fixed, gone, stale_acceptance, and ``baseline_units`` (units scanned for the

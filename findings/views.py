@@ -72,7 +72,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "totals": totals,
             "history": queries.get_posture_history(account),
             "last_scan": last_scan,
-            "last_changes": queries.get_scan_changes(last_scan, limit=10) if last_scan else [],
+            "last_changes": queries.get_top_scan_changes(last_scan) if last_scan else [],
             "last_counts": queries.get_scan_change_counts(last_scan) if last_scan else {},
             "can_scan": request.user.has_perm("findings.add_scan"),
             # The table is rendered once per data version and set of filters.
