@@ -523,10 +523,6 @@ def get_resource_findings(resource: Resource) -> list[Finding]:
     return findings
 
 
-def get_regions_for_account(account: CloudAccount) -> list[AccountRegion]:
-    return list(account.region_state.order_by("region"))
-
-
 def get_posture_history(account: CloudAccount | None = None, limit: int = 20) -> list[Any]:
     """The last ``limit`` posture snapshots (one per finished scan), oldest first."""
     from findings.models import PostureSnapshot

@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from acceptances import queries as acceptance_queries
 from findings import queries
 from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartScanForm
-from findings.models import Control, Resource, Scan, Severity
+from findings.models import Control, Resource, Scan
 from findings.services.scans import start_scan
 
 PAGE_SIZE = 50
@@ -224,5 +224,3 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["counts"] = queries.get_scan_change_counts(scan)
     return render(request, "findings/scan_detail.html", context)
 
-
-SEVERITY_CHOICES = Severity.choices
