@@ -29,7 +29,7 @@ def main() -> None:
     from findings.models import Scan
     from findings.scanner import run_unit
     from findings.services import register_account, scans
-    from findings.simulation import seed_scale, start_moto_server
+    from simulation.account import seed_scale, start_moto_server
 
     with start_moto_server() as server:
         t0 = time.perf_counter()

@@ -31,7 +31,7 @@ def main() -> None:
     from findings.models import Scan
     from findings.scanner import run_unit
     from findings.services import register_account, scans
-    from findings.simulation import seed_story_stack, start_moto_server
+    from simulation.account import seed_story_stack, start_moto_server
 
     with start_moto_server() as server:
         story = seed_story_stack(server.endpoint_url, bucket_name="story-images")

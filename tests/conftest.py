@@ -196,7 +196,7 @@ def make_finding(db, catalog) -> Callable[..., object]:
 @pytest.fixture
 def story(aws):
     """The story's web stack, seeded in the simulated account (moto server on loopback)."""
-    from findings.simulation import seed_story_stack
+    from simulation.account import seed_story_stack
 
     return seed_story_stack(aws, bucket_name="story-images")
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from botocore.exceptions import ClientError
 
-from findings.simulation import (
+from simulation.account import (
     MotoServerError,
     StoryStack,
     client,

@@ -67,7 +67,7 @@ class _EndpointHost:
     S3 Control's endpoint rules always put the account id in front of the host
     (``{AccountId}.s3-control...``); with ``endpoint_url`` set that gives
     ``123456789012.127.0.0.1:PORT``, which does not resolve, and no client setting turns it off
-    (see ``findings.simulation._StripAccountHostLabel``). The label is dropped before signing.
+    (see ``simulation.account._StripAccountHostLabel``). The label is dropped before signing.
     Registered only when the context has an ``endpoint_url``: real AWS is never touched.
     """
 

@@ -7,7 +7,7 @@ import pytest
 from acceptances import services
 from acceptances.models import RiskAcceptance
 from findings.models import Finding
-from findings.simulation import client
+from simulation.account import client
 
 pytestmark = pytest.mark.django_db
 

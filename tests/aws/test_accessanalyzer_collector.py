@@ -1,7 +1,7 @@
 """The ``accessanalyzer`` collector against the simulated account, then the 1.20 check.
 
 moto differs from AWS: moto 5.2.5 has no Access Analyzer backend (its server answers HTTP 500),
-so the simulated account's front door (``findings.simulation_front``) answers Access Analyzer
+so the simulated account's front door (``simulation.front``) answers Access Analyzer
 in AWS's shapes; boto3 makes real HTTP calls to it, as the scanner does to AWS.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from findings.aws.accessanalyzer import collect_accessanalyzer
 from findings.aws.base import CollectContext, CollectionError
 from findings.checks.base import Unit, checks_for
-from findings.simulation import client
+from simulation.account import client
 
 ACCOUNT = "123456789012"
 

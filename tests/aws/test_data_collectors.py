@@ -9,7 +9,7 @@ import boto3
 
 from findings.aws import COLLECTORS, CollectContext
 from findings.checks.base import Unit, checks_for
-from findings.simulation import client
+from simulation.account import client
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -9,7 +9,7 @@ import boto3
 from findings.aws import COLLECTORS
 from findings.aws.base import REGIONAL, CollectContext, Collected
 from findings.checks.base import Result, Unit, checks_for
-from findings.simulation import client, remediate_story_stack, seed_story_stack
+from simulation.account import client, remediate_story_stack, seed_story_stack
 
 ACCOUNT = "123456789012"
 #: One list call per kind, none per resource: DescribeInstances, GetEbsEncryptionByDefault,

@@ -41,7 +41,7 @@ from cryptography.x509.oid import NameOID
 from findings.aws.base import CollectContext, Collected
 from findings.aws.iam import collect_iam
 from findings.checks.base import GLOBAL, Result, Unit, checks_for
-from findings.simulation import client, reset_moto, start_moto_server
+from simulation.account import client, reset_moto, start_moto_server
 
 ACCOUNT = "123456789012"
 UNIT = Unit(ACCOUNT, GLOBAL)

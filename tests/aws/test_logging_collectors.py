@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 
 from findings.aws import COLLECTORS, CollectContext, CollectionError
 from findings.checks.base import GLOBAL, Result, Unit, checks_for
-from findings.simulation import client
+from simulation.account import client
 
 ACCOUNT = "123456789012"
 ACCOUNT_ARN = f"arn:aws:iam::{ACCOUNT}:root"

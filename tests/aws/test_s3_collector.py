@@ -11,7 +11,7 @@ import pytest
 from findings.aws import COLLECTORS
 from findings.aws.base import CollectContext, Collected, CollectionError
 from findings.checks.base import GLOBAL, Result, Unit, checks_for
-from findings.simulation import client, remediate_story_stack, seed_story_stack
+from simulation.account import client, remediate_story_stack, seed_story_stack
 
 ACCOUNT = "123456789012"
 UNIT = Unit(ACCOUNT, GLOBAL)

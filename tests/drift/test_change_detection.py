@@ -8,7 +8,7 @@ from acceptances import services
 from acceptances.models import RiskAcceptance
 from findings.models import Finding, Scan, ScanChange, ScanRegion
 from findings.queries import get_scan_changes
-from findings.simulation import _delete_default_vpcs, client
+from simulation.account import _delete_default_vpcs, client
 
 pytestmark = pytest.mark.django_db
 

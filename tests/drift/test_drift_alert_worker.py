@@ -9,7 +9,7 @@ from acceptances import services
 from acceptances.models import DriftAlert
 from findings.models import Scan
 from findings.services import register_account, scans
-from findings.simulation import client, seed_story_stack
+from simulation.account import client, seed_story_stack
 from tests.plugins.worker import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.servers]

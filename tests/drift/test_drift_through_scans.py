@@ -10,7 +10,7 @@ from acceptances.models import DriftAlert
 from findings.models import Finding, ScanChange
 from findings.queries import get_scan_changes
 from findings.services import scans
-from findings.simulation import STORY_TAGS, client
+from simulation.account import STORY_TAGS, client
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from findings.aws import CollectionError
 from findings.aws.session import enabled_regions, session_for
 from findings.models import Scan
 from findings.services import register_account, scans
-from findings.simulation import seed_story_stack
+from simulation.account import seed_story_stack
 
 pytestmark = pytest.mark.django_db
 

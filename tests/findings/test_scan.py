@@ -8,7 +8,7 @@ from django.db.models import F
 from findings import queries
 from findings.models import Finding, Resource, Scan, ScanRegion
 from findings.services import register_account, scans
-from findings.simulation import remediate_story_stack
+from simulation.account import remediate_story_stack
 
 pytestmark = pytest.mark.django_db
 

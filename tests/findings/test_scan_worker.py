@@ -6,7 +6,7 @@ import pytest
 
 from findings.models import Finding, Scan
 from findings.services import register_account, scans
-from findings.simulation import seed_story_stack
+from simulation.account import seed_story_stack
 from tests.plugins.worker import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.servers]

@@ -3,7 +3,7 @@
 Register with ``pytest_plugins = ["tests.plugins.aws"]``. No Django needed.
 
 * ``moto`` (session): one moto server subprocess, behind its front door
-  (``findings.simulation_front``), for the whole run.
+  (``simulation.front``), for the whole run.
 * ``moto_server`` (session): its endpoint URL.
 * ``aws`` (function): the same endpoint URL, with the server reset before the test so
   every test starts from a fresh simulated account.
@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from findings.simulation import MotoServer, reset_moto, start_moto_server
-from findings.simulation_front import AwsFront
+from simulation.account import MotoServer, reset_moto, start_moto_server
+from simulation.front import AwsFront
 
 
 @pytest.fixture(scope="session")

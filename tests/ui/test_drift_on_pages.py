@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from acceptances.models import ZoneWatch
 from findings.models import Control, Finding
-from findings.simulation import client
+from simulation.account import client
 
 pytestmark = pytest.mark.django_db
 

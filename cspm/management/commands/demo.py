@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cspm.roles import ADMIN
-from findings import services, simulation
+from findings import services
 from findings.models import Scan
 from findings.services import scans
+from simulation import account as simulation
 
 DEMO_USER = "demo"
 

@@ -45,7 +45,7 @@ import boto3.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from findings.simulation_front import AwsFront
+from simulation.front import AwsFront
 
 __all__ = [
     "ADMIN_CIDR",
@@ -112,7 +112,7 @@ class MotoServer:
     port: int
     process: subprocess.Popen[bytes]
     log_path: str
-    #: The front door every client should use (see ``findings.simulation_front``): it forwards
+    #: The front door every client should use (see ``simulation.front``): it forwards
     #: to moto and supplies what moto lacks. ``endpoint_url`` is the front's once it runs.
     front: AwsFront | None = None
     moto_url: str = ""
