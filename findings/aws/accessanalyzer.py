@@ -8,23 +8,14 @@ count).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
+from findings.toolbox import ResourceRef, json_safe
 
 #: The service name in Access Analyzer ARNs (arn:aws:access-analyzer:region:account:analyzer/x).
 ARN_SERVICE = "access-analyzer"
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    return value
 
 
 def _analyzer(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,7 +24,7 @@ def _analyzer(item: Mapping[str, Any]) -> dict[str, Any]:
         "arn": str(item["arn"]),
         "type": str(item["type"]),
         "status": str(item["status"]),
-        "created_at": _iso(item.get("createdAt")),
+        "created_at": json_safe(item.get("createdAt")),
     }
     if item.get("statusReason"):
         analyzer["status_reason"] = str(item["statusReason"].get("code", ""))

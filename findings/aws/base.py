@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from findings.checks.base import GLOBAL, ResourceRef, Unit
+from findings.toolbox import GLOBAL, ResourceRef, Unit
 
 REGIONAL = "regional"
 Scope = Literal["regional", "global"]

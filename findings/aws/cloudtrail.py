@@ -54,14 +54,13 @@ their bucket, validation and encryption are judged where the trail lives.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from findings.aws.base import CollectContext, Collected, collector
-from findings.checks.base import GLOBAL, ResourceRef, Unit
+from findings.toolbox import GLOBAL, ResourceRef, Unit, arn_account, arn_region, json_safe, now_iso
 
 #: Threads for per-region and per-trail calls.
 WORKERS = 8
@@ -100,19 +99,6 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def iso(value: Any) -> Any:
-    """Datetimes as ISO 8601 strings (boto3 parses timestamps); anything else unchanged."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    return value
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
-
-
 def in_threads(function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
     """``function`` over ``items`` in a small thread pool; exceptions propagate."""
     ordered = list(items)
@@ -120,16 +106,6 @@ def in_threads(function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
         return []
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(ordered))) as pool:
         return list(pool.map(function, ordered))
-
-
-def arn_region(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 else ""
-
-
-def arn_account(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 4 else ""
 
 
 def discover_trails(ctx: CollectContext) -> list[dict[str, Any]]:
@@ -157,7 +133,7 @@ def trail_state(ctx: CollectContext, trail: Mapping[str, Any]) -> dict[str, Any]
     status = ctx.call(client, "get_trail_status", Name=arn)
     selectors = ctx.call(client, "get_event_selectors", TrailName=arn)
     return {
-        "status": {key: iso(status[key]) for key in STATUS_KEYS if key in status},
+        "status": {key: json_safe(status[key]) for key in STATUS_KEYS if key in status},
         "event_selectors": list(selectors.get("EventSelectors") or []),
         "advanced_event_selectors": list(selectors.get("AdvancedEventSelectors") or []),
     }

@@ -22,41 +22,24 @@ recorder to attach it to.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from typing import Any
-
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
+from findings.toolbox import ResourceRef, json_safe
 
 REGIONAL_SETTINGS_TYPE = "AWS::Config::RegionalSettings"
-
-
-def _plain(value: Any) -> Any:
-    """Datetimes as ISO 8601 strings, recursively."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 @collector("config", scope=REGIONAL)
 def collect_config(ctx: CollectContext) -> Collected:
     client = ctx.client("config")
-    recorders = _plain(
+    recorders = json_safe(
         ctx.paginate(client, "describe_configuration_recorders", "ConfigurationRecorders")
     )
-    statuses = _plain(
+    statuses = json_safe(
         ctx.paginate(
             client, "describe_configuration_recorder_status", "ConfigurationRecordersStatus"
         )
     )
-    channels = _plain(ctx.paginate(client, "describe_delivery_channels", "DeliveryChannels"))
+    channels = json_safe(ctx.paginate(client, "describe_delivery_channels", "DeliveryChannels"))
     status_by_name = {status.get("name"): status for status in statuses}
     settings = ResourceRef(
         arn=ctx.unit.regional_settings_arn("config"),

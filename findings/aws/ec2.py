@@ -17,12 +17,10 @@ account's ARNs, and its own scan judges them.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
-from findings.checks.ec2 import ec2_arn
+from findings.toolbox import ResourceRef, ec2_arn, json_safe
 
 #: Every instance state but "terminated" (terminated instances linger in the API for a while).
 LIVE_STATES = ["pending", "running", "shutting-down", "stopping", "stopped"]
@@ -55,27 +53,16 @@ _FLOW_LOG_KEYS = (
 )
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-serializable copy: datetimes become ISO strings."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
-
-
 def tag_dict(item: dict[str, Any]) -> dict[str, str]:
     return {str(tag["Key"]): str(tag.get("Value", "")) for tag in item.get("Tags", []) or []}
 
 
 def _pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {key: _plain(item[key]) for key in keys if key in item}
+    return {key: json_safe(item[key]) for key in keys if key in item}
 
 
 def _without_tags(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _plain(value) for key, value in item.items() if key != "Tags"}
+    return {key: json_safe(value) for key, value in item.items() if key != "Tags"}
 
 
 @collector("ec2", scope=REGIONAL)
@@ -109,13 +96,13 @@ def collect_ec2(ctx: CollectContext) -> Collected:
     raw_tables = [t for t in ctx.paginate(ec2, "describe_route_tables", "RouteTables") if owned(t)]
 
     instances = [
-        {**_pick(i, _INSTANCE_KEYS), "Tags": _plain(i.get("Tags", []))} for i in raw_instances
+        {**_pick(i, _INSTANCE_KEYS), "Tags": json_safe(i.get("Tags", []))} for i in raw_instances
     ]
-    groups = [_plain(g) for g in raw_groups]
-    acls = [_plain(a) for a in raw_acls]
-    vpcs = [_plain(v) for v in raw_vpcs]
+    groups = [json_safe(g) for g in raw_groups]
+    acls = [json_safe(a) for a in raw_acls]
+    vpcs = [json_safe(v) for v in raw_vpcs]
     flow_logs = [_pick(f, _FLOW_LOG_KEYS) for f in raw_flow_logs]
-    tables = [_plain(t) for t in raw_tables]
+    tables = [json_safe(t) for t in raw_tables]
     encryption_by_default = bool(ebs.get("EbsEncryptionByDefault"))
 
     flow_logs_by_vpc: dict[str, list[dict[str, Any]]] = {}

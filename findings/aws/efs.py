@@ -8,11 +8,10 @@ and the tags of every file system; no per-file-system call is made.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
+from findings.toolbox import ResourceRef, json_safe
 
 FILE_SYSTEM_KEYS = (
     "FileSystemId",
@@ -27,16 +26,8 @@ FILE_SYSTEM_KEYS = (
 )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    return value
-
-
 def _file_system(item: dict[str, Any]) -> dict[str, Any]:
-    found = {k: _plain(item[k]) for k in FILE_SYSTEM_KEYS if k in item}
+    found = {k: json_safe(item[k]) for k in FILE_SYSTEM_KEYS if k in item}
     found["Tags"] = {str(t["Key"]): str(t.get("Value", "")) for t in item.get("Tags") or []}
     return found
 

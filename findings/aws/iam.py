@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from findings.aws.base import CollectContext, Collected, CollectionError, collector
-from findings.checks.base import GLOBAL, ResourceRef, Unit
+from findings.toolbox import GLOBAL, ResourceRef, Unit, json_safe
 
 ROOT_USER = "<root_account>"
 SUPPORT_POLICY_NAME = "AWSSupportAccess"
@@ -66,15 +66,6 @@ REPORT_COLUMNS = (
 
 def support_policy_arn(unit: Unit) -> str:
     return f"arn:{unit.partition}:iam::aws:policy/{SUPPORT_POLICY_NAME}"
-
-
-def _iso(value: Any) -> Any:
-    """Datetimes as ISO 8601 strings (boto3 parses timestamps); anything else unchanged."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    return value
 
 
 def _document(value: Any) -> Any:
@@ -119,7 +110,7 @@ def _credential_report(ctx: CollectContext, iam: Any) -> dict[str, Any]:
         {column: (row.get(column) or "") for column in REPORT_COLUMNS}
         for row in csv.DictReader(io.StringIO(text))
     ]
-    return {"generated_at": _iso(response.get("GeneratedTime")), "rows": rows}
+    return {"generated_at": json_safe(response.get("GeneratedTime")), "rows": rows}
 
 
 def _authorization_details(ctx: CollectContext, iam: Any) -> dict[str, list[dict[str, Any]]]:
@@ -179,7 +170,7 @@ def _aws_managed_policies(ctx: CollectContext, iam: Any) -> list[dict[str, Any]]
             "AttachmentCount": int(policy.get("AttachmentCount", 0)),
             "DefaultVersionId": str(policy["DefaultVersionId"]),
             "Document": _document(version.get("Document")),
-            "UpdateDate": _iso(policy.get("UpdateDate")),
+            "UpdateDate": json_safe(policy.get("UpdateDate")),
         }
 
     if not listed:
@@ -210,7 +201,7 @@ def _user(item: Mapping[str, Any]) -> dict[str, Any]:
         "UserName": str(item["UserName"]),
         "Arn": str(item["Arn"]),
         "Path": str(item.get("Path", "/")),
-        "CreateDate": _iso(item.get("CreateDate")),
+        "CreateDate": json_safe(item.get("CreateDate")),
         "GroupList": [str(name) for name in item.get("GroupList", [])],
         "AttachedManagedPolicies": _attached(item.get("AttachedManagedPolicies")),
         "UserPolicyList": _inline(item.get("UserPolicyList")),
@@ -254,7 +245,7 @@ def _customer_policy(item: Mapping[str, Any]) -> dict[str, Any]:
         "AttachmentCount": int(item.get("AttachmentCount", 0)),
         "DefaultVersionId": default_id,
         "Document": _document(default.get("Document")) if default else None,
-        "UpdateDate": _iso(item.get("UpdateDate")),
+        "UpdateDate": json_safe(item.get("UpdateDate")),
     }
 
 
@@ -264,8 +255,8 @@ def _certificate(item: Mapping[str, Any]) -> dict[str, Any]:
         "ServerCertificateId": str(item.get("ServerCertificateId", "")),
         "Arn": str(item["Arn"]),
         "Path": str(item.get("Path", "/")),
-        "UploadDate": _iso(item.get("UploadDate")),
-        "Expiration": _iso(item.get("Expiration")),
+        "UploadDate": json_safe(item.get("UploadDate")),
+        "Expiration": json_safe(item.get("Expiration")),
     }
 
 

@@ -31,13 +31,12 @@ account cannot change them). Key tags are not read (that would be one more call 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
+from findings.toolbox import ResourceRef, json_safe
 
 WORKERS = 8
 METADATA_KEYS = (
@@ -54,14 +53,6 @@ METADATA_KEYS = (
     "CreationDate",
 )
 ROTATION_KEYS = ("KeyRotationEnabled", "RotationPeriodInDays", "NextRotationDate")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    return value
 
 
 def eligible(metadata: Mapping[str, Any]) -> bool:
@@ -85,11 +76,11 @@ def collect_kms(ctx: CollectContext) -> Collected:
 
     def inspect(key_id: str) -> dict[str, Any]:
         metadata = ctx.call(kms, "describe_key", KeyId=key_id)["KeyMetadata"]
-        plain = {k: _plain(metadata[k]) for k in METADATA_KEYS if k in metadata}
+        plain = {k: json_safe(metadata[k]) for k in METADATA_KEYS if k in metadata}
         rotation = None
         if eligible(metadata):
             status = ctx.call(kms, "get_key_rotation_status", KeyId=key_id)
-            rotation = {k: _plain(status[k]) for k in ROTATION_KEYS if k in status}
+            rotation = {k: json_safe(status[k]) for k in ROTATION_KEYS if k in status}
         return {
             "arn": str(metadata["Arn"]),
             "metadata": plain,

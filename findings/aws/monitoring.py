@@ -40,16 +40,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.aws.base import CollectContext, Collected, collector
-from findings.aws.cloudtrail import (
-    account_ref,
+from findings.aws.cloudtrail import account_ref, describe_trail_states, in_threads
+from findings.toolbox import (
+    GLOBAL,
+    alarm_metrics,
     arn_account,
     arn_region,
-    describe_trail_states,
-    in_threads,
+    log_group_of,
     now_iso,
+    sns_topics,
 )
-from findings.checks.base import GLOBAL
-from findings.checks.monitoring import alarm_metrics, log_group_of, sns_topics
 
 ALARM_KEYS = (
     "AlarmName",

@@ -10,11 +10,10 @@ keys below (dates as ISO strings).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
+from findings.toolbox import ResourceRef, json_safe
 
 INSTANCE_KEYS = (
     "DBInstanceIdentifier",
@@ -35,20 +34,8 @@ INSTANCE_KEYS = (
 )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _instance(item: dict[str, Any]) -> dict[str, Any]:
-    instance = {k: _plain(item[k]) for k in INSTANCE_KEYS if k in item}
+    instance = {k: json_safe(item[k]) for k in INSTANCE_KEYS if k in item}
     if "DBSubnetGroup" in item:
         instance["DBSubnetGroupName"] = item["DBSubnetGroup"].get("DBSubnetGroupName")
         instance["VpcId"] = item["DBSubnetGroup"].get("VpcId")

@@ -20,15 +20,13 @@ exists, so there is nothing to judge. Every other error fails the unit.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from findings.aws.base import CollectContext, Collected, CollectionError, collector
-from findings.checks.base import GLOBAL, ResourceRef
-from findings.checks.s3 import bucket_arn
+from findings.toolbox import GLOBAL, ResourceRef, bucket_arn, json_safe
 
 #: AWS's largest page; with it (or any parameter) ListBuckets returns BucketRegion.
 MAX_BUCKETS = 10000
@@ -48,17 +46,6 @@ def bucket_region(location_constraint: str | None) -> str:
     if location_constraint == "EU":
         return "eu-west-1"
     return location_constraint
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-serializable copy: datetimes become ISO strings."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items() if key != "ResponseMetadata"}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
 
 
 class _EndpointHost:
@@ -113,7 +100,7 @@ def _read_bucket(ctx: CollectContext, listed: dict[str, Any]) -> dict[str, Any] 
     return {
         "name": name,
         "region": str(region),
-        "creation_date": _plain(listed.get("CreationDate")),
+        "creation_date": json_safe(listed.get("CreationDate")),
         "policy": json.loads(policy["Policy"]) if policy else None,
         "versioning": {
             key: versioning[key] for key in ("Status", "MFADelete") if key in versioning
@@ -121,9 +108,9 @@ def _read_bucket(ctx: CollectContext, listed: dict[str, Any]) -> dict[str, Any] 
         "public_access_block": (
             dict(pab["PublicAccessBlockConfiguration"]) if pab is not None else None
         ),
-        "logging": _plain(logging.get("LoggingEnabled")),
+        "logging": json_safe(logging.get("LoggingEnabled")),
         "encryption": (
-            _plain(encryption["ServerSideEncryptionConfiguration"])
+            json_safe(encryption["ServerSideEncryptionConfiguration"])
             if encryption is not None
             else None
         ),

@@ -14,27 +14,18 @@ hub does.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
-from findings.checks.base import ResourceRef
+from findings.toolbox import ResourceRef, json_safe
 
 NOT_ENABLED = ("InvalidAccessException", "ResourceNotFoundException")
 HUB_KEYS = ("HubArn", "SubscribedAt", "AutoEnableControls", "ControlFindingGenerator")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
 
 
 @collector("securityhub", scope=REGIONAL)
 def collect_securityhub(ctx: CollectContext) -> Collected:
     client = ctx.client("securityhub")
     answer = ctx.absent_on(client, "describe_hub", NOT_ENABLED)
-    hub = {k: _plain(answer[k]) for k in HUB_KEYS if k in answer} if answer is not None else None
+    hub = {k: json_safe(answer[k]) for k in HUB_KEYS if k in answer} if answer is not None else None
     settings = ResourceRef(
         arn=ctx.unit.regional_settings_arn("securityhub"),
         resource_type="AWS::SecurityHub::RegionalSettings",

@@ -24,51 +24,24 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-GLOBAL = "global"
+from findings.toolbox import GLOBAL, ResourceRef, Unit
+
+__all__ = [
+    "FAIL",
+    "GLOBAL",
+    "PASS",
+    "REGISTRY",
+    "CheckSpec",
+    "ResourceRef",
+    "Result",
+    "Unit",
+    "check",
+    "checks_for",
+]
+
 Status = Literal["pass", "fail"]
 PASS: Status = "pass"  # noqa: S105 - a verdict, not a password
 FAIL: Status = "fail"
-
-
-@dataclass(frozen=True)
-class Unit:
-    """What one scan task covers: an account and a region, or ``global``."""
-
-    account_id: str
-    region: str  # a region name, or GLOBAL
-    partition: str = "aws"  # the ARN partition: aws, aws-cn, aws-us-gov
-
-    @property
-    def is_global(self) -> bool:
-        return self.region == GLOBAL
-
-    def arn(self, service: str, resource: str, region: str | None = None) -> str:
-        """An ARN in this unit's account; ``region`` '' for global services."""
-        where = self.region if region is None else region
-        if where == GLOBAL:
-            where = ""
-        return f"arn:{self.partition}:{service}:{where}:{self.account_id}:{resource}"
-
-    @property
-    def account_arn(self) -> str:
-        """The pseudo-resource for account-wide settings (password policy, root user, ...)."""
-        return f"arn:{self.partition}:iam::{self.account_id}:root"
-
-    def regional_settings_arn(self, service: str) -> str:
-        """The pseudo-resource for a service's settings in this unit's region."""
-        return self.arn(service, "regional-settings")
-
-
-@dataclass(frozen=True)
-class ResourceRef:
-    """A resource as a collector saw it. ``configuration`` is shown to users as the snapshot."""
-
-    arn: str
-    resource_type: str  # CloudFormation style: AWS::S3::Bucket; AWS::::Account for the account
-    region: str  # where it lives (a region, or GLOBAL)
-    name: str = ""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    configuration: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

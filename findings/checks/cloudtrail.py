@@ -39,6 +39,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.toolbox import as_list as _as_list
+from findings.toolbox import everyone as _everyone
 
 #: How recent the last CloudWatch Logs delivery must be (3.4).
 CLOUDWATCH_DELIVERY_MAX_AGE = dt.timedelta(days=1)
@@ -69,12 +71,6 @@ READ, WRITE = "read", "write"
 _RW = {"All": {READ, WRITE}, "ReadOnly": {READ}, "WriteOnly": {WRITE}}
 _READONLY_VALUE = {"true": READ, "false": WRITE}
 S3_OBJECT = "AWS::S3::Object"
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def _trails(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -311,15 +307,6 @@ def _public_grants(grants: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         for grant in grants
         if grant.get("Grantee", {}).get("URI") in (ALL_USERS, AUTHENTICATED_USERS)
     ]
-
-
-def _everyone(statement: Mapping[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        return "*" in _as_list(principal.get("AWS"))
-    return False
 
 
 def _restricting_condition(statement: Mapping[str, Any]) -> str:

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.toolbox import ec2_arn
 
 ADMIN_PORTS = (22, 3389)
 ANYWHERE_V4 = "0.0.0.0/0"
@@ -41,11 +42,6 @@ ANYWHERE_V6 = "::/0"
 NACL_DEFAULT_RULES = (32767, 32768)
 _PROTOCOL_NUMBERS = {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58"}
 _PROTOCOL_NAMES = {"-1": "all traffic", "6": "TCP", "17": "UDP", "1": "ICMP", "58": "ICMPv6"}
-
-
-def ec2_arn(unit: Unit, kind: str, resource_id: str) -> str:
-    """An EC2 resource's ARN in the unit's region: ``arn:aws:ec2:REGION:ACCOUNT:KIND/ID``."""
-    return unit.arn("ec2", f"{kind}/{resource_id}")
 
 
 def _protocol(value: Any) -> str:

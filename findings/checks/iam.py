@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.toolbox import as_list as _as_list
 
 ROOT_USER = "<root_account>"
 MIN_PASSWORD_LENGTH = 14
@@ -112,12 +113,6 @@ def _active_keys(row: Mapping[str, str]) -> list[dict[str, Any]]:
                 }
             )
     return keys
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def full_admin_statements(document: Any) -> list[dict[str, Any]]:

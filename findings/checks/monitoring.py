@@ -41,6 +41,7 @@ from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
 from findings.checks.cloudtrail import qualifies_for_3_1
+from findings.toolbox import alarm_metrics, log_group_of, sns_topics
 
 # --------------------------------------------------------------------------- filter patterns
 
@@ -439,34 +440,6 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 # --------------------------------------------------------------------------- the chain
-
-
-def log_group_of(arn: str) -> tuple[str, str] | None:
-    """(region, name) of a ``arn:aws:logs:<region>:<account>:log-group:<name>[:*]`` ARN."""
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
-        return None
-    name = ":".join(parts[6:])
-    if name.endswith(":*"):
-        name = name[:-2]
-    return parts[3], name
-
-
-def alarm_metrics(alarm: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """(namespace, metric name) pairs an alarm watches, including metric-math inputs."""
-    found: set[tuple[str, str]] = set()
-    if alarm.get("MetricName"):
-        found.add((str(alarm.get("Namespace", "")), str(alarm["MetricName"])))
-    for query in alarm.get("Metrics") or []:
-        metric = (query.get("MetricStat") or {}).get("Metric") or {}
-        if metric.get("MetricName"):
-            found.add((str(metric.get("Namespace", "")), str(metric["MetricName"])))
-    return found
-
-
-def sns_topics(alarm: Mapping[str, Any]) -> list[str]:
-    """The SNS topic ARNs among an alarm's actions."""
-    return [str(a) for a in alarm.get("AlarmActions") or [] if str(a).split(":")[2:3] == ["sns"]]
 
 
 def confirmed(subscription: Mapping[str, Any]) -> bool:

@@ -49,21 +49,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.toolbox import as_list as _as_list
+from findings.toolbox import bucket_arn
+from findings.toolbox import everyone as _all_principals
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 _SECURE_TRANSPORT = "aws:securetransport"
 _BOOL_OPERATORS = {"bool", "boolifexists"}
-
-
-def bucket_arn(unit: Unit, name: str) -> str:
-    """A bucket's ARN (S3 bucket ARNs carry neither region nor account)."""
-    return f"arn:{unit.partition}:s3:::{name}"
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -84,15 +76,6 @@ def _glob(pattern: str, text: str) -> bool:
         ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
     )
     return re.fullmatch(regex, text, flags=re.DOTALL) is not None
-
-
-def _all_principals(statement: Mapping[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        return "*" in _as_list(principal.get("AWS"))
-    return False
 
 
 def _all_s3_actions(statement: Mapping[str, Any]) -> bool:

@@ -1,0 +1,156 @@
+"""What collectors and checks both use: the scan unit, the resource reference, ARN builders,
+the JSON-safe copy of what boto3 returns, and small readers of policy documents.
+
+Collectors (``findings.aws``) and checks (``findings.checks``) import this module and never
+each other: a collector needs a check's ARN builder, a check needs the unit a collector ran
+in, and neither needs the other's logic. No Django and no boto3 here, so the checks stay pure
+(tests/test_import_rules.py holds both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one scan task covers: an account and a region, or ``global``."""
+
+    account_id: str
+    region: str  # a region name, or GLOBAL
+    partition: str = "aws"  # the ARN partition: aws, aws-cn, aws-us-gov
+
+    @property
+    def is_global(self) -> bool:
+        return self.region == GLOBAL
+
+    def arn(self, service: str, resource: str, region: str | None = None) -> str:
+        """An ARN in this unit's account; ``region`` '' for global services."""
+        where = self.region if region is None else region
+        if where == GLOBAL:
+            where = ""
+        return f"arn:{self.partition}:{service}:{where}:{self.account_id}:{resource}"
+
+    @property
+    def account_arn(self) -> str:
+        """The pseudo-resource for account-wide settings (password policy, root user, ...)."""
+        return f"arn:{self.partition}:iam::{self.account_id}:root"
+
+    def regional_settings_arn(self, service: str) -> str:
+        """The pseudo-resource for a service's settings in this unit's region."""
+        return self.arn(service, "regional-settings")
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A resource as a collector saw it. ``configuration`` is shown to users as the snapshot."""
+
+    arn: str
+    resource_type: str  # CloudFormation style: AWS::S3::Bucket; AWS::::Account for the account
+    region: str  # where it lives (a region, or GLOBAL)
+    name: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    configuration: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- ARNs
+
+
+def ec2_arn(unit: Unit, kind: str, resource_id: str) -> str:
+    """An EC2 resource's ARN in the unit's region: ``arn:aws:ec2:REGION:ACCOUNT:KIND/ID``."""
+    return unit.arn("ec2", f"{kind}/{resource_id}")
+
+
+def bucket_arn(unit: Unit, name: str) -> str:
+    """A bucket's ARN (S3 bucket ARNs carry neither region nor account)."""
+    return f"arn:{unit.partition}:s3:::{name}"
+
+
+def arn_region(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def arn_account(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def log_group_of(arn: str) -> tuple[str, str] | None:
+    """(region, name) of a ``arn:aws:logs:<region>:<account>:log-group:<name>[:*]`` ARN."""
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+        return None
+    name = ":".join(parts[6:])
+    if name.endswith(":*"):
+        name = name[:-2]
+    return parts[3], name
+
+
+# --------------------------------------------------------------------------- alarms
+
+
+def alarm_metrics(alarm: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """(namespace, metric name) pairs an alarm watches, including metric-math inputs."""
+    found: set[tuple[str, str]] = set()
+    if alarm.get("MetricName"):
+        found.add((str(alarm.get("Namespace", "")), str(alarm["MetricName"])))
+    for query in alarm.get("Metrics") or []:
+        metric = (query.get("MetricStat") or {}).get("Metric") or {}
+        if metric.get("MetricName"):
+            found.add((str(metric.get("Namespace", "")), str(metric["MetricName"])))
+    return found
+
+
+def sns_topics(alarm: Mapping[str, Any]) -> list[str]:
+    """The SNS topic ARNs among an alarm's actions."""
+    return [str(a) for a in alarm.get("AlarmActions") or [] if str(a).split(":")[2:3] == ["sns"]]
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-serializable copy of what boto3 returned: datetimes and dates become ISO 8601
+    strings (a naive datetime is taken as UTC), mappings and lists are copied recursively, and
+    boto3's ``ResponseMetadata`` (transport detail, not configuration) is left out."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+# --------------------------------------------------------------------------- policy documents
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list of them, as a list (None: empty)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def everyone(statement: Mapping[str, Any]) -> bool:
+    """Whether a policy statement's principal is everyone (``*``, or ``{"AWS": "*"}``)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return "*" in as_list(principal.get("AWS"))
+    return False
