@@ -9,21 +9,44 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import boto3
 import botocore.loaders
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from findings.aws.base import RETRY_CONFIG, CollectionError, error_code
-from findings.models import CloudAccount
 
 SESSION_NAME = "cspm-scan"
 # Emulators (moto) accept any credentials; real endpoints never see these.
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def _base_session(account: CloudAccount) -> boto3.Session:
+class Access(Protocol):
+    """What a session needs to know of an account (an ``AccountAccess``, or anything alike)."""
+
+    account_id: str
+    role_arn: str
+    external_id: str
+    endpoint_url: str
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """How to reach one account, as a plain value: collectors know no models, so the scan
+    service copies these fields out of the account's row before it asks for a session.
+    ``regions`` is the account's own region list (empty: every region it reports)."""
+
+    account_id: str
+    role_arn: str = ""
+    external_id: str = ""
+    endpoint_url: str = ""
+    regions: Sequence[str] = ()
+
+
+def _base_session(account: Access) -> boto3.Session:
     session = boto3.Session()
     if account.endpoint_url and session.get_credentials() is None:
         # An emulator endpoint with no credentials in the worker's environment: moto does not
@@ -53,7 +76,7 @@ def forget_sessions() -> None:
         _SESSIONS.clear()
 
 
-def session_for(account: CloudAccount, region: str = "us-east-1") -> boto3.Session:
+def session_for(account: Access, region: str = "us-east-1") -> boto3.Session:
     """A session with the account's credentials (reused for a while within this process).
 
     Raises CollectionError when the credentials cannot be had.
@@ -70,7 +93,7 @@ def session_for(account: CloudAccount, region: str = "us-east-1") -> boto3.Sessi
     return session
 
 
-def _new_session(account: CloudAccount, region: str) -> boto3.Session:
+def _new_session(account: Access, region: str) -> boto3.Session:
     base = _base_session(account)
     if not account.role_arn:
         if base.get_credentials() is None:
@@ -107,7 +130,11 @@ def _new_session(account: CloudAccount, region: str) -> boto3.Session:
     )
 
 
-def enabled_regions(account: CloudAccount, session: boto3.Session) -> list[str]:
+class RegionsAccess(Access, Protocol):
+    regions: Sequence[str]
+
+
+def enabled_regions(account: RegionsAccess, session: boto3.Session) -> list[str]:
     """The regions to scan: the account's own list, or every region it reports as enabled."""
     ec2 = session.client(
         "ec2",

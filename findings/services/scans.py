@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from acceptances.services import refresh_staleness
 from findings.aws import CollectionError
-from findings.aws.session import enabled_regions, session_for
+from findings.aws.session import AccountAccess, enabled_regions, session_for
 from findings.checks.base import GLOBAL
 from findings.models import CloudAccount, PostureSnapshot, Scan, ScanChange, ScanRegion
 from findings.services.catalog import sync_checks
@@ -33,6 +33,17 @@ from findings.services.ingest import IngestStats, ingest_unit
 log = logging.getLogger(__name__)
 
 LIVE = (Scan.State.QUEUED, Scan.State.RUNNING)
+
+
+def account_access(account: CloudAccount) -> AccountAccess:
+    """The account's access settings as the plain value collectors take."""
+    return AccountAccess(
+        account_id=account.account_id,
+        role_arn=account.role_arn,
+        external_id=account.external_id,
+        endpoint_url=account.endpoint_url,
+        regions=tuple(account.regions or ()),
+    )
 
 
 def _dispatch(task_name: str, *args: object) -> None:
@@ -109,7 +120,8 @@ def plan_scan(scan_id: int, now: dt.datetime | None = None) -> list[str]:
     try:
         # Keep the catalog's Check rows in step with the code that is about to run.
         sync_checks()
-        regions = enabled_regions(scan.account, session_for(scan.account))
+        access = account_access(scan.account)
+        regions = enabled_regions(access, session_for(access))
     except (CollectionError, ValidationError) as exc:
         Scan.objects.filter(pk=scan.pk, state=Scan.State.QUEUED).update(
             state=Scan.State.FAILED, started_at=now, finished_at=now, error=str(exc)[:2000]
@@ -157,7 +169,7 @@ def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
         scan.regions.exclude(region=GLOBAL).values_list("region", flat=True).order_by("region")
     )
     try:
-        session = session_for(account)
+        session = session_for(account_access(account))
         outcome = run_unit(session, account.account_id, unit, regions, account.endpoint_url)
     except CollectionError as exc:
         report = _record_unit_failure(scan, unit, str(exc))
