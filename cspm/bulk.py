@@ -65,23 +65,21 @@ def insert_rows(
     return count
 
 
-def insert_from_query(
-    model: type[models.Model], names: Sequence[str], select: models.QuerySet, constants: list
-) -> int:
-    """INSERT INTO model (names) SELECT <select's columns>, <constants> — done by the database.
+def _stage(
+    cursor: Any, table: str, staging: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """COPY ``rows`` into a temporary table shaped like ``columns`` of ``table``.
 
-    ``select`` must yield the leading columns of ``names``; ``constants`` fill the rest.
+    A typed copy of just these columns, gone at the end of the transaction (callers drop it
+    sooner, so that a second call in the same transaction can create it again).
     """
-    table = model._meta.db_table
-    columns = ", ".join(f.column for f in _columns(model, names))
-    sql, params = select.query.sql_with_params()
-    extra = ", ".join(["%s"] * len(constants))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT q.*, {extra} FROM ({sql}) q",
-            [*constants, *params],  # the constants come first in the statement
-        )
-        return cursor.rowcount
+    cursor.execute(
+        f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
+        f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+    )
+    with cursor.cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def update_rows(
@@ -103,14 +101,7 @@ def update_rows(
     staging = f"_staging_{table}"
     assignments = ", ".join(f"{c} = s.{c}" for c in columns[1:])
     with connection.cursor() as cursor:
-        # A typed copy of just these columns, gone at the end of the transaction.
-        cursor.execute(
-            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
-            f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _stage(cursor, table, staging, columns, rows)
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id"
         )
@@ -156,13 +147,7 @@ def upsert_rows(
         f"{c} = EXCLUDED.{c}" for c in columns if c not in conflict_cols and c not in keep_cols
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
-            f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _stage(cursor, table, staging, columns, rows)
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) "
             f"SELECT {', '.join(columns)} FROM {staging} "

@@ -345,16 +345,6 @@ def summarize_posture(rows: list[ControlPosture]) -> PostureTotals:
     return totals
 
 
-def get_open_failures(control: Control) -> QuerySet[Finding]:
-    """Open failing findings of a control (accepted ones included), on resources not gone."""
-    return Finding.objects.filter(
-        control_check__controls=control,
-        status=Finding.Status.FAIL,
-        resolved_at__isnull=True,
-        resource__gone_at__isnull=True,
-    )
-
-
 EXPORT_FIELDS = [
     "check_id",
     "controls",

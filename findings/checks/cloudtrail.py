@@ -128,11 +128,6 @@ def management_coverage(trail: Mapping[str, Any]) -> tuple[set[str], list[str]]:
     return covered, sorted(set(excluded))
 
 
-def records_all_management_events(trail: Mapping[str, Any]) -> bool:
-    covered, _ = management_coverage(trail)
-    return covered >= {READ, WRITE}
-
-
 def management_gap(trail: Mapping[str, Any]) -> str:
     """Why the trail does not record all management events ('' if it does)."""
     covered, _ = management_coverage(trail)
