@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from acceptances.models import Zone
+from findings import hooks
 from findings.models import AccountRegion, Benchmark, CloudAccount, Severity
 from findings.queries import PostureScope
 
@@ -27,8 +27,9 @@ def _region_choices() -> list[tuple[str, str]]:
 class ScopeFilterForm(forms.Form):
     """Zone, account and region: the scope every posture view counts in."""
 
+    # The zones are the treatment side's (see findings.hooks): set per form.
     zone = forms.ModelChoiceField(
-        queryset=Zone.objects.all(), required=False, empty_label="Entire infrastructure"
+        queryset=None, required=False, empty_label="Entire infrastructure"
     )
     account = forms.ModelChoiceField(
         queryset=CloudAccount.objects.order_by("name"), required=False, empty_label="All accounts"
@@ -37,6 +38,7 @@ class ScopeFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["zone"].queryset = hooks.zones()
         self.fields["region"].choices = _region_choices()
 
     def scope(self) -> PostureScope:

@@ -21,8 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from acceptances import queries as acceptance_queries
-from findings import queries
+from findings import hooks, queries
 from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartScanForm
 from findings.models import Control, Resource, Scan
 from findings.services.scans import start_scan
@@ -136,7 +135,7 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "posture": posture,
         "status": status,
         "list_html": mark_safe(list_html),  # noqa: S308 - rendered by our own template
-        "acceptances": acceptance_queries.get_live_acceptances_for(control.pk),
+        "acceptances": hooks.live_acceptances_for(control.pk),
         "can_accept": can_accept,
     }
     return render(request, "findings/control_detail.html", context)
@@ -223,4 +222,3 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["changes_total"] = len(changes)
         context["counts"] = queries.get_scan_change_counts(scan)
     return render(request, "findings/scan_detail.html", context)
-

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Model, QuerySet
 from django_filters import rest_framework as filters
 
-from acceptances.models import Zone, ZoneMembership
 from cspm.api.base import DateTimeRangeFilter, IdFilter
+from findings import hooks
 from findings.models import (
     Benchmark,
     Check,
@@ -19,12 +21,16 @@ from findings.models import (
 )
 
 
-def in_zone(queryset: QuerySet, zone: Zone, resource_field: str) -> QuerySet:
+def in_zone(queryset: QuerySet, zone: Model, resource_field: str) -> QuerySet:
     """Rows whose resource is in ``zone`` (the built-in zone holds everything, without rows)."""
     if zone.is_builtin:
         return queryset
-    members = ZoneMembership.objects.filter(zone=zone).values("resource_id")
-    return queryset.filter(**{f"{resource_field}__in": members})
+    return queryset.filter(**{f"{resource_field}__in": hooks.zone_member_ids(zone.pk)})
+
+
+def _zones(request: Any) -> QuerySet:
+    # Asked per request: the zones are the treatment side's (see findings.hooks).
+    return hooks.zones()
 
 
 class AccountFilter(filters.FilterSet):
@@ -64,7 +70,7 @@ class ResourceFilter(filters.FilterSet):
     account_id = filters.CharFilter(field_name="account__account_id")
     region = filters.CharFilter()
     resource_type = filters.CharFilter()
-    zone = filters.ModelChoiceFilter(queryset=Zone.objects.all(), method="filter_zone")
+    zone = filters.ModelChoiceFilter(queryset=_zones, method="filter_zone")
     gone = filters.BooleanFilter(field_name="gone_at", lookup_expr="isnull", exclude=True)
     name = filters.CharFilter(lookup_expr="icontains")
     arn = filters.CharFilter()
@@ -73,7 +79,7 @@ class ResourceFilter(filters.FilterSet):
         model = Resource
         fields = ("account", "account_id", "region", "resource_type", "zone", "gone", "name", "arn")
 
-    def filter_zone(self, queryset: QuerySet, name: str, value: Zone | None) -> QuerySet:
+    def filter_zone(self, queryset: QuerySet, name: str, value: Model | None) -> QuerySet:
         return in_zone(queryset, value, "pk") if value else queryset
 
 
@@ -106,7 +112,7 @@ class FindingFilter(filters.FilterSet):
         field_name="account__account_id", help_text="The 12-digit AWS account id."
     )
     region = filters.CharFilter()
-    zone = filters.ModelChoiceFilter(queryset=Zone.objects.all(), method="filter_zone")
+    zone = filters.ModelChoiceFilter(queryset=_zones, method="filter_zone")
     resource = IdFilter(field_name="resource_id")
     resource_type = filters.CharFilter(field_name="resource__resource_type")
     status = filters.ChoiceFilter(choices=Finding.Status.choices)
@@ -122,12 +128,8 @@ class FindingFilter(filters.FilterSet):
         method="filter_severity",
         help_text="Findings of a check that evidences a control of this severity.",
     )
-    first_seen = DateTimeRangeFilter(
-        help_text="first_seen_after / first_seen_before (ISO 8601)."
-    )
-    last_seen = DateTimeRangeFilter(
-        help_text="last_seen_after / last_seen_before (ISO 8601)."
-    )
+    first_seen = DateTimeRangeFilter(help_text="first_seen_after / first_seen_before (ISO 8601).")
+    last_seen = DateTimeRangeFilter(help_text="last_seen_after / last_seen_before (ISO 8601).")
 
     class Meta:
         model = Finding
@@ -144,7 +146,7 @@ class FindingFilter(filters.FilterSet):
             return queryset
         return queryset.filter(control_check__in=Check.objects.filter(controls__ref=value))
 
-    def filter_zone(self, queryset: QuerySet, name: str, value: Zone | None) -> QuerySet:
+    def filter_zone(self, queryset: QuerySet, name: str, value: Model | None) -> QuerySet:
         return in_zone(queryset, value, "resource_id") if value else queryset
 
     def filter_severity(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

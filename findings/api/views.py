@@ -17,10 +17,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from acceptances.models import Zone
 from cspm.api.base import ID_REGEX, JsonErrorsNegotiation, export_format, streaming_export
 from cspm.api.pagination import IdCursorPagination
-from findings import queries
+from findings import hooks, queries
 from findings.api import filters, serializers
 from findings.models import Benchmark, CloudAccount, Control, Finding, Resource, Scan
 from findings.services import register_account
@@ -301,7 +300,7 @@ class PostureView(APIView):
     )
     def get(self, request: Request) -> Response:
         benchmark = _benchmark_param(request)
-        zone = _id_param(request, "zone", Zone)
+        zone = _id_param(request, "zone", hooks.zones().model)
         account = _id_param(request, "account", CloudAccount)
         rows = queries.get_control_posture(
             benchmark,
@@ -336,7 +335,7 @@ class PostureByZoneView(APIView):
         benchmark = _benchmark_param(request)
         account = _id_param(request, "account", CloudAccount)
         zones = []
-        for zone in Zone.objects.order_by("-is_builtin", "name"):
+        for zone in hooks.zones().order_by("-is_builtin", "name"):
             rows = queries.get_control_posture(
                 benchmark, [account.pk] if account else None, zone_id=zone.pk
             )

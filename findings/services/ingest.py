@@ -21,9 +21,8 @@ import psycopg
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from acceptances.models import RiskAcceptance
-from acceptances.services import refresh_coverage, refresh_memberships_for_unit
 from cspm.bulk import insert_rows, update_rows, upsert_rows
+from findings import hooks
 from findings.models import (
     SEVERITY_RANK,
     AccountRegion,
@@ -397,20 +396,13 @@ def _ingest_findings(
 
     clock.lap("history")
     # Zones follow the resources; coverage follows zones and new or reopened failures.
-    if stats.resources_new or changed_resources or gone_resources:
-        refresh_memberships_for_unit(account.pk, unit)
-    if RiskAcceptance.objects.filter(state=RiskAcceptance.State.ACTIVE).exists():
-        unit_findings = Finding.objects.filter(resource__account=account, resource__scan_unit=unit)
-        # Open failures this scan wrote (new or reopened) that nothing covers yet; findings
-        # the scan only confirmed keep their coverage, so a re-scan of a million costs nothing.
-        refresh_coverage(
-            unit_findings.filter(
-                last_scan=scan, status=FAIL, resolved_at__isnull=True, acceptance__isnull=True
-            )
-        )
-        if changed_resources:
-            # A tag change may take a resource out of an accepted zone.
-            refresh_coverage(unit_findings.filter(resource_id__in=changed_resources))
+    hooks.on_unit_ingested(
+        account.pk,
+        unit,
+        scan.pk,
+        changed_resources,
+        bool(stats.resources_new or changed_resources or gone_resources),
+    )
 
     clock.lap("zones and coverage")
     if not stats.baseline:

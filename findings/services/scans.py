@@ -19,14 +19,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from acceptances.services import refresh_staleness
+from findings import hooks
 from findings.aws import CollectionError
 from findings.aws.session import AccountAccess, enabled_regions, session_for
 from findings.checks.base import GLOBAL
-from findings.models import CloudAccount, PostureSnapshot, Scan, ScanChange, ScanRegion
+from findings.models import CloudAccount, PostureSnapshot, Scan, ScanRegion
+from findings.queries.changes import count_changes
 from findings.services.catalog import sync_checks
 from findings.services.ingest import IngestStats, ingest_unit
 
@@ -255,32 +256,13 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
         if closed:
             # What the scan saw may have made acceptances unnecessary (or necessary again);
             # those it flags are recorded among the scan's changes.
-            refresh_staleness(now, scan_id=scan_id)
+            hooks.on_scan_closed(scan_id, now)
             counts = record_change_counts(scan_id)
             if counts["new_failure"] - counts["accepted"] or counts["fixed"] or counts["gone"]:
-                _dispatch_drift_alerts(scan_id)
+                hooks.on_drift_recorded(scan_id)
             if final != Scan.State.FAILED:
                 record_posture_snapshot(scan, now)
     return closed
-
-
-def count_changes(scan_id: int) -> dict[str, object]:
-    """The scan's changes counted per kind (see ``Scan.change_counts``), from its rows."""
-    per_kind = dict(
-        ScanChange.objects.filter(scan_id=scan_id)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .values_list("kind", "n")
-    )
-    counts: dict[str, object] = {kind: per_kind.get(kind, 0) for kind in ScanChange.Kind.values}
-    counts["accepted"] = ScanChange.objects.filter(
-        scan_id=scan_id, kind=ScanChange.Kind.NEW_FAILURE, accepted=True
-    ).count()
-    counts["baseline_units"] = sorted(
-        ScanRegion.objects.filter(scan_id=scan_id, baseline=True).values_list("region", flat=True)
-    )
-    return counts
 
 
 def record_change_counts(scan_id: int) -> dict[str, object]:
@@ -288,13 +270,6 @@ def record_change_counts(scan_id: int) -> dict[str, object]:
     counts = count_changes(scan_id)
     Scan.objects.filter(pk=scan_id).update(change_counts=counts)
     return counts
-
-
-def _dispatch_drift_alerts(scan_id: int) -> None:
-    from acceptances import tasks
-
-    # After the commit: the worker must see the closed scan and its change rows.
-    transaction.on_commit(lambda: tasks.send_drift_alerts.delay(scan_id))
 
 
 def record_posture_snapshot(scan: Scan, now: dt.datetime) -> PostureSnapshot | None:

@@ -1,0 +1,101 @@
+"""How the treatment side answers the scan side's hooks (``findings.hooks``).
+
+Fulfilled once, when the app loads (``AcceptancesConfig.ready``): the scan side calls these
+without importing anything of ``acceptances``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from acceptances import queries, tasks
+from acceptances.models import AcceptanceEvent, RiskAcceptance, Zone, ZoneMembership
+from acceptances.services import refresh_coverage, refresh_memberships_for_unit, refresh_staleness
+from findings import hooks
+from findings.models import Finding
+
+
+def on_unit_ingested(
+    account_id: int,
+    unit: str,
+    scan_id: int,
+    changed_resource_ids: Iterable[int],
+    zones_may_change: bool,
+) -> None:
+    """Zones follow the resources; coverage follows zones and new or reopened failures."""
+    changed = list(changed_resource_ids)
+    if zones_may_change:
+        refresh_memberships_for_unit(account_id, unit)
+    if RiskAcceptance.objects.filter(state=RiskAcceptance.State.ACTIVE).exists():
+        unit_findings = Finding.objects.filter(
+            resource__account_id=account_id, resource__scan_unit=unit
+        )
+        # Open failures this scan wrote (new or reopened) that nothing covers yet; findings
+        # the scan only confirmed keep their coverage, so a re-scan of a million costs nothing.
+        refresh_coverage(
+            unit_findings.filter(
+                last_scan_id=scan_id,
+                status=Finding.Status.FAIL,
+                resolved_at__isnull=True,
+                acceptance__isnull=True,
+            )
+        )
+        if changed:
+            # A tag change may take a resource out of an accepted zone.
+            refresh_coverage(unit_findings.filter(resource_id__in=changed))
+
+
+def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
+    """What the scan saw may have made acceptances unnecessary (or necessary again); those it
+    flags are recorded among the scan's changes."""
+    refresh_staleness(now, scan_id=scan_id)
+
+
+def on_drift_recorded(scan_id: int) -> None:
+    # After the commit: the worker must see the closed scan and its change rows.
+    transaction.on_commit(lambda: tasks.send_drift_alerts.delay(scan_id))
+
+
+def zones() -> QuerySet[Zone]:
+    return Zone.objects.all()
+
+
+def zone_member_ids(zone_id: int) -> QuerySet[ZoneMembership]:
+    return ZoneMembership.objects.filter(zone_id=zone_id).values("resource_id")
+
+
+def is_whole_zone(zone_id: int) -> bool:
+    return Zone.objects.filter(pk=zone_id, is_builtin=True).exists()
+
+
+def posture_marks_sql() -> list[str]:
+    """Every change of an acceptance writes an event; a zone's rules move its ``updated_at``;
+    a zone created or deleted moves the count. Each is read from an index or a small table."""
+    event = AcceptanceEvent._meta.db_table
+    zone = Zone._meta.db_table
+    return [
+        f"(SELECT MAX(id) FROM {event})",  # noqa: S608 - table names from model metadata only
+        f"(SELECT MAX(updated_at) FROM {zone})",  # noqa: S608
+        f"(SELECT COUNT(*) FROM {zone})",  # noqa: S608
+    ]
+
+
+def live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
+    return queries.get_live_acceptances_for(control_id)
+
+
+def fulfil() -> None:
+    hooks.fulfil(
+        on_unit_ingested=on_unit_ingested,
+        on_scan_closed=on_scan_closed,
+        on_drift_recorded=on_drift_recorded,
+        zones=zones,
+        zone_member_ids=zone_member_ids,
+        is_whole_zone=is_whole_zone,
+        posture_marks_sql=posture_marks_sql,
+        live_acceptances_for=live_acceptances_for,
+    )

@@ -1,0 +1,146 @@
+"""The one doorway from the scan side to the treatment side.
+
+``findings`` never imports ``acceptances`` (tests/test_import_rules.py holds that): where a scan
+must let the treatment side react, or a findings page must read what people decided, it calls
+one of the hooks named here, and ``acceptances`` fulfils each of them when its app loads
+(``AcceptancesConfig.ready``). A hook nobody fulfilled fails loudly, naming itself, rather
+than silently skipping coverage or zones.
+
+Events the scan side announces:
+- ``on_unit_ingested(account_id, unit, scan_id, changed_resource_ids, zones_may_change)``: one
+  account×unit's results are written (inside the unit's transaction): zones and coverage
+  follow the resources.
+- ``on_scan_closed(scan_id, now)``: the scan just closed (inside the closing transaction):
+  acceptances that cover nothing any more are flagged, among the scan's changes.
+- ``on_drift_recorded(scan_id)``: the closed scan changed something people should hear of.
+
+Reads the scan side's pages and posture counts need from the treatment side:
+- ``zones()``: every zone, for the scope choosers (a queryset: choosers filter and validate it);
+- ``zone_member_ids(zone_id)``: the ids of a zone's resources (a values queryset, so it stays a
+  subquery); ``is_whole_zone(zone_id)``: whether it is the built-in zone that holds everything
+  (and has no membership rows);
+- ``posture_marks_sql()``: SQL scalars that move whenever a decision may change a posture count
+  (see ``findings.queries.posture.posture_fingerprint``);
+- ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class HookNotFulfilled(RuntimeError):
+    pass
+
+
+class Hook(Generic[_F]):
+    """A named call the scan side makes and the treatment side answers."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._function: _F | None = None
+
+    def fulfil(self, function: _F) -> _F:
+        self._function = function
+        return function
+
+    @property
+    def function(self) -> _F:
+        if self._function is None:
+            raise HookNotFulfilled(
+                f"findings.hooks.{self.name} has no implementation: is 'acceptances' in "
+                "INSTALLED_APPS?"
+            )
+        return self._function
+
+
+# --- Events -------------------------------------------------------------------------------------
+
+UnitIngested = Callable[[int, str, int, Iterable[int], bool], None]
+ScanClosed = Callable[[int, dt.datetime], None]
+DriftRecorded = Callable[[int], None]
+
+_unit_ingested: Hook[UnitIngested] = Hook("on_unit_ingested")
+_scan_closed: Hook[ScanClosed] = Hook("on_scan_closed")
+_drift_recorded: Hook[DriftRecorded] = Hook("on_drift_recorded")
+
+
+def on_unit_ingested(
+    account_id: int,
+    unit: str,
+    scan_id: int,
+    changed_resource_ids: Iterable[int],
+    zones_may_change: bool,
+) -> None:
+    """One account×unit's results are written; ``changed_resource_ids``: resources whose
+    tags or configuration changed; ``zones_may_change``: resources were added, changed or
+    went away."""
+    _unit_ingested.function(account_id, unit, scan_id, changed_resource_ids, zones_may_change)
+
+
+def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
+    _scan_closed.function(scan_id, now)
+
+
+def on_drift_recorded(scan_id: int) -> None:
+    _drift_recorded.function(scan_id)
+
+
+# --- Reads --------------------------------------------------------------------------------------
+
+_zones: Hook[Callable[[], Any]] = Hook("zones")
+_zone_member_ids: Hook[Callable[[int], Any]] = Hook("zone_member_ids")
+_is_whole_zone: Hook[Callable[[int], bool]] = Hook("is_whole_zone")
+_posture_marks_sql: Hook[Callable[[], list[str]]] = Hook("posture_marks_sql")
+_live_acceptances_for: Hook[Callable[[int], Any]] = Hook("live_acceptances_for")
+
+
+def zones() -> Any:
+    """Every zone (a queryset)."""
+    return _zones.function()
+
+
+def zone_member_ids(zone_id: int) -> Any:
+    """The ids of the resources in a zone (a values queryset of ``resource_id``)."""
+    return _zone_member_ids.function(zone_id)
+
+
+def is_whole_zone(zone_id: int) -> bool:
+    """Whether the zone is the built-in one, which holds everything without membership rows."""
+    return _is_whole_zone.function(zone_id)
+
+
+def posture_marks_sql() -> list[str]:
+    """SQL scalar subqueries whose values move whenever a decision may change a count."""
+    return _posture_marks_sql.function()
+
+
+def live_acceptances_for(control_id: int) -> Any:
+    """The proposed and active acceptances of a control (a queryset), for its page."""
+    return _live_acceptances_for.function(control_id)
+
+
+def fulfil(
+    *,
+    on_unit_ingested: UnitIngested,
+    on_scan_closed: ScanClosed,
+    on_drift_recorded: DriftRecorded,
+    zones: Callable[[], Any],
+    zone_member_ids: Callable[[int], Any],
+    is_whole_zone: Callable[[int], bool],
+    posture_marks_sql: Callable[[], list[str]],
+    live_acceptances_for: Callable[[int], Any],
+) -> None:
+    """Give every hook its implementation (all at once, so none can be forgotten)."""
+    _unit_ingested.fulfil(on_unit_ingested)
+    _scan_closed.fulfil(on_scan_closed)
+    _drift_recorded.fulfil(on_drift_recorded)
+    _zones.fulfil(zones)
+    _zone_member_ids.fulfil(zone_member_ids)
+    _is_whole_zone.fulfil(is_whole_zone)
+    _posture_marks_sql.fulfil(posture_marks_sql)
+    _live_acceptances_for.fulfil(live_acceptances_for)

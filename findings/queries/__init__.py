@@ -1,0 +1,73 @@
+"""Reads shared by the UI, the API, reports and commands, one module by what it reads:
+``posture`` (control posture counts and history), ``triage`` (finding lists, pages, the
+export), ``changes`` (what a scan changed). Everything public is importable from here too."""
+
+from findings.queries.changes import (
+    ChangeRow,
+    ControlRef,
+    count_changes,
+    get_last_finished_scan,
+    get_scan_change_counts,
+    get_scan_changes,
+    get_top_scan_changes,
+)
+from findings.queries.posture import (
+    DEFAULT_BENCHMARK_SLUG,
+    POSTURE_CACHE_SECONDS,
+    POSTURE_WAIT_SECONDS,
+    ControlPosture,
+    PostureScope,
+    PostureTotals,
+    get_control_posture,
+    get_default_benchmark,
+    get_posture_history,
+    get_posture_version,
+    posture_cache_key,
+    posture_fingerprint,
+    summarize_posture,
+)
+from findings.queries.triage import (
+    EXPORT_FIELDS,
+    FINDING_STATUS_FILTERS,
+    annotate_is_new,
+    get_control_findings,
+    get_findings_page,
+    get_last_seen,
+    get_new_finding_ids,
+    get_resource_findings,
+    iter_findings_export,
+    with_last_seen,
+)
+
+__all__ = [
+    "DEFAULT_BENCHMARK_SLUG",
+    "EXPORT_FIELDS",
+    "FINDING_STATUS_FILTERS",
+    "POSTURE_CACHE_SECONDS",
+    "POSTURE_WAIT_SECONDS",
+    "ChangeRow",
+    "ControlPosture",
+    "ControlRef",
+    "PostureScope",
+    "PostureTotals",
+    "annotate_is_new",
+    "count_changes",
+    "get_control_findings",
+    "get_control_posture",
+    "get_default_benchmark",
+    "get_findings_page",
+    "get_last_finished_scan",
+    "get_last_seen",
+    "get_new_finding_ids",
+    "get_posture_history",
+    "get_posture_version",
+    "get_resource_findings",
+    "get_scan_change_counts",
+    "get_scan_changes",
+    "get_top_scan_changes",
+    "iter_findings_export",
+    "posture_cache_key",
+    "posture_fingerprint",
+    "summarize_posture",
+    "with_last_seen",
+]
