@@ -71,7 +71,7 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
             "owner": request.user,
             "scope": AcceptRiskForm.SCOPE_RESOURCES if resources else AcceptRiskForm.SCOPE_ZONE,
             "resources": resources,
-            "zone": request.GET.get("zone") or Zone.objects.filter(is_builtin=True).first(),
+            "zone": request.GET.get("zone") or services.default_zone(),
             "expiry": "30",
         }
         form = AcceptRiskForm(initial=initial)
@@ -89,12 +89,12 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
                 "expires_at": data["expires_at"],
                 "now": now,
             }
-            if data["scope"] == AcceptRiskForm.SCOPE_ZONE:
-                created = [services.accept_risk(zone=data["zone"], **common)]
-            else:
-                created = services.accept_risk_for_resources(
-                    resources=list(data["resources"]), **common
-                )
+            created = services.accept_risk_in_scope(
+                by_zone=data["scope"] == AcceptRiskForm.SCOPE_ZONE,
+                zone=data["zone"],
+                resources=data["resources"] or (),
+                **common,
+            )
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
@@ -157,19 +157,12 @@ def _count(preview: PreviewForm) -> dict:
     if not preview.is_valid():
         return {"error": "Choose a scope to see what it covers."}
     data = preview.cleaned_data
-    control = data["control"]
-    if data["scope"] == AcceptRiskForm.SCOPE_ZONE:
-        if data.get("zone") is None:
-            return {"error": "Choose a zone."}
-        return {
-            "count": services.count_would_cover(control, zone=data["zone"]),
-            "scope": f"zone {data['zone']}",
-        }
-    resources = list(data.get("resources") or [])
-    if not resources:
-        return {"error": "No resource is selected."}
-    count = sum(services.count_would_cover(control, resource=r) for r in resources)
-    return {"count": count, "scope": f"{len(resources)} selected resource(s)"}
+    return services.preview_cover(
+        data["control"],
+        by_zone=data["scope"] == AcceptRiskForm.SCOPE_ZONE,
+        zone=data.get("zone"),
+        resources=data.get("resources") or (),
+    )
 
 
 @_read("acceptances.add_riskacceptance")

@@ -119,7 +119,7 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def preview(self, request: Request) -> Response:
         data = serializers.ZonePreviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        matched = services.matching_resources(data.validated_data["rules"])
+        matched = services.resources_matching(data.validated_data["rules"])
         result = {
             "count": matched.count(),
             "sample": matched.order_by("pk")[:PREVIEW_SAMPLE],

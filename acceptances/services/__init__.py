@@ -1,0 +1,67 @@
+"""Every write about risk treatment: zones, acceptances, coverage and their history.
+
+Services take model instances and plain values (never a request, form or serializer), check the
+actor's permission, validate, run in one transaction and write history. The UI, the API and the
+admin console all come through here, so the rules hold whatever door a change uses.
+
+One module by what it writes: ``zones``, ``watches``, ``coverage``, ``acceptances``, ``expiry``
+(``history`` holds what they share). Every service is importable from here too, as
+``from acceptances import services; services.accept_risk(...)``.
+"""
+
+from acceptances.services.acceptances import (
+    accept_risk,
+    accept_risk_for_resources,
+    accept_risk_in_scope,
+    approve_acceptance,
+    default_zone,
+    revoke_acceptance,
+    update_acceptance,
+    validate_new_acceptance,
+    validate_update,
+)
+from acceptances.services.coverage import (
+    count_would_cover,
+    count_would_cover_resources,
+    preview_cover,
+    refresh_coverage,
+    refresh_staleness,
+)
+from acceptances.services.expiry import EXPIRY_PRESETS, expire_due_acceptances, expiry_from_preset
+from acceptances.services.history import EDITABLE_FIELDS
+from acceptances.services.watches import unwatch_zone, watch_zone
+from acceptances.services.zones import (
+    preview_zone,
+    refresh_memberships_for_unit,
+    refresh_zone_membership,
+    resources_matching,
+    save_zone,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "EXPIRY_PRESETS",
+    "accept_risk",
+    "accept_risk_for_resources",
+    "accept_risk_in_scope",
+    "approve_acceptance",
+    "count_would_cover",
+    "count_would_cover_resources",
+    "default_zone",
+    "expire_due_acceptances",
+    "expiry_from_preset",
+    "preview_cover",
+    "preview_zone",
+    "refresh_coverage",
+    "refresh_memberships_for_unit",
+    "refresh_staleness",
+    "refresh_zone_membership",
+    "resources_matching",
+    "revoke_acceptance",
+    "save_zone",
+    "unwatch_zone",
+    "update_acceptance",
+    "validate_new_acceptance",
+    "validate_update",
+    "watch_zone",
+]

@@ -1,0 +1,238 @@
+"""Coverage: which open failing findings an active acceptance covers, kept materialized on the
+finding; and acceptances that cover nothing any more (stale)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from acceptances.models import (
+    AcceptanceEvent,
+    RiskAcceptance,
+    Zone,
+    ZoneMembership,
+)
+from acceptances.services.history import _record
+from findings.models import Check, Control, Finding, Resource, ScanChange
+
+
+def _covering_acceptance() -> Subquery:
+    """The active acceptance that covers the outer finding, if any.
+
+    A resource-scoped acceptance wins over a zone-scoped one; then the oldest.
+    """
+    # Two levels down: OuterRef(OuterRef(...)) reaches the finding, not the acceptance.
+    in_zone = ZoneMembership.objects.filter(resource_id=OuterRef(OuterRef("resource_id"))).values(
+        "zone_id"
+    )
+    return Subquery(
+        RiskAcceptance.objects.filter(
+            state=RiskAcceptance.State.ACTIVE, control__checks=OuterRef("control_check_id")
+        )
+        .filter(
+            Q(resource_id=OuterRef("resource_id"))
+            | Q(zone_id__in=in_zone)
+            | Q(zone__is_builtin=True)
+        )
+        .order_by(F("zone_id").asc(nulls_first=True), "pk")
+        .values("pk")[:1]
+    )
+
+
+def refresh_coverage(findings: QuerySet[Finding]) -> int:
+    """Recompute which acceptance covers each of ``findings``; return how many are covered.
+
+    Only open failures can be covered; anything else loses its link.
+    """
+    open_failures = Q(status=Finding.Status.FAIL, resolved_at__isnull=True)
+    findings.exclude(open_failures).exclude(acceptance__isnull=True).update(acceptance=None)
+    findings.filter(open_failures).update(acceptance=_covering_acceptance())
+    return findings.filter(acceptance__isnull=False).count()
+
+
+def _findings_in_scope(acceptance: RiskAcceptance) -> QuerySet[Finding]:
+    findings = Finding.objects.filter(control_check__controls=acceptance.control_id)
+    if acceptance.resource_id is not None:
+        return findings.filter(resource_id=acceptance.resource_id)
+    if acceptance.zone.is_builtin:
+        return findings
+    return findings.filter(
+        resource_id__in=ZoneMembership.objects.filter(zone_id=acceptance.zone_id).values(
+            "resource_id"
+        )
+    )
+
+
+def _check_ids(control_id: int) -> list[int]:
+    return list(Check.objects.filter(controls=control_id).values_list("pk", flat=True))
+
+
+def _cover(acceptance: RiskAcceptance) -> int:
+    """Link the open failures in the acceptance's scope that nothing covers yet."""
+    checks = _check_ids(acceptance.control_id)
+    if not checks:
+        return 0
+    open_uncovered = Finding.objects.filter(
+        control_check_id__in=checks,
+        status=Finding.Status.FAIL,
+        resolved_at__isnull=True,
+        acceptance__isnull=True,
+    )
+    if acceptance.resource_id is not None:
+        return open_uncovered.filter(resource_id=acceptance.resource_id).update(
+            acceptance=acceptance
+        )
+    if acceptance.zone.is_builtin:
+        return open_uncovered.update(acceptance=acceptance)
+    # A zone may hold a hundred thousand findings of the control: one UPDATE joined to the
+    # membership table (the ORM would select the ids in a subquery and join them back).
+    finding, membership = Finding._meta.db_table, ZoneMembership._meta.db_table
+    placeholders = ", ".join(["%s"] * len(checks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {finding} SET acceptance_id = %s FROM {membership} m "  # noqa: S608
+            f"WHERE m.zone_id = %s AND {finding}.resource_id = m.resource_id "
+            f"AND {finding}.control_check_id IN ({placeholders}) "
+            f"AND {finding}.status = 'fail' AND {finding}.resolved_at IS NULL "
+            f"AND {finding}.acceptance_id IS NULL",
+            [acceptance.pk, acceptance.zone_id, *checks],
+        )
+        return cursor.rowcount
+
+
+def _uncover(acceptance: RiskAcceptance) -> None:
+    """Unlink the acceptance's findings; other active acceptances may still cover some."""
+    if not Finding.objects.filter(acceptance=acceptance).update(acceptance=None):
+        return
+    # Only acceptances of a control sharing a check can cover these findings: resource-scoped
+    # ones first (they win), then zone-scoped ones, each covering what is still uncovered.
+    others = (
+        RiskAcceptance.objects.filter(
+            state=RiskAcceptance.State.ACTIVE,
+            control__checks__in=_check_ids(acceptance.control_id),
+        )
+        .exclude(pk=acceptance.pk)
+        .distinct()
+        .order_by(F("zone_id").asc(nulls_first=True), "pk")
+    )
+    for other in others.select_related("zone"):
+        _cover(other)
+
+
+def count_would_cover(
+    control: Control, resource: Resource | None = None, zone: Zone | None = None
+) -> int:
+    """How many open failing findings an acceptance of this scope would cover."""
+    draft = RiskAcceptance(control=control, resource=resource, zone=zone)
+    return (
+        _findings_in_scope(draft)
+        .filter(status=Finding.Status.FAIL, resolved_at__isnull=True)
+        .count()
+    )
+
+
+def count_would_cover_resources(control: Control, resources: Iterable[Resource | int]) -> int:
+    """How many open failing findings resource-scoped acceptances of ``control`` on each of
+    ``resources`` would cover, together: one query for the whole selection."""
+    ids = {getattr(r, "pk", r) for r in resources}
+    return Finding.objects.filter(
+        control_check__controls=control,
+        resource_id__in=ids,
+        status=Finding.Status.FAIL,
+        resolved_at__isnull=True,
+    ).count()
+
+
+def preview_cover(
+    control: Control,
+    *,
+    by_zone: bool,
+    zone: Zone | None = None,
+    resources: Iterable[Resource] = (),
+) -> dict[str, Any]:
+    """What the accept-risk dialog shows before saving: how many findings the chosen scope
+    would cover (``count`` and a ``scope`` label), or an ``error`` saying what is missing."""
+    if by_zone:
+        if zone is None:
+            return {"error": "Choose a zone."}
+        return {"count": count_would_cover(control, zone=zone), "scope": f"zone {zone}"}
+    selected = list(resources)
+    if not selected:
+        return {"error": "No resource is selected."}
+    return {
+        "count": count_would_cover_resources(control, selected),
+        "scope": f"{len(selected)} selected resource(s)",
+    }
+
+
+def refresh_staleness(
+    now: dt.datetime | None = None, *, scan_id: int | None = None
+) -> tuple[int, int]:
+    """Flag live acceptances that cover nothing any more; unflag those needed again.
+
+    An acceptance is no longer needed when no open failure is left in its scope: every finding
+    it was about now passes, or its resources are gone. People retire it (revoke) or keep it,
+    e.g. while a fix is being rolled back; the flag and its history entry tell them. Returns
+    (newly stale, needed again). ``scan_id``: the scan whose close runs this; the acceptances it
+    flags are recorded among that scan's changes.
+    """
+    now = now or timezone.now()
+    stale = needed = 0
+    for acceptance in RiskAcceptance.objects.filter(state__in=RiskAcceptance.LIVE_STATES):
+        has_failures = (
+            _findings_in_scope(acceptance)
+            .filter(
+                status=Finding.Status.FAIL,
+                resolved_at__isnull=True,
+                resource__gone_at__isnull=True,
+            )
+            .exists()
+        )
+        with transaction.atomic():
+            # Conditional updates, so two scans finishing together flag (and record) it once.
+            if (
+                not has_failures
+                and acceptance.stale_since is None
+                and RiskAcceptance.objects.filter(
+                    pk=acceptance.pk, stale_since__isnull=True
+                ).update(stale_since=now)
+            ):
+                _record(
+                    acceptance,
+                    AcceptanceEvent.Action.STALE,
+                    None,
+                    now,
+                    {"stale_since": [None, now.isoformat()]},
+                    "Every finding it covered now passes or is gone.",
+                )
+                if scan_id is not None:
+                    # In the flag's own transaction: recorded exactly when it is flagged.
+                    ScanChange.objects.create(
+                        scan_id=scan_id,
+                        kind=ScanChange.Kind.STALE_ACCEPTANCE,
+                        acceptance=acceptance,
+                        at=now,
+                    )
+                stale += 1
+            elif (
+                has_failures
+                and acceptance.stale_since is not None
+                and RiskAcceptance.objects.filter(
+                    pk=acceptance.pk, stale_since__isnull=False
+                ).update(stale_since=None)
+            ):
+                _record(
+                    acceptance,
+                    AcceptanceEvent.Action.EDITED,
+                    None,
+                    now,
+                    {"stale_since": [acceptance.stale_since.isoformat(), None]},
+                    "Findings in its scope fail again: it is needed again.",
+                )
+                needed += 1
+    return stale, needed
