@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import expiry_from_preset
-from findings.api.serializers import ResourceRefSerializer
+from cspm.api.shared import ResourceRefSerializer
 from findings.models import Control, Resource
 
 RULES_SCHEMA = {

@@ -27,9 +27,9 @@ from rest_framework.response import Response
 from acceptances import queries, services
 from acceptances.api import filters, serializers
 from acceptances.models import RiskAcceptance, Zone
-from cspm.api.base import ID_REGEX, JsonErrorsNegotiation, export_format, streaming_export
+from cspm.api.base import ID_REGEX
 from cspm.api.exceptions import validation_error_detail
-from findings.api.views import EXPORT_PARAMETER, _id_param
+from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id_param
 from findings.models import Control, Resource
 
 PREVIEW_SAMPLE = 20
@@ -305,9 +305,9 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def would_cover(self, request: Request) -> Response:
         from rest_framework.exceptions import ValidationError as ApiValidationError
 
-        control = _id_param(request, "control", Control)
-        resource = _id_param(request, "resource", Resource)
-        zone = _id_param(request, "zone", Zone)
+        control = id_param(request, "control", Control)
+        resource = id_param(request, "resource", Resource)
+        zone = id_param(request, "zone", Zone)
         if control is None:
             raise ApiValidationError({"control": ["Give the control's id."]})
         if (resource is None) == (zone is None):
@@ -326,18 +326,8 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             ),
         },
     )
-    @action(
-        detail=False,
-        methods=["get"],
-        pagination_class=None,
-        content_negotiation_class=JsonErrorsNegotiation,
-    )
+    @export_action()
     def export(self, request: Request) -> object:
-        fmt = export_format(request)
-        acceptances = self.filter_queryset(self.get_queryset())
-        return streaming_export(
-            lambda: queries.iter_acceptances_export(acceptances),
-            queries.ACCEPTANCE_EXPORT_FIELDS,
-            fmt,
-            "acceptances",
+        return export_response(
+            self, queries.iter_acceptances_export, queries.ACCEPTANCE_EXPORT_FIELDS, "acceptances"
         )

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cspm.api.shared import ResourceRefSerializer
 from findings.models import (
     SEVERITY_RANK,
     Benchmark,
@@ -131,12 +132,6 @@ class ResourceSerializer(serializers.ModelSerializer):
 class ResourceDetailSerializer(ResourceSerializer):
     class Meta(ResourceSerializer.Meta):
         fields = (*ResourceSerializer.Meta.fields, "configuration")
-
-
-class ResourceRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Resource
-        fields = ("id", "arn", "name", "resource_type", "region")
 
 
 class ScanRegionSerializer(serializers.ModelSerializer):

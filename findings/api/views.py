@@ -11,14 +11,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from cspm.api.base import ID_REGEX, JsonErrorsNegotiation, export_format, streaming_export
+from cspm.api.base import ID_REGEX
 from cspm.api.pagination import IdCursorPagination
+from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id_param
 from findings import hooks, queries
 from findings.api import filters, serializers
 from findings.models import Benchmark, CloudAccount, Control, Finding, Resource, Scan
@@ -169,11 +169,6 @@ class ScanViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         )
 
 
-EXPORT_PARAMETER = OpenApiParameter(
-    "format", str, enum=["csv", "json"], default="json", description="csv or json"
-)
-
-
 @extend_schema_view(
     list=extend_schema(summary="Findings (cursor-paginated, newest first)"),
     retrieve=extend_schema(summary="One finding"),
@@ -208,17 +203,10 @@ class FindingViewSet(ReadOnlyViewSet):
             ),
         },
     )
-    @action(
-        detail=False,
-        methods=["get"],
-        pagination_class=None,
-        content_negotiation_class=JsonErrorsNegotiation,
-    )
+    @export_action()
     def export(self, request: Request) -> object:
-        fmt = export_format(request)
-        findings = self.filter_queryset(self.get_queryset())
-        return streaming_export(
-            lambda: queries.iter_findings_export(findings), queries.EXPORT_FIELDS, fmt, "findings"
+        return export_response(
+            self, queries.iter_findings_export, queries.EXPORT_FIELDS, "findings"
         )
 
 
@@ -237,20 +225,6 @@ def _benchmark_param(request: Request) -> Benchmark:
     if benchmark is None:
         raise ValidationError({"benchmark": ["No such benchmark."]})
     return benchmark
-
-
-def _id_param(request: Request, name: str, model) -> object | None:
-    from rest_framework.exceptions import ValidationError
-
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationError({name: ["An id (a whole number)."]})
-    obj = model.objects.filter(pk=int(raw)).first()
-    if obj is None:
-        raise ValidationError({name: [f"No such {model._meta.verbose_name}."]})
-    return obj
 
 
 def _posture_row(row: queries.ControlPosture) -> dict:
@@ -300,8 +274,8 @@ class PostureView(APIView):
     )
     def get(self, request: Request) -> Response:
         benchmark = _benchmark_param(request)
-        zone = _id_param(request, "zone", hooks.zones().model)
-        account = _id_param(request, "account", CloudAccount)
+        zone = id_param(request, "zone", hooks.zones().model)
+        account = id_param(request, "account", CloudAccount)
         rows = queries.get_control_posture(
             benchmark,
             [account.pk] if account else None,
@@ -333,7 +307,7 @@ class PostureByZoneView(APIView):
     )
     def get(self, request: Request) -> Response:
         benchmark = _benchmark_param(request)
-        account = _id_param(request, "account", CloudAccount)
+        account = id_param(request, "account", CloudAccount)
         zones = []
         for zone in hooks.zones().order_by("-is_builtin", "name"):
             rows = queries.get_control_posture(
