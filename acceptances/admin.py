@@ -25,9 +25,10 @@ from acceptances.models import (
     ZoneWatch,
 )
 from acceptances.zones import parse_rules
+from cspm.admin_mixins import ReadOnlyAdminMixin
 
 
-class AcceptanceEventInline(admin.TabularInline):
+class AcceptanceEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AcceptanceEvent
     extra = 0
     can_delete = False
@@ -35,17 +36,8 @@ class AcceptanceEventInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("-at", "-pk")
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ExpiryReminderInline(admin.TabularInline):
+class ExpiryReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ExpiryReminder
     extra = 0
     can_delete = False
@@ -53,12 +45,6 @@ class ExpiryReminderInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("-sent_at",)
     verbose_name_plural = "expiry reminders sent"
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class RiskAcceptanceForm(forms.ModelForm):
@@ -234,20 +220,11 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AcceptanceEvent)
-class AcceptanceEventAdmin(admin.ModelAdmin):
+class AcceptanceEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "acceptance", "action", "actor", "note")
     list_filter = ("action",)
     date_hierarchy = "at"
     list_select_related = ("acceptance__control", "actor")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class ZoneForm(forms.ModelForm):

@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from acceptances.models import DriftAlert, Zone, ZoneMembership, ZoneWatch
-from acceptances.notifications import send_templated
+from cspm.email import send_templated
 from findings.models import SEVERITY_RANK, Scan, ScanChange
 from findings.queries import ChangeRow, get_scan_changes
 

@@ -13,50 +13,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from acceptances import services
 from acceptances.models import ExpiryReminder, RiskAcceptance
+from cspm.email import send_templated
 
 logger = logging.getLogger(__name__)
 
 _RELATED = ("control", "resource", "zone", "owner", "created_by")
-
-
-# --- Sending ----------------------------------------------------------------------------------
-
-
-def send_templated(
-    name: str, to: Sequence[str], context: dict[str, Any], *, connection: Any = None
-) -> int:
-    """Render ``emails/<name>-subject.txt``, ``-body.txt`` and ``-body.html``; send to ``to``.
-
-    The subject is folded onto one line. Returns how many messages were sent (1); sending
-    errors propagate, since only the caller knows what a failure means. ``connection``: an
-    email backend connection the caller opened (default: a new one for this message).
-    """
-    context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{name}-body.txt", context),
-        to=list(to),
-        connection=connection,
-    )
-    message.attach_alternative(render_to_string(f"emails/{name}-body.html", context), "text/html")
-    return message.send()
 
 
 def change_url(acceptance_id: int) -> str:

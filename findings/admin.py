@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from cspm.admin_mixins import ReadOnlyAdminMixin
 from findings.models import (
     AccountRegion,
     Benchmark,
@@ -25,19 +26,6 @@ from findings.models import (
     ScanChange,
     ScanRegion,
 )
-
-
-class ReadOnlyAdminMixin:
-    """Viewable by those with the view permission; never added, changed or deleted by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
