@@ -264,156 +264,209 @@ def ingest_unit(scan: Scan, outcome: UnitOutcome, now: dt.datetime) -> IngestSta
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _ingest_findings(
-            scan,
-            outcome,
-            now,
-            stats,
-            clock,
-            state,
-            check_pks,
-            resource_ids,
-            changed_resources,
-            gone_resources,
-        )
+        return _UnitIngest(
+            scan=scan,
+            outcome=outcome,
+            now=now,
+            stats=stats,
+            clock=clock,
+            state=state,
+            check_pks=check_pks,
+            resource_ids=resource_ids,
+            changed_resources=changed_resources,
+            gone_resources=gone_resources,
+        ).run()
     finally:
         if collecting:
             gc.enable()
 
 
-def _ingest_findings(
-    scan: Scan,
-    outcome: UnitOutcome,
-    now: dt.datetime,
-    stats: IngestStats,
-    clock: _Clock,
-    state: AccountRegion,
-    check_pks: dict[str, int],
-    resource_ids: dict[str, int],
-    changed_resources: list[int],
-    gone_resources: list[int],
-) -> IngestStats:
-    account = scan.account
-    unit = outcome.unit.region
-    existing = _existing_findings(account, unit)
-    clock.lap("load")
-    inserts: list[tuple] = []
-    status_changes: list[tuple] = []
-    evidence_changes: list[tuple] = []
-    events: list[tuple] = []
-    # (finding id, check id) of status changes, for the scan's change set: few per re-scan.
-    fixed: list[tuple[int, int]] = []
-    refailed: list[tuple[int, int]] = []
-    regions = {arn: ref.region for arn, ref in outcome.resources.items()}
-    scan_pk, account_pk = scan.pk, account.pk
-    seen: set[int] = set()
-    total = failed = 0
-    dumps, options, crc32, adler32 = orjson.dumps, _JSON_OPTIONS, zlib.crc32, zlib.adler32
-    # One pass, locals only: this loop runs once per result, a million times on a large unit.
-    # (The digest is evidence_digest() inlined.)
-    for result in outcome.results:
-        key = (check_pks[result.check_id] << KEY_SHIFT) | resource_ids[result.resource_arn]
-        if key in seen:
-            raise ValueError(f"{result.check_id} judged {result.resource_arn} twice")
-        seen.add(key)
-        details = result.details
-        raw = dumps(
-            {
-                "summary": result.summary,
-                "details": details if type(details) is dict else dict(details),
-            },
-            default=str,
-            option=options,
+@dataclass
+class _UnitIngest:
+    """One account×unit's results written as named steps, in order (see ``run``): compare
+    with what is stored, write what changed, resolve what is gone, let the treatment side
+    follow (zones, coverage), record the scan's changes, mark the unit scanned. Each step
+    reads the fields the earlier ones filled, so one can be changed without reading all."""
+
+    scan: Scan
+    outcome: UnitOutcome
+    now: dt.datetime
+    stats: IngestStats
+    clock: _Clock
+    state: AccountRegion
+    check_pks: dict[str, int]
+    resource_ids: dict[str, int]
+    changed_resources: list[int]
+    gone_resources: list[int]
+    # Filled by compare(): rows to write, and (finding id, check id) of status changes for
+    # the scan's change set (few per re-scan).
+    inserts: list[tuple] = field(default_factory=list)
+    status_changes: list[tuple] = field(default_factory=list)
+    evidence_changes: list[tuple] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
+    fixed: list[tuple[int, int]] = field(default_factory=list)
+    refailed: list[tuple[int, int]] = field(default_factory=list)
+    # Filled by resolve_gone(): open failures on resources that went away.
+    gone_findings: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return self.outcome.unit.region
+
+    def run(self) -> IngestStats:
+        self.compare()
+        self.clock.lap("compare")
+        self.write()
+        self.clock.lap("write")
+        self.resolve_gone()
+        self.clock.lap("history")
+        self.follow_treatment()
+        self.clock.lap("zones and coverage")
+        self.record_changes()
+        self.mark_scanned()
+        self.clock.lap("changes")
+        return self.stats
+
+    def compare(self) -> None:
+        """Each result against the stored finding: new, confirmed, fixed, failing again, or
+        new evidence."""
+        scan, outcome, now, stats = self.scan, self.outcome, self.now, self.stats
+        check_pks, resource_ids = self.check_pks, self.resource_ids
+        existing = _existing_findings(scan.account, self.unit)
+        self.clock.lap("load")
+        inserts, status_changes, evidence_changes = (
+            self.inserts,
+            self.status_changes,
+            self.evidence_changes,
         )
-        ev_digest = (crc32(raw) << 32) | adler32(raw)
-        if ev_digest >= 1 << 63:
-            ev_digest -= 1 << 64
-        status = result.status
-        total += 1
-        row = existing.get(key)
-        if status == FAIL:
-            failed += 1
-        if row is None:
-            inserts.append(
-                (
-                    key >> KEY_SHIFT,
-                    key & KEY_MASK,
-                    account_pk,
-                    regions[result.resource_arn],
-                    status,
-                    raw.decode(),
-                    ev_digest,
-                    now,
-                    now,
-                    None,
-                    scan_pk,
-                    None,
-                )
+        events, fixed, refailed = self.events, self.fixed, self.refailed
+        regions = {arn: ref.region for arn, ref in outcome.resources.items()}
+        scan_pk, account_pk = scan.pk, scan.account.pk
+        seen: set[int] = set()
+        total = failed = 0
+        dumps, options, crc32, adler32 = orjson.dumps, _JSON_OPTIONS, zlib.crc32, zlib.adler32
+        # One pass, locals only: this loop runs once per result, a million times on a large
+        # unit. (The digest is evidence_digest() inlined.)
+        for result in outcome.results:
+            key = (check_pks[result.check_id] << KEY_SHIFT) | resource_ids[result.resource_arn]
+            if key in seen:
+                raise ValueError(f"{result.check_id} judged {result.resource_arn} twice")
+            seen.add(key)
+            details = result.details
+            raw = dumps(
+                {
+                    "summary": result.summary,
+                    "details": details if type(details) is dict else dict(details),
+                },
+                default=str,
+                option=options,
             )
-            continue
-        packed, old_digest = row
-        old_state = packed & 3
-        if old_digest == ev_digest and old_state == (OPEN if status == FAIL else PASSING):
-            continue  # confirmed: nothing to write
-        pk = packed >> 2
-        stats.findings_changed += 1
-        text = raw.decode()
-        if status == PASS and old_state != PASSING:
-            # Fixed (or, if it was resolved because its resource was gone, back and fixed).
-            if old_state == OPEN:
-                stats.findings_resolved += 1
-                events.append((pk, "resolved", now, scan_pk, text))
-                fixed.append((pk, key >> KEY_SHIFT))
-            status_changes.append((pk, status, text, ev_digest, now, now, scan_pk, None))
-        elif status == FAIL and old_state != OPEN:
-            # Failing again: it passed before, or its resource was gone and is back.
-            stats.findings_reopened += 1
-            events.append((pk, "reopened", now, scan_pk, text))
-            refailed.append((pk, key >> KEY_SHIFT))
-            status_changes.append((pk, status, text, ev_digest, now, None, scan_pk, None))
-        else:  # same status, new evidence: status dates and coverage stay
-            evidence_changes.append((pk, text, ev_digest, scan_pk))
-    stats.findings_total, stats.findings_failed = total, failed
+            ev_digest = (crc32(raw) << 32) | adler32(raw)
+            if ev_digest >= 1 << 63:
+                ev_digest -= 1 << 64
+            status = result.status
+            total += 1
+            row = existing.get(key)
+            if status == FAIL:
+                failed += 1
+            if row is None:
+                inserts.append(
+                    (
+                        key >> KEY_SHIFT,
+                        key & KEY_MASK,
+                        account_pk,
+                        regions[result.resource_arn],
+                        status,
+                        raw.decode(),
+                        ev_digest,
+                        now,
+                        now,
+                        None,
+                        scan_pk,
+                        None,
+                    )
+                )
+                continue
+            packed, old_digest = row
+            old_state = packed & 3
+            if old_digest == ev_digest and old_state == (OPEN if status == FAIL else PASSING):
+                continue  # confirmed: nothing to write
+            pk = packed >> 2
+            stats.findings_changed += 1
+            text = raw.decode()
+            if status == PASS and old_state != PASSING:
+                # Fixed (or, if it was resolved because its resource was gone, back and fixed).
+                if old_state == OPEN:
+                    stats.findings_resolved += 1
+                    events.append((pk, "resolved", now, scan_pk, text))
+                    fixed.append((pk, key >> KEY_SHIFT))
+                status_changes.append((pk, status, text, ev_digest, now, now, scan_pk, None))
+            elif status == FAIL and old_state != OPEN:
+                # Failing again: it passed before, or its resource was gone and is back.
+                stats.findings_reopened += 1
+                events.append((pk, "reopened", now, scan_pk, text))
+                refailed.append((pk, key >> KEY_SHIFT))
+                status_changes.append((pk, status, text, ev_digest, now, None, scan_pk, None))
+            else:  # same status, new evidence: status dates and coverage stay
+                evidence_changes.append((pk, text, ev_digest, scan_pk))
+        stats.findings_total, stats.findings_failed = total, failed
 
-    clock.lap("compare")
-    if inserts:
-        stats.findings_new = insert_rows(Finding, FINDING_INSERT, inserts)
-        stats.findings_opened = sum(1 for row in inserts if row[4] == FAIL)
-    update_rows(Finding, FINDING_UPDATE, status_changes)
-    update_rows(Finding, ["id", "evidence", "evidence_digest", "last_scan_id"], evidence_changes)
-
-    clock.lap("write")
-    gone_findings: list[tuple[int, int]] = []
-    if gone_resources:
-        gone = Finding.objects.filter(
-            resource_id__in=gone_resources, status=FAIL, resolved_at__isnull=True
+    def write(self) -> None:
+        stats = self.stats
+        if self.inserts:
+            stats.findings_new = insert_rows(Finding, FINDING_INSERT, self.inserts)
+            stats.findings_opened = sum(1 for row in self.inserts if row[4] == FAIL)
+        update_rows(Finding, FINDING_UPDATE, self.status_changes)
+        update_rows(
+            Finding, ["id", "evidence", "evidence_digest", "last_scan_id"], self.evidence_changes
         )
-        gone_findings = list(gone.values_list("pk", "control_check_id"))
-        gone.update(resolved_at=now, acceptance=None, status_changed_at=now)
-        stats.findings_gone = len(gone_findings)
-        events.extend((pk, "gone", now, scan.pk, "{}") for pk, _ in gone_findings)
-    insert_rows(FindingEvent, EVENT_COLUMNS, events)
 
-    clock.lap("history")
-    # Zones follow the resources; coverage follows zones and new or reopened failures.
-    hooks.on_unit_ingested(
-        account.pk,
-        unit,
-        scan.pk,
-        changed_resources,
-        bool(stats.resources_new or changed_resources or gone_resources),
-    )
+    def resolve_gone(self) -> None:
+        """Open failures on resources that went away are resolved; every status change of
+        this unit goes into the findings' history."""
+        now = self.now
+        if self.gone_resources:
+            gone = Finding.objects.filter(
+                resource_id__in=self.gone_resources, status=FAIL, resolved_at__isnull=True
+            )
+            self.gone_findings = list(gone.values_list("pk", "control_check_id"))
+            gone.update(resolved_at=now, acceptance=None, status_changed_at=now)
+            self.stats.findings_gone = len(self.gone_findings)
+            self.events.extend(
+                (pk, "gone", now, self.scan.pk, "{}") for pk, _ in self.gone_findings
+            )
+        insert_rows(FindingEvent, EVENT_COLUMNS, self.events)
 
-    clock.lap("zones and coverage")
-    if not stats.baseline:
+    def follow_treatment(self) -> None:
+        """Zones follow the resources; coverage follows zones and new or reopened failures."""
+        stats = self.stats
+        hooks.on_unit_ingested(
+            self.scan.account.pk,
+            self.unit,
+            self.scan.pk,
+            self.changed_resources,
+            bool(stats.resources_new or self.changed_resources or self.gone_resources),
+        )
+
+    def record_changes(self) -> None:
+        if self.stats.baseline:
+            return
         # After coverage, so each new failure records whether an acceptance already covers it.
-        new_keys = [(row[0], row[1]) for row in inserts if row[4] == FAIL]
-        stats.changes_recorded = _record_changes(
-            scan, unit, now, new_keys, refailed, fixed, gone_findings
+        new_keys = [(row[0], row[1]) for row in self.inserts if row[4] == FAIL]
+        self.stats.changes_recorded = _record_changes(
+            self.scan,
+            self.unit,
+            self.now,
+            new_keys,
+            self.refailed,
+            self.fixed,
+            self.gone_findings,
         )
-    AccountRegion.objects.filter(pk=state.pk).update(last_scan=scan, last_scanned_at=now)
-    clock.lap("changes")
-    return stats
+
+    def mark_scanned(self) -> None:
+        AccountRegion.objects.filter(pk=self.state.pk).update(
+            last_scan=self.scan, last_scanned_at=self.now
+        )
 
 
 def check_severities(check_pks: Iterable[int]) -> dict[int, str]:
