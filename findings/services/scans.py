@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,10 +49,12 @@ def account_access(account: CloudAccount) -> AccountAccess:
 
 
 def _dispatch(task_name: str, *args: object) -> None:
-    """Queue a task once the current transaction commits (never for a rolled-back row)."""
-    from findings import tasks
+    """Queue a task once the current transaction commits (never for a rolled-back row).
 
-    task = getattr(tasks, task_name)
+    The task is looked up by its registered name (``findings.<task_name>``, registered when
+    the app loads), so that services never import the tasks that call them.
+    """
+    task = celery_app.tasks[f"findings.{task_name}"]
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.CSPM_BACKGROUND_TASKS:
         transaction.on_commit(lambda: _run_in_background(task, args))
     else:
