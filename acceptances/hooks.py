@@ -7,7 +7,6 @@ without importing anything of ``acceptances``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,16 +18,11 @@ from findings import hooks
 from findings.models import Finding
 
 
-def on_unit_ingested(
-    account_id: int,
-    unit: str,
-    scan_id: int,
-    changed_resource_ids: Iterable[int],
-    zones_may_change: bool,
-) -> None:
+def on_unit_ingested(event: hooks.UnitIngested) -> None:
     """Zones follow the resources; coverage follows zones and new or reopened failures."""
-    changed = list(changed_resource_ids)
-    if zones_may_change:
+    account_id, unit = event.account_id, event.unit
+    changed = list(event.changed_resource_ids)
+    if event.zones_may_change:
         refresh_memberships_for_unit(account_id, unit)
     if RiskAcceptance.objects.filter(state=RiskAcceptance.State.ACTIVE).exists():
         unit_findings = Finding.objects.filter(
@@ -38,7 +32,7 @@ def on_unit_ingested(
         # the scan only confirmed keep their coverage, so a re-scan of a million costs nothing.
         refresh_coverage(
             unit_findings.filter(
-                last_scan_id=scan_id,
+                last_scan_id=event.scan_id,
                 status=Finding.Status.FAIL,
                 resolved_at__isnull=True,
                 acceptance__isnull=True,

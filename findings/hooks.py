@@ -7,9 +7,8 @@ one of the hooks named here, and ``acceptances`` fulfils each of them when its a
 than silently skipping coverage or zones.
 
 Events the scan side announces:
-- ``on_unit_ingested(account_id, unit, scan_id, changed_resource_ids, zones_may_change)``: one
-  account×unit's results are written (inside the unit's transaction): zones and coverage
-  follow the resources.
+- ``on_unit_ingested(UnitIngested)``: one account×unit's results are written (inside the unit's
+  transaction): zones and coverage follow the resources.
 - ``on_scan_closed(scan_id, now)``: the scan just closed (inside the closing transaction):
   acceptances that cover nothing any more are flagged, among the scan's changes.
 - ``on_drift_recorded(scan_id)``: the closed scan changed something people should hear of.
@@ -27,7 +26,8 @@ Reads the scan side's pages and posture counts need from the treatment side:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -60,26 +60,31 @@ class Hook(Generic[_F]):
 
 # --- Events -------------------------------------------------------------------------------------
 
-UnitIngested = Callable[[int, str, int, Iterable[int], bool], None]
+
+@dataclass(frozen=True)
+class UnitIngested:
+    """What a unit's ingest wrote, as the treatment side needs it."""
+
+    account_id: int  # the CloudAccount's primary key
+    unit: str  # a region, or "global"
+    scan_id: int
+    # Resources whose tags or configuration changed (a tag may take one out of a zone).
+    changed_resource_ids: Sequence[int]
+    # Resources were added, changed or went away: zone memberships may move.
+    zones_may_change: bool
+
+
+UnitIngestedHook = Callable[[UnitIngested], None]
 ScanClosed = Callable[[int, dt.datetime], None]
 DriftRecorded = Callable[[int], None]
 
-_unit_ingested: Hook[UnitIngested] = Hook("on_unit_ingested")
+_unit_ingested: Hook[UnitIngestedHook] = Hook("on_unit_ingested")
 _scan_closed: Hook[ScanClosed] = Hook("on_scan_closed")
 _drift_recorded: Hook[DriftRecorded] = Hook("on_drift_recorded")
 
 
-def on_unit_ingested(
-    account_id: int,
-    unit: str,
-    scan_id: int,
-    changed_resource_ids: Iterable[int],
-    zones_may_change: bool,
-) -> None:
-    """One account×unit's results are written; ``changed_resource_ids``: resources whose
-    tags or configuration changed; ``zones_may_change``: resources were added, changed or
-    went away."""
-    _unit_ingested.function(account_id, unit, scan_id, changed_resource_ids, zones_may_change)
+def on_unit_ingested(event: UnitIngested) -> None:
+    _unit_ingested.function(event)
 
 
 def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
@@ -126,7 +131,7 @@ def live_acceptances_for(control_id: int) -> Any:
 
 def fulfil(
     *,
-    on_unit_ingested: UnitIngested,
+    on_unit_ingested: UnitIngestedHook,
     on_scan_closed: ScanClosed,
     on_drift_recorded: DriftRecorded,
     zones: Callable[[], Any],

@@ -441,11 +441,15 @@ class _UnitIngest:
         """Zones follow the resources; coverage follows zones and new or reopened failures."""
         stats = self.stats
         hooks.on_unit_ingested(
-            self.scan.account.pk,
-            self.unit,
-            self.scan.pk,
-            self.changed_resources,
-            bool(stats.resources_new or self.changed_resources or self.gone_resources),
+            hooks.UnitIngested(
+                account_id=self.scan.account.pk,
+                unit=self.unit,
+                scan_id=self.scan.pk,
+                changed_resource_ids=self.changed_resources,
+                zones_may_change=bool(
+                    stats.resources_new or self.changed_resources or self.gone_resources
+                ),
+            )
         )
 
     def record_changes(self) -> None:
