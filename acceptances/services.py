@@ -15,7 +15,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from acceptances.models import (
@@ -27,6 +26,7 @@ from acceptances.models import (
     ZoneMembership,
     ZoneWatch,
 )
+from acceptances.zone_query import filter_resources
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
 from findings.models import Check, CloudAccount, Control, Finding, Resource, ScanChange, Severity
@@ -102,27 +102,7 @@ def _validate_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> None:
 
 
 def _resources_matching(rules: ZoneRules) -> QuerySet[Resource]:
-    resources = Resource.objects.filter(gone_at__isnull=True)
-    if rules.account_ids:
-        resources = resources.filter(account__account_id__in=rules.account_ids)
-    if rules.regions:
-        resources = resources.filter(region__in=rules.regions)
-    if rules.resource_types:
-        resources = resources.filter(resource_type__in=rules.resource_types)
-    for index, rule in enumerate(rules.tags):
-        # KeyTransform takes the key as a value, so keys with ":" or "__" are safe.
-        alias = f"_tag{index}"
-        if rule.op == "exists":
-            resources = resources.filter(tags__has_key=rule.key)
-            continue
-        resources = resources.annotate(**{alias: KeyTransform(rule.key, "tags")})
-        if rule.op == "eq":
-            resources = resources.filter(**{alias: rule.values[0]})
-        elif rule.op == "in":
-            resources = resources.filter(**{f"{alias}__in": rule.values})
-        else:  # ne: a missing tag is "not equal" too
-            resources = resources.exclude(**{alias: rule.values[0]})
-    return resources
+    return filter_resources(rules)
 
 
 def matching_resources(rules: Any) -> QuerySet[Resource]:
