@@ -8,6 +8,7 @@ admin console all come through here, so the rules hold whatever door a change us
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -26,10 +27,12 @@ from acceptances.models import (
     ZoneMembership,
     ZoneWatch,
 )
-from acceptances.zone_query import filter_resources
+from acceptances.zone_query import RULES_VERSION, filter_resources
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
 from findings.models import Check, CloudAccount, Control, Finding, Resource, ScanChange, Severity
+
+logger = logging.getLogger(__name__)
 
 EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
 
@@ -139,7 +142,8 @@ def refresh_zone_membership(zone: Zone, now: dt.datetime | None = None) -> tuple
     built-in zone holds everything by definition and stores no rows.
     """
     now = now or timezone.now()
-    Zone.objects.filter(pk=zone.pk).update(membership_updated_at=now)
+    Zone.objects.filter(pk=zone.pk).update(membership_updated_at=now, rules_version=RULES_VERSION)
+    zone.rules_version = RULES_VERSION
     if zone.is_builtin:
         return 0, 0
     wanted = set(_resources_matching(parse_rules(zone.rules)).values_list("pk", flat=True))
@@ -189,8 +193,15 @@ def refresh_memberships_for_unit(account_id: int, scan_unit: str) -> int:
     """
     changed = 0
     for zone in Zone.objects.filter(is_builtin=False):
+        try:
+            rules = parse_rules(zone.rules)
+        except ValidationError:
+            # Stored before a stricter syntax (see zone_upgrade): a scan must not fail on it;
+            # the zone keeps its members until someone corrects its rules.
+            logger.warning("Zone %s: stored rules no longer parse: %s", zone.pk, zone.rules)
+            continue
         wanted = set(
-            _resources_matching(parse_rules(zone.rules))
+            _resources_matching(rules)
             .filter(account_id=account_id, scan_unit=scan_unit)
             .values_list("pk", flat=True)
         )

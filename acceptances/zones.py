@@ -61,8 +61,10 @@ _KEY_STOPS = frozenset('=!(),"')
 # Characters that end an unquoted value inside a list.
 _ITEM_STOPS = frozenset('(),"')
 # Characters an unquoted value after = or != may not hold (so `Team = (a, b)` is not silently
-# taken as a literal value when `in` was meant).
-_VALUE_REFUSED = frozenset('()"')
+# taken as a literal value when `in` was meant). A quote inside is taken as it is, as rules
+# stored before quoting existed held them; the canonical text quotes such a value.
+_VALUE_REFUSED = frozenset("()")
+_VALUE_QUOTED = frozenset('()"')
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -106,9 +108,9 @@ class TagRule:
         if self.op == "exists":
             return key
         if self.op == "ne":
-            return f"{key} != {_quote(self.values[0], _VALUE_REFUSED)}"
+            return f"{key} != {_quote(self.values[0], _VALUE_QUOTED)}"
         if self.op == "eq":
-            return f"{key}={_quote(self.values[0], _VALUE_REFUSED)}"
+            return f"{key}={_quote(self.values[0], _VALUE_QUOTED)}"
         listed = ", ".join(_quote(value, _ITEM_STOPS | {","}) for value in self.values)
         return f"{key} in ({listed})"
 
@@ -194,7 +196,7 @@ def _value(scanner: _Scanner) -> str:
         return value
     value = scanner.bare(frozenset()).strip()
     if any(ch in _VALUE_REFUSED for ch in value):
-        raise ValueError('quote a value that holds ", ( or ), e.g. Name = "a (b)"')
+        raise ValueError('quote a value that holds ( or ), e.g. Name = "a (b)"')
     return value
 
 

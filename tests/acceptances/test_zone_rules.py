@@ -101,6 +101,8 @@ def test_tag_rules(text, tags, expected):
         ("Team in (web, , api)", TagRule("Team", "in", ("web", "api"))),
         ("login = x", TagRule("login", "eq", ("x",))),
         ("Team in (in)", TagRule("Team", "in", ("in",))),
+        ('Name = say "hi"', TagRule("Name", "eq", ('say "hi"',))),
+        ('Name != a"', TagRule("Name", "ne", ('a"',))),
     ],
 )
 def test_each_shape_parses_to_its_rule(text, rule):
@@ -122,7 +124,6 @@ def test_each_shape_parses_to_its_rule(text, rule):
         "Team (web)",
         "Team = (web, api)",
         "Name = a (b)",
-        'Name = say "hi"',
         'Name = "a" b',
         'Name = "open',
         'Name = "a\\nb"',
