@@ -17,8 +17,10 @@ expression must hold. Tag expressions, with what each matches:
 
 Keys and values are compared exactly, case included, as AWS does. A key or value may be written
 in double quotes (``\\"`` and ``\\\\`` escape a quote and a backslash inside them); quotes are
-needed for a key or value with ``"``, ``(``, ``)``, a comma inside a list, the word ``in`` in a
-key, ``=`` or ``!`` in a key, spaces at either end, or an empty value.
+needed for a key with ``"``, ``=``, ``!``, ``(``, ``)``, a comma or the word ``in``, for a value
+with ``(`` or ``)`` (or a comma or quote inside a list), and for spaces at either end or an empty
+value. The canonical text (``str(rule)``, stored on the zone) quotes only where needed and reads
+back as the same rule.
 
 ``ZoneRules.matches`` is the meaning; ``acceptances.zone_query`` says the same in SQL, and a
 property test holds the two together.
@@ -111,7 +113,7 @@ class TagRule:
             return f"{key} != {_quote(self.values[0], _VALUE_QUOTED)}"
         if self.op == "eq":
             return f"{key}={_quote(self.values[0], _VALUE_QUOTED)}"
-        listed = ", ".join(_quote(value, _ITEM_STOPS | {","}) for value in self.values)
+        listed = ", ".join(_quote(value, _ITEM_STOPS) for value in self.values)
         return f"{key} in ({listed})"
 
 
@@ -210,7 +212,7 @@ def _list(scanner: _Scanner) -> tuple[str, ...]:
             values.append(scanner.quoted())
             scanner.skip_spaces()
         else:
-            item = scanner.bare(_ITEM_STOPS | {","}).strip()
+            item = scanner.bare(_ITEM_STOPS).strip()
             if item:  # "(a, , b)" is (a, b): an empty value is written ""
                 values.append(item)
         char = scanner.peek()

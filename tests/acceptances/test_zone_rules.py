@@ -464,3 +464,13 @@ def test_long_inputs_are_cut_in_messages():
     assert _errors({"account_ids": ["1" * 60]}) == [
         f"account_ids: '{'1' * 60}' is not a 12-digit AWS account id"
     ]
+
+
+def test_validated_rules_cannot_be_changed_afterwards():
+    # Services validate once and then trust the value: it must not change under them.
+    rules = parse_rules({"regions": ["eu-west-1"], "tags": ["Env != prod"]})
+    with pytest.raises(AttributeError):
+        rules.regions = frozenset()
+    with pytest.raises(AttributeError):
+        rules.tags[0].op = "eq"
+    assert len({rules, parse_rules({"regions": ["eu-west-1"], "tags": ["Env!=prod"]})}) == 1
