@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import EXPIRY_PRESETS, expiry_from_preset
-from acceptances.zones import RULE_KEYS
+from acceptances.zones import MAX_TAG_RULE_LENGTH, MAX_TAG_RULES, RULE_KEYS
 from findings.models import Control, Resource, Severity
 
 EXPIRY_CHOICES = [
@@ -173,6 +173,23 @@ class AcceptanceFilterForm(forms.Form):
         self.fields["owner"].queryset = _users()
 
 
+# One line per rule shape and what it matches (Django renders a field's help text as HTML).
+TAG_RULES_HELP = (
+    "One rule per line; every rule must hold. Keys and values are case-sensitive, as in AWS."
+    "<ul>"
+    "<li><code>Env=prod</code> matches resources whose tag Env is exactly prod.</li>"
+    "<li><code>Env != prod</code> matches resources whose tag Env is anything else, "
+    "and resources without the tag.</li>"
+    "<li><code>Team in (web, api)</code> matches resources whose tag Team is web or api.</li>"
+    "<li><code>Owner</code> matches resources that have the tag Owner, whatever its value.</li>"
+    '<li><code>Name = "a (b)"</code>, <code>Team in ("x, y", z)</code>: double quotes around '
+    'a key or value that holds parentheses, a quote (written \\"), a comma inside a list, '
+    "the word in or = in a key, spaces at either end, or nothing "
+    '(<code>Env = ""</code>).</li>'
+    f"</ul>At most {MAX_TAG_RULES} rules of {MAX_TAG_RULE_LENGTH} characters each."
+)
+
+
 class ZoneForm(forms.Form):
     """A zone's name and rules, one value per line (or comma-separated)."""
 
@@ -199,7 +216,7 @@ class ZoneForm(forms.Form):
         label="Tag rules",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line: Key=value, Key != value, Key in (a, b), or Key. All must hold.",
+        help_text=TAG_RULES_HELP,
     )
 
     @staticmethod

@@ -38,6 +38,9 @@ class Zone(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     membership_updated_at = models.DateTimeField(null=True, blank=True)
+    # The meaning of rules the membership was last evaluated with (zone_query.RULES_VERSION):
+    # when a rule's meaning is fixed, stored zones are re-evaluated after the next migrate.
+    rules_version = models.PositiveSmallIntegerField(default=0)
     resources = models.ManyToManyField(
         "findings.Resource", through="ZoneMembership", related_name="zones", blank=True
     )

@@ -11,18 +11,36 @@ from rest_framework import serializers
 
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import expiry_from_preset
+from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
 from cspm.api.shared import ResourceRefSerializer
 from findings.models import Control, Resource
 
 RULES_SCHEMA = {
     "type": "object",
     "description": "Zone rules: each listed criterion must hold, values within one are "
-    "alternatives. Tags: key=value, key != value, key in (a, b), or key.",
+    "alternatives. Tags (case-sensitive, as in AWS): `key=value` (the tag is exactly value), "
+    "`key != value` (the tag is anything else, or the resource lacks the tag), "
+    "`key in (a, b)` (the tag is a or b), `key` (the tag is present). Double-quote a key or "
+    'value holding parentheses, quotes, commas in a list or the word in: `Name = "a (b)"`, '
+    '`Team in ("x, y", z)`. Beyond the limits (items per list, characters per tag rule) the '
+    "request is refused with 400 naming the limit.",
     "properties": {
-        "account_ids": {"type": "array", "items": {"type": "string"}},
-        "regions": {"type": "array", "items": {"type": "string"}},
-        "resource_types": {"type": "array", "items": {"type": "string"}},
-        "tags": {"type": "array", "items": {"type": "string"}},
+        "account_ids": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "maxItems": MAX_LIST_VALUES,
+        },
+        "regions": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_LIST_VALUES},
+        "resource_types": {
+            "type": "array",
+            "items": {"type": "string"},
+            "maxItems": MAX_LIST_VALUES,
+        },
+        "tags": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": MAX_TAG_RULE_LENGTH},
+            "maxItems": MAX_TAG_RULES,
+        },
     },
     "additionalProperties": False,
 }

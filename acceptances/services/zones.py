@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from acceptances.models import (
@@ -19,33 +19,16 @@ from acceptances.models import (
 )
 from acceptances.services.coverage import refresh_coverage
 from acceptances.services.history import _require
+from acceptances.zone_query import RULES_VERSION, filter_resources
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
 from findings.models import Finding, Resource
 
+logger = logging.getLogger(__name__)
+
 
 def _resources_matching(rules: ZoneRules) -> QuerySet[Resource]:
-    resources = Resource.objects.filter(gone_at__isnull=True)
-    if rules.account_ids:
-        resources = resources.filter(account__account_id__in=rules.account_ids)
-    if rules.regions:
-        resources = resources.filter(region__in=rules.regions)
-    if rules.resource_types:
-        resources = resources.filter(resource_type__in=rules.resource_types)
-    for index, rule in enumerate(rules.tags):
-        # KeyTransform takes the key as a value, so keys with ":" or "__" are safe.
-        alias = f"_tag{index}"
-        if rule.op == "exists":
-            resources = resources.filter(tags__has_key=rule.key)
-            continue
-        resources = resources.annotate(**{alias: KeyTransform(rule.key, "tags")})
-        if rule.op == "eq":
-            resources = resources.filter(**{alias: rule.values[0]})
-        elif rule.op == "in":
-            resources = resources.filter(**{f"{alias}__in": rule.values})
-        else:  # ne: a missing tag is "not equal" too
-            resources = resources.exclude(**{alias: rule.values[0]})
-    return resources
+    return filter_resources(rules)
 
 
 def preview_zone(rules: Any) -> int:
@@ -77,7 +60,8 @@ def refresh_zone_membership(zone: Zone, now: dt.datetime | None = None) -> tuple
     built-in zone holds everything by definition and stores no rows.
     """
     now = now or timezone.now()
-    Zone.objects.filter(pk=zone.pk).update(membership_updated_at=now)
+    Zone.objects.filter(pk=zone.pk).update(membership_updated_at=now, rules_version=RULES_VERSION)
+    zone.rules_version = RULES_VERSION
     if zone.is_builtin:
         return 0, 0
     wanted = set(_resources_matching(parse_rules(zone.rules)).values_list("pk", flat=True))
@@ -127,8 +111,15 @@ def refresh_memberships_for_unit(account_id: int, scan_unit: str) -> int:
     """
     changed = 0
     for zone in Zone.objects.filter(is_builtin=False):
+        try:
+            rules = parse_rules(zone.rules)
+        except ValidationError:
+            # Stored before a stricter syntax (see zone_upgrade): a scan must not fail on it;
+            # the zone keeps its members until someone corrects its rules.
+            logger.warning("Zone %s: stored rules no longer parse: %s", zone.pk, zone.rules)
+            continue
         wanted = set(
-            _resources_matching(parse_rules(zone.rules))
+            _resources_matching(rules)
             .filter(account_id=account_id, scan_unit=scan_unit)
             .values_list("pk", flat=True)
         )

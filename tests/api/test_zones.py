@@ -83,3 +83,62 @@ def test_the_preview_names_bad_rules_and_refuses_outsiders(api, viewer, outsider
 
 def test_zones_cannot_be_deleted(api, admin_user, estate):
     assert api(admin_user).delete(f"{URL}{estate['zone'].pk}/").status_code == 405
+
+
+def _preview(client, rules):
+    return client.post(f"{URL}preview/", {"rules": rules})
+
+
+def test_the_preview_excludes_resources_of_other_accounts_and_types(
+    api, viewer, estate, make_account, make_finding
+):
+    stranger = make_finding(account=make_account(), resource_type="AWS::EC2::Instance")
+    client = api(viewer)
+    own = estate["account"].account_id
+    body = _preview(client, {"account_ids": [own]}).json()
+    assert body["count"] == 3 and stranger.resource_id not in {r["id"] for r in body["sample"]}
+    assert _preview(client, {"account_ids": ["999999999999"]}).json()["count"] == 0
+    body = _preview(client, {"resource_types": ["AWS::EC2::Instance"]}).json()
+    assert [r["id"] for r in body["sample"]] == [stranger.resource_id]
+    assert _preview(client, {"resource_types": ["AWS::IAM::User"]}).json()["count"] == 0
+
+
+def test_the_preview_counts_untagged_resources_as_not_prod(api, viewer, estate):
+    body = _preview(api(viewer), {"tags": ["Env != prod"]}).json()
+    assert body["count"] == 2
+    assert {r["id"] for r in body["sample"]} == {
+        estate["passing"].resource_id,
+        estate["other"].resource_id,
+    }
+
+
+def test_quoted_values_and_the_canonical_text_round_trip(api, approver, estate):
+    client = api(approver)
+    response = client.post(
+        URL, {"name": "odd", "rules": {"tags": ['Name = "a (b)"', "Env!=prod", "Team in (x,y)"]}}
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["rules"] == {"tags": ['Name="a (b)"', "Env != prod", "Team in (x, y)"]}
+
+
+@pytest.mark.parametrize(
+    "rules,message",
+    [
+        ({"tags": ["Env"] * 10_000}, "tags: at most 50 per zone (got 10000)"),
+        ({"tags": ["a" + " " * 24_000 + "!"]}, "a tag rule is at most 1000 characters"),
+        ({"regions": ["eu-west-1"] * 501}, "regions: at most 500 per zone (got 501)"),
+        ({"tags": ["Team in web"]}, "write a list as key in (a, b)"),
+        ({"account_ids": ["12345678901"]}, "'12345678901' is not a 12-digit AWS account id"),
+        ({"account_ids": ["1234567890123"]}, "'1234567890123' is not a 12-digit AWS account id"),
+    ],
+)
+def test_rules_beyond_the_limits_are_refused_naming_the_limit(
+    api, viewer, approver, estate, rules, message
+):
+    for response in (
+        _preview(api(viewer), rules),
+        api(approver).post(URL, {"name": "too much", "rules": rules}),
+    ):
+        assert response.status_code == 400
+        assert message in " ".join(response.json()["rules"])
+    assert not Zone.objects.filter(name="too much").exists()

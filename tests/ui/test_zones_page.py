@@ -83,3 +83,57 @@ def test_outsiders_see_no_zone(login, outsider, estate):
     client = login(outsider)
     assert client.get(reverse("zone-list")).status_code == 403
     assert client.post(reverse("zone-preview"), zone_post()).status_code == 403
+
+
+def test_the_preview_leaves_out_other_accounts_and_types(login, viewer, estate):
+    client = login(viewer)
+    mine = zone_post(tags="", resource_types="", account_ids=estate.account.account_id)
+    assert client.post(reverse("zone-preview"), mine).context["preview"]["count"] == 4
+    none = zone_post(tags="", resource_types="", account_ids="999999999999")
+    assert client.post(reverse("zone-preview"), none).context["preview"]["count"] == 0
+    instances = zone_post(tags="", resource_types="AWS::EC2::Instance")
+    sample = client.post(reverse("zone-preview"), instances).context["preview"]["sample"]
+    assert [r.name for r in sample] == ["i-0abc"]
+
+
+def test_not_prod_previews_the_untagged_resources_too(login, viewer, estate):
+    page = login(viewer).post(reverse("zone-preview"), zone_post(tags="Environment != prod"))
+    assert {r.name for r in page.context["preview"]["sample"]} == {"scratch", "ok-bucket"}
+
+
+def test_the_help_text_says_what_each_rule_shape_matches(login, approver, estate):
+    page = login(approver).get(reverse("zone-new")).content.decode()
+    assert "<code>Env != prod</code> matches resources whose tag Env is anything else" in page
+    assert "and resources without the tag" in page
+    assert "<code>Team in (web, api)</code> matches" in page
+    assert "<code>Owner</code> matches resources that have the tag Owner" in page
+    assert "<code>Env=prod</code> matches" in page
+
+
+@pytest.mark.parametrize(
+    "tags,message",
+    [
+        ("\n".join(["Env"] * 51), "at most 50 per zone (got 51)"),
+        ("a" + " " * 24_000 + "!", "a tag rule is at most 1000 characters"),
+        ("Team in web", "write a list as key in (a, b)"),
+    ],
+)
+def test_rules_beyond_the_limits_are_refused_beside_the_field(
+    login, approver, estate, tags, message
+):
+    response = login(approver).post(reverse("zone-new"), zone_post(name="big", tags=tags))
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors["tags"])
+    assert not Zone.objects.filter(name="big").exists()
+
+
+def test_a_quoted_value_with_parentheses_is_matched(login, approver, estate, make_finding):
+    make_finding(account=estate.account, name="odd", tags={"Name": "a (b)", "Team": "x, y"})
+    response = login(approver).post(
+        reverse("zone-new"),
+        zone_post(name="odd", resource_types="", tags='Name = "a (b)"\nTeam in ("x, y", z)'),
+    )
+    assert response.status_code == 302
+    zone = Zone.objects.get(name="odd")
+    assert [m.resource.name for m in zone.memberships.all()] == ["odd"]
+    assert zone.rules == {"tags": ['Name="a (b)"', 'Team in ("x, y", z)']}
