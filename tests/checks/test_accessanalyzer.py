@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from findings.checks.base import REGISTRY, Result, Unit
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", "eu-west-1")
 SETTINGS_ARN = "arn:aws:access-analyzer:eu-west-1:123456789012:regional-settings"
@@ -23,8 +24,10 @@ def analyzer(name: str, kind: str = "ACCOUNT", status: str = "ACTIVE") -> dict[s
 
 
 def run(analyzers: list[dict[str, Any]]) -> Result:
-    results = REGISTRY["accessanalyzer_enabled"].run(
-        {"region": "eu-west-1", "analyzers": analyzers}, UNIT
+    results = checked(
+        REGISTRY["accessanalyzer_enabled"].run(
+            {"region": "eu-west-1", "analyzers": analyzers}, UNIT
+        )
     )
     assert len(results) == 1
     assert results[0].resource_arn == SETTINGS_ARN

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from findings.checks import REGISTRY
 from findings.checks.base import Result, Unit
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", "eu-west-1")
 
 
 def run(check_id: str, data: dict[str, Any]) -> dict[str, Result]:
-    results = REGISTRY[check_id].run(data, UNIT)
-    json.dumps([r.evidence for r in results])
+    results = checked(REGISTRY[check_id].run(data, UNIT))
     return {r.resource_arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1]: r for r in results}
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from findings.checks import REGISTRY
 from findings.checks.base import Result, Unit
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", "us-east-1")
 PREFIX = "arn:aws:ec2:us-east-1:123456789012"
@@ -17,9 +17,7 @@ SG_ARN = f"{PREFIX}:security-group/sg-1"
 
 
 def run(check_id: str, data: dict[str, Any]) -> list[Result]:
-    results = REGISTRY[check_id].run(data, UNIT)
-    json.dumps([r.evidence for r in results])  # evidence must be JSON-serializable
-    return results
+    return checked(REGISTRY[check_id].run(data, UNIT))
 
 
 def one(check_id: str, data: dict[str, Any]) -> Result:

@@ -9,6 +9,7 @@ import pytest
 
 from findings.checks.base import GLOBAL, REGISTRY, Result, Unit
 from findings.checks.iam import full_admin_statements, parse_time
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", GLOBAL)
 ACCOUNT_ARN = "arn:aws:iam::123456789012:root"
@@ -112,7 +113,7 @@ def data(**values: Any) -> dict[str, Any]:
 
 
 def run(check_id: str, payload: dict[str, Any]) -> list[Result]:
-    return REGISTRY[check_id].run(payload, UNIT)
+    return checked(REGISTRY[check_id].run(payload, UNIT))
 
 
 def verdicts(check_id: str, payload: dict[str, Any]) -> dict[str, str]:

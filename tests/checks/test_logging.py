@@ -10,6 +10,7 @@ import pytest
 
 from findings.checks import REGISTRY
 from findings.checks.base import GLOBAL, Result, Unit
+from tests.checks.evidence import checked
 
 ACCOUNT = "123456789012"
 UNIT = Unit(ACCOUNT, GLOBAL)
@@ -20,9 +21,7 @@ ALL_MANAGEMENT = {"ReadWriteType": "All", "IncludeManagementEvents": True, "Data
 
 
 def run(check_id: str, data: dict[str, Any], unit: Unit = UNIT) -> list[Result]:
-    results = REGISTRY[check_id].run(data, unit)
-    json.dumps([r.evidence for r in results])  # evidence must be JSON-serializable
-    return results
+    return checked(REGISTRY[check_id].run(data, unit))
 
 
 def only(check_id: str, data: dict[str, Any], unit: Unit = UNIT) -> Result:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from findings.checks import REGISTRY
 from findings.checks.base import GLOBAL, Result, Unit
 from findings.checks.monitoring import CONTROLS, PatternError, parse_pattern, pattern_matches
+from tests.checks.evidence import checked
 
 ACCOUNT = "123456789012"
 UNIT = Unit(ACCOUNT, GLOBAL)
@@ -20,8 +20,7 @@ BY_REF = {control.ref: control for control in CONTROLS}
 
 
 def run(check_id: str, data: dict[str, Any]) -> Result:
-    results = REGISTRY[check_id].run(data, UNIT)
-    json.dumps([r.evidence for r in results])
+    results = checked(REGISTRY[check_id].run(data, UNIT))
     assert len(results) == 1
     assert results[0].resource_arn == ACCOUNT_ARN
     return results[0]
