@@ -199,6 +199,25 @@ def test_root_mfa(enabled: int, status: str) -> None:
     assert f"AccountMFAEnabled is {enabled}" in result.summary
 
 
+def test_root_mfa_fails_when_the_account_summary_does_not_say() -> None:
+    # GetAccountSummary always reports AccountMFAEnabled; a summary without it proves nothing.
+    payload = data(account_summary={"AccountAccessKeysPresent": 0, "Users": 3})
+    result = only("iam_root_mfa_enabled", payload)
+    assert (result.resource_arn, result.status) == (ACCOUNT_ARN, "fail")
+    assert "MFA is not enabled for the root user" in result.summary
+    assert result.details["AccountMFAEnabled"] == 0
+
+
+def test_root_mfa_shows_the_credential_report_beside_the_summary() -> None:
+    payload = data(
+        account_summary={"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0},
+        rows=[root_row(mfa_active="false")],
+    )
+    result = only("iam_root_mfa_enabled", payload)
+    assert result.status == "fail"
+    assert result.details == {"AccountMFAEnabled": 0, "credential_report": {"mfa_active": "false"}}
+
+
 # --------------------------------------------------------------------------- 1.8, 1.9
 
 

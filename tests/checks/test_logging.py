@@ -184,6 +184,86 @@ def test_3_1_advanced_selector_limited_to_writes_fails() -> None:
     assert "only write" in result.summary
 
 
+@pytest.mark.parametrize(
+    ("read_only", "recorded"),
+    [
+        ({"Equals": ["false"]}, "write"),
+        ({"Equals": ["true"]}, "read"),
+        ({"NotEquals": ["true"]}, "write"),
+        ({"NotEquals": ["false"]}, "read"),
+    ],
+)
+def test_3_1_advanced_selector_recording_one_kind_of_management_event_fails(
+    read_only: dict[str, list[str]], recorded: str
+) -> None:
+    # The shape the console writes for "Management events: Write only".
+    advanced = [
+        {
+            "Name": "Management events selector",
+            "FieldSelectors": [
+                field("eventCategory", Equals=["Management"]),
+                field("readOnly", **read_only),
+            ],
+        }
+    ]
+    result = only(
+        "cloudtrail_multi_region_trail_logging", cloudtrail_data(trail(advanced=advanced))
+    )
+    assert result.status == "fail"
+    assert f"'main' records only {recorded} management events" in result.summary
+    assert result.details["trails"][0]["management_events"] == [recorded]
+
+
+@pytest.mark.parametrize(
+    "selectors",
+    [
+        # Selectors are ORed: a read-only and a write-only selector record everything.
+        [
+            [field("eventCategory", Equals=["Management"]), field("readOnly", Equals=["true"])],
+            [field("eventCategory", Equals=["Management"]), field("readOnly", Equals=["false"])],
+        ],
+        [
+            [
+                field("eventCategory", Equals=["Management"]),
+                field("readOnly", Equals=["true", "false"]),
+            ]
+        ],
+    ],
+)
+def test_3_1_advanced_selectors_covering_reads_and_writes_pass(
+    selectors: list[list[dict[str, Any]]],
+) -> None:
+    advanced = [{"FieldSelectors": fields} for fields in selectors]
+    result = only(
+        "cloudtrail_multi_region_trail_logging", cloudtrail_data(trail(advanced=advanced))
+    )
+    assert result.status == "pass"
+    assert result.details["management_events"] == ["read", "write"]
+
+
+def test_3_1_data_event_selectors_alone_record_no_management_events() -> None:
+    advanced = [
+        {
+            "FieldSelectors": [
+                field("eventCategory", Equals=["Data"]),
+                field("resources.type", Equals=["AWS::S3::Object"]),
+            ]
+        }
+    ]
+    result = only(
+        "cloudtrail_multi_region_trail_logging", cloudtrail_data(trail(advanced=advanced))
+    )
+    assert result.status == "fail"
+    assert "'main' records no management events" in result.summary
+
+
+def test_3_1_a_trail_leaving_out_global_service_events_fails() -> None:
+    data = cloudtrail_data(trail(IncludeGlobalServiceEvents=False))
+    result = only("cloudtrail_multi_region_trail_logging", data)
+    assert result.status == "fail"
+    assert "'main' does not include global service events" in result.summary
+
+
 def test_3_1_counts_an_organization_trail_owned_elsewhere() -> None:
     data = cloudtrail_data(trail("org", owned=False, IsOrganizationTrail=True))
     assert only("cloudtrail_multi_region_trail_logging", data).status == "pass"
@@ -286,6 +366,159 @@ def test_3_3_wildcard_condition_does_not_restrict() -> None:
     assert only("cloudtrail_bucket_not_public", data).status == "fail"
 
 
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main"
+
+
+def open_to_all(condition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Sid": "OpenToAll",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::trail-logs/AWSLogs/*",
+        "Condition": condition,
+    }
+
+
+def policy_verdict(*statements: dict[str, Any]) -> Result:
+    policy = {"Version": "2012-10-17", "Statement": list(statements)}
+    data = cloudtrail_data(trail(), buckets={"trail-logs": bucket(policy=policy)})
+    return only("cloudtrail_bucket_not_public", data)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # IfExists also matches a request without the key: an anonymous caller has none.
+        {"StringEqualsIfExists": {"aws:SourceArn": TRAIL_ARN}},
+        {"ArnEqualsIfExists": {"aws:SourceArn": TRAIL_ARN}},
+        {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}},
+        # Every address there is.
+        {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+        {"IpAddress": {"aws:SourceIp": "::/0"}},
+        {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "0.0.0.0/0"]}},
+        # A wildcard among the values lets anyone through.
+        {"StringLike": {"aws:SourceArn": [TRAIL_ARN, "*"]}},
+        {"StringLike": {"aws:SourceAccount": [ACCOUNT, "1234567890?2"]}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*"}},
+        # Negations name who is kept out, not who is let in.
+        {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}},
+        {"ArnNotEquals": {"aws:SourceArn": TRAIL_ARN}},
+        {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        # A key that says nothing about the caller.
+        {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+        {"StringEquals": {"aws:SourceArn": []}},
+    ],
+)
+def test_3_3_a_condition_that_restricts_nothing_leaves_the_bucket_public(
+    condition: dict[str, Any],
+) -> None:
+    statement = open_to_all(condition)
+    result = policy_verdict(statement)
+    assert result.status == "fail"
+    assert "statement 'OpenToAll'" in result.summary
+    assert result.details["public_policy_statements"] == [statement]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:SourceOrgID": "o-a1b2c3d4e5"}},
+        {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+        {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        {"StringEquals": {"AWS:SourceAccount": [ACCOUNT, "210987654321"]}},
+        {"ArnEquals": {"aws:SourceArn": TRAIL_ARN}},
+        {"StringEquals": {"aws:SourceArn": TRAIL_ARN}},
+        {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+        # One restricting key is enough; the IfExists one beside it adds nothing.
+        {
+            "StringEqualsIfExists": {"aws:SourceArn": TRAIL_ARN},
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        },
+        {
+            "StringEquals": {
+                "s3:x-amz-acl": "bucket-owner-full-control",
+                "aws:SourceAccount": ACCOUNT,
+            }
+        },
+    ],
+)
+def test_3_3_a_condition_pinning_the_caller_keeps_the_bucket_private(
+    condition: dict[str, Any],
+) -> None:
+    result = policy_verdict(open_to_all(condition))
+    assert result.status == "pass"
+    assert result.details["public_policy_statements"] == []
+
+
+def test_3_3_only_allow_statements_open_a_bucket() -> None:
+    deny = {**open_to_all({}), "Effect": "Deny"}
+    del deny["Condition"]
+    assert policy_verdict(deny).status == "pass"
+
+
+def test_3_3_names_every_public_grant_and_statement() -> None:
+    grants = [
+        {
+            "Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+            "Permission": "READ",
+        },
+        {
+            "Grantee": {
+                "Type": "Group",
+                "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+            },
+            "Permission": "WRITE",
+        },
+        {"Grantee": {"Type": "CanonicalUser", "ID": "owner"}, "Permission": "FULL_CONTROL"},
+    ]
+    anonymous = {**open_to_all({}), "Sid": ""}
+    del anonymous["Condition"]
+    policy = {"Statement": [open_to_all({"IpAddress": {"aws:SourceIp": "::/0"}}), anonymous]}
+    data = cloudtrail_data(
+        trail(), buckets={"trail-logs": bucket(acl_grants=grants, policy=policy)}
+    )
+    result = only("cloudtrail_bucket_not_public", data)
+    assert result.status == "fail"
+    assert "its ACL grants access to AllUsers and AuthenticatedUsers" in result.summary
+    assert "in statement 'OpenToAll', a statement" in result.summary
+    assert result.details["public_acl_grants"] == grants[:2]
+    assert result.details["acl_blocked"] is False
+    assert result.details["policy_blocked"] is False
+
+
+@pytest.mark.parametrize(
+    ("block", "still_public"),
+    [
+        ({"IgnorePublicAcls": True}, "its policy allows everyone"),
+        ({"RestrictPublicBuckets": True}, "its ACL grants access to AllUsers"),
+    ],
+)
+def test_3_3_block_public_access_neutralises_only_what_it_covers(
+    block: dict[str, bool], still_public: str
+) -> None:
+    grants = [
+        {
+            "Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+            "Permission": "READ",
+        }
+    ]
+    statement = {"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*"}
+    data = cloudtrail_data(
+        trail(),
+        buckets={
+            "trail-logs": bucket(
+                acl_grants=grants, policy={"Statement": statement}, public_access_block=block
+            )
+        },
+    )
+    result = only("cloudtrail_bucket_not_public", data)
+    assert result.status == "fail"
+    assert still_public in result.summary
+    assert result.details["public_access_block"] == block
+
+
 def test_3_3_block_public_access_neutralises_public_grants() -> None:
     grants = [
         {
@@ -333,6 +566,29 @@ def test_3_4_stale_delivery_fails() -> None:
     result = only("cloudtrail_cloudwatch_logs_delivering", data)
     assert result.status == "fail"
     assert "3 days" in result.summary
+
+
+@pytest.mark.parametrize(
+    ("delivered", "status", "said"),
+    [
+        ("2024-04-30T13:00:00+00:00", "pass", "23 hours before the scan."),
+        ("2024-04-30T12:00:00+00:00", "pass", "24 hours before the scan."),
+        ("2024-04-30T11:00:00+00:00", "fail", "25 hours before the scan, more than a day ago."),
+        ("2024-04-30T00:00:00+00:00", "fail", "36 hours before the scan, more than a day ago."),
+        # Another offset, and a time without one (read as UTC), mean the same instants.
+        ("2024-04-30T15:00:00+02:00", "pass", "23 hours"),
+        ("2024-04-30T11:00:00", "fail", "25 hours"),
+    ],
+)
+def test_3_4_a_delivery_counts_for_one_day(delivered: str, status: str, said: str) -> None:
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:aws-cloudtrail-logs:*"
+    data = cloudtrail_data(trail(CloudWatchLogsLogGroupArn=group))
+    data["trails"][0]["status"]["LatestCloudWatchLogsDeliveryTime"] = delivered
+    result = only("cloudtrail_cloudwatch_logs_delivering", data)
+    assert result.status == status
+    assert said in result.summary
+    assert result.details["LatestCloudWatchLogsDeliveryTime"] == delivered
+    assert result.details["CloudWatchLogsLogGroupArn"] == group
 
 
 def test_3_4_without_log_group_or_delivery_fails() -> None:
