@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BACKUP_SUFFIX = ".mutation-orig"
 
 # Which pure tests speak for which module (the default run).
+REGISTRY_TESTS = "tests/checks/test_registry.py"  # which control each check is filed under
 DEFAULT_TARGETS: list[tuple[str, list[str]]] = [
     ("findings/checks/accessanalyzer.py", ["tests/checks/test_accessanalyzer.py"]),
     ("findings/checks/cloudtrail.py", ["tests/checks/test_logging.py"]),
@@ -61,12 +62,16 @@ DEFAULT_TARGETS: list[tuple[str, list[str]]] = [
     ("findings/checks/efs.py", ["tests/checks/test_data_services.py"]),
     ("findings/checks/iam.py", ["tests/checks/test_iam.py"]),
     ("findings/checks/kms.py", ["tests/checks/test_logging.py"]),
-    ("findings/checks/monitoring.py", ["tests/checks/test_monitoring.py"]),
+    (
+        "findings/checks/monitoring.py",
+        ["tests/checks/test_monitoring.py", "tests/checks/test_monitoring_benchmark_patterns.py"],
+    ),
     ("findings/checks/rds.py", ["tests/checks/test_data_services.py"]),
     ("findings/checks/s3.py", ["tests/checks/test_s3.py"]),
     ("findings/checks/securityhub.py", ["tests/checks/test_monitoring.py"]),
-    ("acceptances/zones.py", ["tests/acceptances/test_zone_rules.py"]),
 ]
+DEFAULT_TARGETS = [(module, [*tests, REGISTRY_TESTS]) for module, tests in DEFAULT_TARGETS]
+DEFAULT_TARGETS.append(("acceptances/zones.py", ["tests/acceptances/test_zone_rules.py"]))
 
 COMPARE_SWAPS: dict[type[ast.cmpop], list[type[ast.cmpop]]] = {
     ast.Eq: [ast.NotEq],
