@@ -850,3 +850,203 @@ def test_3_1_reports_excluded_management_event_sources() -> None:
     assert result.status == "pass"
     assert "except those of kms.amazonaws.com" in result.summary
     assert result.details["excluded_event_sources"] == ["kms.amazonaws.com"]
+
+
+def test_3_8_evidence_names_the_key_and_its_rotation() -> None:
+    rotating = key("orders", rotation=True)
+    rotating["rotation"]["RotationPeriodInDays"] = 180
+    unnamed = key("6f1c2d3e", rotation=False)
+    unnamed["aliases"] = []
+    described_by_arn = key("by-arn", rotation=None)
+    del described_by_arn["metadata"]["KeyId"]
+    described_by_arn["aliases"] = []
+    results = {
+        r.resource_arn.rsplit("/", 1)[-1]: r
+        for r in run(KMS, {"keys": [rotating, unnamed, described_by_arn]}, REGION_UNIT)
+    }
+    assert results["orders"].status == "pass"
+    assert results["orders"].summary == (
+        "Key orders (alias/orders) rotates automatically every 180 days."
+    )
+    assert results["orders"].details == {
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "KeyManager": "CUSTOMER",
+        "KeyState": "Enabled",
+        "Origin": "AWS_KMS",
+        "KeyRotationEnabled": True,
+        "RotationPeriodInDays": 180,
+    }
+    assert results["6f1c2d3e"].status == "fail"
+    assert results["6f1c2d3e"].summary == (
+        "Key 6f1c2d3e is a customer managed symmetric key without automatic rotation."
+    )
+    assert results["6f1c2d3e"].details["KeyRotationEnabled"] is False
+    # A key whose rotation status could not be read has no rotation.
+    assert results["by-arn"].status == "fail"
+    assert results["by-arn"].summary.startswith(
+        f"Key arn:aws:kms:eu-west-1:{ACCOUNT}:key/by-arn is a customer managed"
+    )
+
+
+def test_3_8_a_key_not_marked_eligible_is_skipped() -> None:
+    # The collector marks eligibility from the key's metadata; the check trusts it.
+    ineligible = key("imported", rotation=False)
+    ineligible["eligible"] = False
+    assert run(KMS, {"keys": [ineligible]}, REGION_UNIT) == []
+    assert run(KMS, {}, REGION_UNIT) == []
+
+
+# --------------------------------------------------------------------------- evidence, edges
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("aws:SourceArn", "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"),
+        ("aws:SourceAccount", ACCOUNT),
+        ("aws:SourceOwner", ACCOUNT),
+        ("aws:SourceOrgID", "o-a1b2c3d4e5"),
+        ("aws:SourceOrgPaths", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"),
+        ("aws:SourceVpc", "vpc-1a2b3c4d"),
+        ("aws:SourceVpce", "vpce-1a2b3c4d"),
+        ("aws:SourceIp", "203.0.113.0/24"),
+        ("aws:PrincipalOrgID", "o-a1b2c3d4e5"),
+        ("aws:PrincipalOrgPaths", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"),
+        ("aws:PrincipalAccount", ACCOUNT),
+        ("aws:PrincipalArn", f"arn:aws:iam::{ACCOUNT}:role/log-reader"),
+        ("aws:userid", "AROAEXAMPLEID:session"),
+        ("aws:username", "auditor"),
+        ("s3:DataAccessPointArn", f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/logs"),
+        ("s3:DataAccessPointAccount", ACCOUNT),
+    ],
+)
+def test_3_3_each_key_that_names_the_caller_restricts_a_star_principal(
+    key: str, value: str
+) -> None:
+    operator = "IpAddress" if key == "aws:SourceIp" else "StringEquals"
+    result = policy_verdict(open_to_all({operator: {key: value}}))
+    assert result.status == "pass"
+
+
+def test_3_3_a_malformed_condition_restricts_nothing() -> None:
+    statement = open_to_all({"StringEquals": ["aws:SourceAccount", ACCOUNT]})
+    assert policy_verdict(statement).status == "fail"
+    statement = open_to_all({})
+    statement["Condition"] = "aws:SourceAccount"
+    assert policy_verdict(statement).status == "fail"
+
+
+def test_3_3_and_3_6_evidence_when_the_bucket_is_gone() -> None:
+    data = cloudtrail_data(trail(), buckets={})
+    for check_id in ("cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"):
+        result = only(check_id, data)
+        assert result.status == "fail"
+        assert "bucket 'trail-logs', which does not exist" in result.summary
+        assert result.details == {"bucket": "trail-logs", "exists": False}
+
+
+def test_3_3_private_bucket_evidence() -> None:
+    result = only("cloudtrail_bucket_not_public", cloudtrail_data(trail()))
+    assert result.details["bucket"] == "trail-logs"
+    assert result.details["public_acl_grants"] == []
+    assert result.details["public_policy_statements"] == []
+    assert result.details["public_access_block"] is None
+    assert "whose ACL grants nothing to AllUsers" in result.summary
+
+
+def test_3_2_evidence() -> None:
+    data = cloudtrail_data(trail("on", LogFileValidationEnabled=True), trail("off"))
+    results = {
+        r.resource_arn.rsplit("/", 1)[-1]: r
+        for r in run("cloudtrail_log_file_validation_enabled", data)
+    }
+    assert results["on"].details == {"LogFileValidationEnabled": True}
+    assert results["off"].details == {"LogFileValidationEnabled": False}
+    assert results["off"].summary == "Trail 'off' (us-east-1) has log file validation disabled."
+
+
+def test_3_6_evidence() -> None:
+    logging = {"TargetBucket": "access-logs", "TargetPrefix": "trail/"}
+    data = cloudtrail_data(
+        trail(), buckets={"trail-logs": bucket(logging={"TargetBucket": "access-logs"})}
+    )
+    result = only("cloudtrail_bucket_access_logging_enabled", data)
+    assert result.summary.endswith("which logs access to access-logs/.")
+    data = cloudtrail_data(trail(), buckets={"trail-logs": bucket(logging=logging)})
+    result = only("cloudtrail_bucket_access_logging_enabled", data)
+    assert result.summary.endswith("which logs access to access-logs/trail/.")
+    assert result.details == {"bucket": "trail-logs", "LoggingEnabled": logging}
+    result = only("cloudtrail_bucket_access_logging_enabled", cloudtrail_data(trail()))
+    assert result.details == {"bucket": "trail-logs", "LoggingEnabled": None}
+
+
+def test_3_7_evidence() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/abc"
+    data = cloudtrail_data(trail("enc", KmsKeyId=key), trail("plain"))
+    results = {
+        r.resource_arn.rsplit("/", 1)[-1]: r for r in run("cloudtrail_kms_encryption_enabled", data)
+    }
+    assert results["enc"].details == {"KmsKeyId": key}
+    assert results["plain"].details == {"KmsKeyId": None}
+
+
+def test_3_1_evidence_of_a_pass_shows_the_selectors() -> None:
+    advanced = [{"Name": "mgmt", "FieldSelectors": [field("eventCategory", Equals=["Management"])]}]
+    result = only(
+        "cloudtrail_multi_region_trail_logging", cloudtrail_data(trail(advanced=advanced))
+    )
+    assert result.details["trail"] == f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main"
+    assert result.details["name"] == "main"
+    assert result.details["multi_region"] is True
+    assert result.details["logging"] is True
+    assert result.details["advanced_event_selectors"] == advanced
+    assert result.details["event_selectors"] == []
+
+
+def test_3_1_evidence_of_a_fail_lists_every_trail() -> None:
+    data = cloudtrail_data(trail("stopped", logging=False), trail("local", multi_region=False))
+    result = only("cloudtrail_multi_region_trail_logging", data)
+    assert [
+        (t["name"], t["trail"], t["multi_region"], t["logging"], t["problem"])
+        for t in result.details["trails"]
+    ] == [
+        ("stopped", f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/stopped", True, False,
+         "is not logging"),
+        ("local", f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/local", False, True,
+         "is not multi-region"),
+    ]  # fmt: skip
+
+
+def test_3_1_a_trail_description_without_global_events_flag_includes_them() -> None:
+    # IncludeGlobalServiceEvents defaults to true in CloudTrail.
+    described = trail()
+    del described["trail"]["IncludeGlobalServiceEvents"]
+    result = only("cloudtrail_multi_region_trail_logging", cloudtrail_data(described))
+    assert result.status == "pass"
+
+
+def test_records_all_management_events_needs_reads_and_writes() -> None:
+    from findings.checks.cloudtrail import records_all_management_events
+
+    assert records_all_management_events(trail())
+    assert not records_all_management_events(
+        trail(selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+    )
+    assert not records_all_management_events(
+        trail(selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
+    )
+
+
+def test_object_logging_evidence_names_partial_selectors_and_trails() -> None:
+    selector = s3_selector("All", ["arn:aws:s3:::images/"])
+    data = cloudtrail_data(trail(selectors=[selector]))
+    result = only(WRITE, data)
+    (entry,) = result.details["trails"]
+    assert entry["trail"] == f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main"
+    assert entry["name"] == "main"
+    assert (entry["multi_region"], entry["logging"]) == (True, True)
+    assert entry["s3_object_events_all_buckets"] == []
+    assert entry["partial_selectors"] == [
+        {"selector": selector, "reason": "names only some buckets"}
+    ]
+    assert entry["problem"] == "logs write events only for some buckets"
