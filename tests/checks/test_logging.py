@@ -1050,3 +1050,73 @@ def test_object_logging_evidence_names_partial_selectors_and_trails() -> None:
         {"selector": selector, "reason": "names only some buckets"}
     ]
     assert entry["problem"] == "logs write events only for some buckets"
+
+
+def test_3_5_evidence_of_a_pass() -> None:
+    result = only(CONFIG, config_data(), REGION_UNIT)
+    assert result.summary == (
+        "Recorder 'default' in eu-west-1 records all supported resource types (including "
+        "global resource types) and its last status is SUCCESS."
+    )
+    assert result.details == {
+        "recorder": "default",
+        "recordingGroup": {
+            "allSupported": True,
+            "includeGlobalResourceTypes": True,
+            "resourceTypes": [],
+        },
+        "recording": True,
+        "lastStatus": "SUCCESS",
+        "lastErrorCode": None,
+        "delivery_channels": ["default"],
+    }
+
+
+def test_3_5_evidence_of_a_failure_names_each_recorder_and_problem() -> None:
+    data = config_data(all_supported=False, recording=False)
+    data["statuses"][0]["lastErrorCode"] = "AccessDenied"
+    result = only(CONFIG, data, REGION_UNIT)
+    assert result.summary == (
+        "No configuration recorder in eu-west-1 records all resource types successfully: "
+        "'default' does not record all supported resource types and is not recording."
+    )
+    (entry,) = result.details["recorders"]
+    assert entry["recorder"] == "default"
+    assert entry["recording"] is False
+    assert entry["lastErrorCode"] == "AccessDenied"
+    assert entry["delivery_channels"] == ["default"]
+    assert entry["problem"] == ("does not record all supported resource types and is not recording")
+
+
+def test_3_5_a_recorder_without_status_is_not_recording() -> None:
+    data = config_data()
+    data["statuses"] = []
+    result = only(CONFIG, data, REGION_UNIT)
+    assert result.status == "fail"
+    assert "'default' is not recording" in result.summary
+
+
+def test_3_5_a_recording_recorder_without_last_status_fails() -> None:
+    data = config_data()
+    del data["statuses"][0]["lastStatus"]
+    result = only(CONFIG, data, REGION_UNIT)
+    assert result.status == "fail"
+    assert "'default' last status is unknown, not SUCCESS" in result.summary
+
+
+def test_3_5_the_region_comes_from_the_unit_when_the_data_omits_it() -> None:
+    data = {"recorders": [], "statuses": [], "delivery_channels": [{"name": "main"}]}
+    result = only(CONFIG, data, REGION_UNIT)
+    assert result.summary == "AWS Config has no configuration recorder in eu-west-1."
+    assert result.details == {"recorders": [], "delivery_channels": ["main"]}
+
+
+def test_3_5_one_good_recorder_among_broken_ones_passes() -> None:
+    data = config_data()
+    data["recorders"].insert(
+        0, {"name": "old", "recordingGroup": {"allSupported": False, "resourceTypes": []}}
+    )
+    data["statuses"].insert(0, {"name": "old", "recording": False, "lastStatus": "FAILURE"})
+    result = only(CONFIG, data, REGION_UNIT)
+    assert result.status == "pass"
+    assert result.summary.startswith("Recorder 'default' in eu-west-1")

@@ -344,3 +344,24 @@ def test_4_16_enabled_and_not() -> None:
     disabled = REGISTRY[HUB].run({"region": "eu-west-1", "hub": None}, REGION)
     assert [r.status for r in disabled] == ["fail"]
     assert "not enabled in eu-west-1" in disabled[0].summary
+
+
+def test_4_16_evidence() -> None:
+    hub = {
+        "HubArn": f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:hub/default",
+        "SubscribedAt": "2024-01-15T08:30:00.000Z",
+        "AutoEnableControls": True,
+    }
+    (enabled,) = checked(REGISTRY[HUB].run({"hub": hub}, REGION))
+    assert (
+        enabled.summary == "Security Hub is enabled in eu-west-1 (since 2024-01-15T08:30:00.000Z)."
+    )
+    assert enabled.details == {"hub": hub}
+    (recent,) = checked(REGISTRY[HUB].run({"hub": {"HubArn": hub["HubArn"]}}, REGION))
+    assert recent.summary == "Security Hub is enabled in eu-west-1."
+    (disabled,) = checked(REGISTRY[HUB].run({}, REGION))
+    assert disabled.status == "fail"
+    assert disabled.summary == (
+        "Security Hub is not enabled in eu-west-1: DescribeHub reports no subscription."
+    )
+    assert disabled.details == {"hub": None}
