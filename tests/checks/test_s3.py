@@ -143,6 +143,13 @@ def test_extra_condition_narrows_the_deny_and_fails() -> None:
     assert result.details["near_misses"][0]["label"] == "Statement 'DenyInsecureTransport'"
 
 
+@pytest.mark.parametrize("condition", [{}, {"Bool": {}}, {"Bool": "aws:SecureTransport"}])
+def test_a_deny_without_a_secure_transport_test_does_not_count(condition: Any) -> None:
+    result = transport(deny_http(Condition=condition))
+    assert result.status == "fail"
+    assert "No statement of the bucket policy denies s3:*" in result.summary
+
+
 def test_secure_transport_tested_with_another_operator_fails() -> None:
     condition = {"StringEquals": {"aws:SecureTransport": "false"}}
     result = transport(deny_http(Condition=condition))
@@ -162,6 +169,14 @@ def test_some_principals_only_fails(principal: Any) -> None:
     result = transport(deny_http(Principal=principal))
     assert result.status == "fail"
     assert "all principals" in result.summary
+
+
+@pytest.mark.parametrize("principal", [None, "arn:aws:iam::123456789012:root", ["*"], {}])
+def test_a_missing_or_malformed_principal_is_not_everyone(principal: Any) -> None:
+    statement = deny_http(Principal=principal)
+    result = transport(statement)
+    assert result.status == "fail"
+    assert "all principals" in result.details["near_misses"][0]["reason"]
 
 
 def test_not_principal_fails() -> None:
