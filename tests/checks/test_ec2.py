@@ -437,3 +437,57 @@ def test_an_instance_with_a_profile_passes_1_18_and_one_without_fails():
     ]
     assert "instance-profile/web" in results[0].summary
     assert results[1].details == {"IamInstanceProfile": None}
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def test_the_ipv6_default_rule_is_named_as_the_default() -> None:
+    result = nacl(entry(32768, "deny", cidr="::/0"))
+    assert result.status == "pass"
+    assert result.summary == (
+        "Ports 22 and 3389 are closed to 0.0.0.0/0 and ::/0: ports 22 and 3389 from 0.0.0.0/0 "
+        "by the default rule (*), which denies all traffic; ports 22 and 3389 from ::/0 by the "
+        "default rule (*), which denies all traffic."
+    )
+
+
+def test_default_security_group_evidence_describes_every_rule() -> None:
+    inbound = [
+        permission("58", ports=(-1, -1), v6=("::/0",)),
+        permission("icmp", ports=(8, -1), v4=("10.0.0.0/8",)),
+        permission("udp", ports=(53, 53), v4=("10.0.0.0/16", "10.1.0.0/16")),
+        {
+            **permission("tcp", ports=(443, 443)),
+            "PrefixListIds": [{"PrefixListId": "pl-63a5400a"}],
+            "UserIdGroupPairs": [{"GroupName": "web"}, {"UserId": "123456789012"}],
+        },
+        permission("tcp", ports=(1024, 65535)),
+    ]
+    outbound = [permission("-1", ports=None, v4=("0.0.0.0/0",), v6=("::/0",))]
+    data = {"security_groups": [group(*inbound, name="default", egress=outbound)]}
+    result = one("ec2_default_security_group_restricts_all", data)
+    assert result.status == "fail"
+    assert result.summary == (
+        "The default security group of vpc-1 has 5 inbound rules (ICMPv6 from ::/0; "
+        "ICMP from 10.0.0.0/8; UDP port 53 from 10.0.0.0/16 and 10.1.0.0/16; "
+        "TCP port 443 from pl-63a5400a, web and a security group; TCP ports 1024-65535 from ?) "
+        "and 1 outbound rule (all traffic to 0.0.0.0/0 and ::/0)."
+    )
+    assert result.details == {"vpc_id": "vpc-1", "inbound": inbound, "outbound": outbound}
+
+
+def test_an_outbound_rule_alone_fails_5_4() -> None:
+    outbound = [permission("-1", ports=None, v4=("0.0.0.0/0",))]
+    data = {"security_groups": [group(name="default", egress=outbound)]}
+    result = one("ec2_default_security_group_restricts_all", data)
+    assert result.status == "fail"
+    assert result.summary == (
+        "The default security group of vpc-1 has 1 outbound rule (all traffic to 0.0.0.0/0)."
+    )
+
+
+def test_a_default_group_outside_a_vpc_is_not_judged_by_5_4() -> None:
+    classic = group(name="default")
+    del classic["VpcId"]
+    assert run("ec2_default_security_group_restricts_all", {"security_groups": [classic]}) == []

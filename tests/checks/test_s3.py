@@ -420,6 +420,10 @@ def test_account_level_is_judged_on_the_account() -> None:
     result = one("s3_account_public_access_blocked", data)
     assert result.status == "fail"
     assert "BlockPublicPolicy" in result.summary
+    assert result.details == {
+        "public_access_block": {**ALL_ON, "BlockPublicPolicy": False},
+        "missing": ["BlockPublicPolicy"],
+    }
 
 
 def test_no_buckets_no_bucket_results() -> None:
