@@ -491,3 +491,14 @@ def test_a_default_group_outside_a_vpc_is_not_judged_by_5_4() -> None:
     classic = group(name="default")
     del classic["VpcId"]
     assert run("ec2_default_security_group_restricts_all", {"security_groups": [classic]}) == []
+
+
+def test_a_tcp_rule_without_ports_opens_every_port() -> None:
+    # Fail closed: a rule whose port range is missing or -1 is read as all ports.
+    for ports in (None, (-1, -1)):
+        result = sg("ipv4", permission("tcp", ports=ports, v4=("0.0.0.0/0",)))
+        assert result.status == "fail"
+        assert [item["ports"] for item in result.details["exposed"]] == [[22, 3389]]
+        assert result.summary.endswith(
+            "TCP all ports from 0.0.0.0/0, which includes ports 22 and 3389."
+        )
