@@ -502,3 +502,22 @@ def test_a_tcp_rule_without_ports_opens_every_port() -> None:
         assert result.summary.endswith(
             "TCP all ports from 0.0.0.0/0, which includes ports 22 and 3389."
         )
+
+
+def test_security_group_exposure_evidence_holds_the_rule() -> None:
+    rule = permission(ports=(20, 25), v4=("10.0.0.0/8", "0.0.0.0/0"))
+    rule["IpRanges"][1]["Description"] = "temporary, remove after migration"
+    result = sg("ipv4", rule)
+    assert result.status == "fail"
+    assert result.details == {
+        "vpc_id": "vpc-1",
+        "exposed": [
+            {
+                "ports": [22],
+                "source": "0.0.0.0/0",
+                "rule": "TCP ports 20-25",
+                "description": "temporary, remove after migration",
+                "permission": rule,
+            }
+        ],
+    }
