@@ -868,3 +868,23 @@ def test_server_certificate_evidence() -> None:
         "collected_at": NOW.isoformat(),
         "upload_date": "2023-01-01T00:00:00+00:00",
     }
+
+
+def test_root_access_key_unknown_from_both_sources_fails() -> None:
+    payload = data(account_summary={"AccountMFAEnabled": 1})
+    result = only("iam_root_no_access_key", payload)
+    assert (result.resource_arn, result.status) == (ACCOUNT_ARN, "fail")
+    assert "Neither the account summary" in result.summary
+    assert result.details == {"AccountAccessKeysPresent": None}
+
+
+def test_root_access_key_read_from_the_report_when_the_summary_does_not_say() -> None:
+    clean = data(account_summary={"AccountMFAEnabled": 1}, rows=[root_row()])
+    assert only("iam_root_no_access_key", clean).status == "pass"
+    keyed = data(
+        account_summary={"AccountMFAEnabled": 1},
+        rows=[root_row(access_key_1_active="true", access_key_1_last_rotated=ago(3))],
+    )
+    result = only("iam_root_no_access_key", keyed)
+    assert result.status == "fail"
+    assert result.summary == "The credential report shows root access key 1 active."
