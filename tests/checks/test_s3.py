@@ -435,3 +435,33 @@ def test_no_buckets_no_bucket_results() -> None:
     ):
         assert run(check_id, data) == []
     assert one("s3_account_public_access_blocked", data).status == "pass"
+
+
+def test_a_deny_without_condition_is_not_a_near_miss() -> None:
+    result = transport(deny_http(Condition=None))
+    assert result.status == "fail"
+    assert result.details["near_misses"] == []
+    assert result.summary == (
+        "No statement of the bucket policy denies s3:* to all principals when "
+        "aws:SecureTransport is false; it has Statement 'DenyInsecureTransport' (Deny)."
+    )
+
+
+def test_near_misses_carry_the_statement_and_why_it_does_not_count() -> None:
+    near = deny_http(Sid="OnlyGets", Action="s3:GetObject")
+    result = transport(near)
+    assert result.details["near_misses"] == [
+        {
+            "statement": near,
+            "label": "Statement 'OnlyGets'",
+            "reason": "it denies only s3:GetObject, not s3:*",
+        }
+    ]
+    assert result.details["policy"]["Statement"] == [near]
+
+
+def test_a_statement_without_effect_is_shown_as_such() -> None:
+    odd = {key: value for key, value in CLOUDFRONT_READ.items() if key != "Effect"}
+    result = transport(odd)
+    assert result.status == "fail"
+    assert "Statement 'AllowCloudFront' (?)" in result.summary
