@@ -521,3 +521,22 @@ def test_security_group_exposure_evidence_holds_the_rule() -> None:
             }
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("cidr", "anywhere"),
+    [
+        ("0.0.0.0/0", True),
+        ("::/0", True),
+        ("0.0.0.0/1", False),
+        ("10.0.0.0/8", False),
+        ("2001:db8::/32", False),
+        ("", False),
+        (None, False),
+        ("sg-0a1b2c3d", False),
+    ],
+)
+def test_only_the_whole_address_space_is_anywhere(cidr: str | None, anywhere: bool) -> None:
+    from findings.checks.ec2 import is_anywhere
+
+    assert is_anywhere(cidr) is anywhere
