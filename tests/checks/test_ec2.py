@@ -540,3 +540,15 @@ def test_only_the_whole_address_space_is_anywhere(cidr: str | None, anywhere: bo
     from findings.checks.ec2 import is_anywhere
 
     assert is_anywhere(cidr) is anywhere
+
+
+def test_flow_log_evidence_lists_the_vpcs_flow_logs() -> None:
+    accept = flow_log("ACCEPT")
+    result = vpc_result(accept, flow_log(resource="subnet-1"))
+    assert result.status == "fail"
+    assert result.summary == (
+        "No flow log of VPC vpc-1 is active and captures rejected traffic: fl-1 (ACCEPT, ACTIVE)."
+    )
+    assert result.details == {"is_default": False, "flow_logs": [accept]}
+    good = vpc_result(flow_log("REJECT"))
+    assert good.summary == "Flow log fl-1 captures REJECT traffic of VPC vpc-1 to s3."

@@ -1120,3 +1120,41 @@ def test_3_5_one_good_recorder_among_broken_ones_passes() -> None:
     result = only(CONFIG, data, REGION_UNIT)
     assert result.status == "pass"
     assert result.summary.startswith("Recorder 'default' in eu-west-1")
+
+
+def test_3_1_advanced_selectors_report_excluded_event_sources() -> None:
+    advanced = [
+        {
+            "Name": "Management events without KMS",
+            "FieldSelectors": [
+                field("eventCategory", Equals=["Management"]),
+                field("eventSource", NotEquals=["kms.amazonaws.com", "rdsdata.amazonaws.com"]),
+            ],
+        }
+    ]
+    result = only(
+        "cloudtrail_multi_region_trail_logging", cloudtrail_data(trail(advanced=advanced))
+    )
+    assert result.status == "pass"
+    assert result.summary.endswith(", except those of kms.amazonaws.com, rdsdata.amazonaws.com.")
+    assert result.details["excluded_event_sources"] == [
+        "kms.amazonaws.com",
+        "rdsdata.amazonaws.com",
+    ]
+
+
+def test_object_logging_evidence_names_a_narrowing_advanced_selector() -> None:
+    selector = {
+        "Name": "some buckets",
+        "FieldSelectors": [
+            field("eventCategory", Equals=["Data"]),
+            field("resources.type", Equals=["AWS::S3::Object"]),
+            field("resources.ARN", StartsWith=["arn:aws:s3:::images/"]),
+            field("eventName", Equals=["PutObject"]),
+        ],
+    }
+    result = only(WRITE, cloudtrail_data(trail(advanced=[selector])))
+    assert result.status == "fail"
+    assert result.details["trails"][0]["partial_selectors"] == [
+        {"selector": selector, "reason": "limits events by eventName, resources.ARN"}
+    ]
