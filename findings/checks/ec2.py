@@ -240,9 +240,11 @@ def describe_permission(permission: Mapping[str, Any]) -> str:
     if protocol == "-1":
         return "all traffic"
     name = _PROTOCOL_NAMES.get(protocol, f"protocol {protocol}")
+    if protocol not in ("6", "17"):
+        return name  # for ICMP, FromPort and ToPort hold a type and a code, not ports
     low, high = permission.get("FromPort"), permission.get("ToPort")
     if low is None or high is None or int(low) == -1:
-        return f"{name} all ports" if protocol in ("6", "17") else name
+        return f"{name} all ports"
     return f"{name} {_ports_text(int(low), int(high))}"
 
 

@@ -166,10 +166,11 @@ def _plural(count: int, word: str, words: str | None = None) -> str:
 def iam_root_no_access_key(
     data: Mapping[str, Any], unit: Unit, spec: CheckSpec
 ) -> Iterable[Result]:
-    present = int(data["account_summary"].get("AccountAccessKeysPresent", 0))
+    reported = data["account_summary"].get("AccountAccessKeysPresent")
+    present = int(reported or 0)
     row = _root_row(data)
     active = [key["key"] for key in _active_keys(row)] if row else []
-    details: dict[str, Any] = {"AccountAccessKeysPresent": present}
+    details: dict[str, Any] = {"AccountAccessKeysPresent": reported}
     if row is not None:
         details["credential_report"] = {
             "access_key_1_active": row.get("access_key_1_active", ""),
@@ -186,6 +187,14 @@ def iam_root_no_access_key(
             + " and ".join(str(n) for n in active)
             + " active."
         )
+    elif reported is None and row is None:
+        # Neither source says: an account summary without the key proves nothing (as in 1.5).
+        summary = (
+            "Neither the account summary (no AccountAccessKeysPresent) nor the credential "
+            "report (no root row) shows whether the root user has an access key."
+        )
+        yield spec.result(unit.account_arn, False, summary, details)
+        return
     else:
         summary = "The root user has no access key (AccountAccessKeysPresent is 0)."
     yield spec.result(unit.account_arn, not present and not active, summary, details)

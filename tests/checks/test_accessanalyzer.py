@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from findings.checks.base import REGISTRY, Result, Unit
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", "eu-west-1")
 SETTINGS_ARN = "arn:aws:access-analyzer:eu-west-1:123456789012:regional-settings"
@@ -23,8 +24,10 @@ def analyzer(name: str, kind: str = "ACCOUNT", status: str = "ACTIVE") -> dict[s
 
 
 def run(analyzers: list[dict[str, Any]]) -> Result:
-    results = REGISTRY["accessanalyzer_enabled"].run(
-        {"region": "eu-west-1", "analyzers": analyzers}, UNIT
+    results = checked(
+        REGISTRY["accessanalyzer_enabled"].run(
+            {"region": "eu-west-1", "analyzers": analyzers}, UNIT
+        )
     )
     assert len(results) == 1
     assert results[0].resource_arn == SETTINGS_ARN
@@ -75,3 +78,17 @@ def test_one_active_analyzer_among_others_passes() -> None:
     assert result.status == "pass"
     assert "org (ORGANIZATION)" in result.summary
     assert len(result.details["analyzers"]) == 3
+
+
+def test_the_region_comes_from_the_unit_when_the_data_omits_it() -> None:
+    (result,) = checked(REGISTRY["accessanalyzer_enabled"].run({}, UNIT))
+    assert result.status == "fail"
+    assert result.summary == "No Access Analyzer analyzer exists in eu-west-1."
+    assert result.details == {"analyzers": []}
+
+
+def test_two_active_analyzers_are_both_named() -> None:
+    result = run([analyzer("main"), analyzer("org", kind="ORGANIZATION")])
+    assert result.summary == (
+        "Access Analyzer is active in eu-west-1: analyzers main (ACCOUNT), org (ORGANIZATION)."
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from findings.checks import REGISTRY
 from findings.checks.base import Result, Unit
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", "us-east-1")
 PREFIX = "arn:aws:ec2:us-east-1:123456789012"
@@ -17,9 +17,7 @@ SG_ARN = f"{PREFIX}:security-group/sg-1"
 
 
 def run(check_id: str, data: dict[str, Any]) -> list[Result]:
-    results = REGISTRY[check_id].run(data, UNIT)
-    json.dumps([r.evidence for r in results])  # evidence must be JSON-serializable
-    return results
+    return checked(REGISTRY[check_id].run(data, UNIT))
 
 
 def one(check_id: str, data: dict[str, Any]) -> Result:
@@ -439,3 +437,118 @@ def test_an_instance_with_a_profile_passes_1_18_and_one_without_fails():
     ]
     assert "instance-profile/web" in results[0].summary
     assert results[1].details == {"IamInstanceProfile": None}
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def test_the_ipv6_default_rule_is_named_as_the_default() -> None:
+    result = nacl(entry(32768, "deny", cidr="::/0"))
+    assert result.status == "pass"
+    assert result.summary == (
+        "Ports 22 and 3389 are closed to 0.0.0.0/0 and ::/0: ports 22 and 3389 from 0.0.0.0/0 "
+        "by the default rule (*), which denies all traffic; ports 22 and 3389 from ::/0 by the "
+        "default rule (*), which denies all traffic."
+    )
+
+
+def test_default_security_group_evidence_describes_every_rule() -> None:
+    inbound = [
+        permission("58", ports=(-1, -1), v6=("::/0",)),
+        permission("icmp", ports=(8, -1), v4=("10.0.0.0/8",)),
+        permission("udp", ports=(53, 53), v4=("10.0.0.0/16", "10.1.0.0/16")),
+        {
+            **permission("tcp", ports=(443, 443)),
+            "PrefixListIds": [{"PrefixListId": "pl-63a5400a"}],
+            "UserIdGroupPairs": [{"GroupName": "web"}, {"UserId": "123456789012"}],
+        },
+        permission("tcp", ports=(1024, 65535)),
+    ]
+    outbound = [permission("-1", ports=None, v4=("0.0.0.0/0",), v6=("::/0",))]
+    data = {"security_groups": [group(*inbound, name="default", egress=outbound)]}
+    result = one("ec2_default_security_group_restricts_all", data)
+    assert result.status == "fail"
+    assert result.summary == (
+        "The default security group of vpc-1 has 5 inbound rules (ICMPv6 from ::/0; "
+        "ICMP from 10.0.0.0/8; UDP port 53 from 10.0.0.0/16 and 10.1.0.0/16; "
+        "TCP port 443 from pl-63a5400a, web and a security group; TCP ports 1024-65535 from ?) "
+        "and 1 outbound rule (all traffic to 0.0.0.0/0 and ::/0)."
+    )
+    assert result.details == {"vpc_id": "vpc-1", "inbound": inbound, "outbound": outbound}
+
+
+def test_an_outbound_rule_alone_fails_5_4() -> None:
+    outbound = [permission("-1", ports=None, v4=("0.0.0.0/0",))]
+    data = {"security_groups": [group(name="default", egress=outbound)]}
+    result = one("ec2_default_security_group_restricts_all", data)
+    assert result.status == "fail"
+    assert result.summary == (
+        "The default security group of vpc-1 has 1 outbound rule (all traffic to 0.0.0.0/0)."
+    )
+
+
+def test_a_default_group_outside_a_vpc_is_not_judged_by_5_4() -> None:
+    classic = group(name="default")
+    del classic["VpcId"]
+    assert run("ec2_default_security_group_restricts_all", {"security_groups": [classic]}) == []
+
+
+def test_a_tcp_rule_without_ports_opens_every_port() -> None:
+    # Fail closed: a rule whose port range is missing or -1 is read as all ports.
+    for ports in (None, (-1, -1)):
+        result = sg("ipv4", permission("tcp", ports=ports, v4=("0.0.0.0/0",)))
+        assert result.status == "fail"
+        assert [item["ports"] for item in result.details["exposed"]] == [[22, 3389]]
+        assert result.summary.endswith(
+            "TCP all ports from 0.0.0.0/0, which includes ports 22 and 3389."
+        )
+
+
+def test_security_group_exposure_evidence_holds_the_rule() -> None:
+    rule = permission(ports=(20, 25), v4=("10.0.0.0/8", "0.0.0.0/0"))
+    rule["IpRanges"][1]["Description"] = "temporary, remove after migration"
+    result = sg("ipv4", rule)
+    assert result.status == "fail"
+    assert result.details == {
+        "vpc_id": "vpc-1",
+        "exposed": [
+            {
+                "ports": [22],
+                "source": "0.0.0.0/0",
+                "rule": "TCP ports 20-25",
+                "description": "temporary, remove after migration",
+                "permission": rule,
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("cidr", "anywhere"),
+    [
+        ("0.0.0.0/0", True),
+        ("::/0", True),
+        ("0.0.0.0/1", False),
+        ("10.0.0.0/8", False),
+        ("2001:db8::/32", False),
+        ("", False),
+        (None, False),
+        ("sg-0a1b2c3d", False),
+    ],
+)
+def test_only_the_whole_address_space_is_anywhere(cidr: str | None, anywhere: bool) -> None:
+    from findings.checks.ec2 import is_anywhere
+
+    assert is_anywhere(cidr) is anywhere
+
+
+def test_flow_log_evidence_lists_the_vpcs_flow_logs() -> None:
+    accept = flow_log("ACCEPT")
+    result = vpc_result(accept, flow_log(resource="subnet-1"))
+    assert result.status == "fail"
+    assert result.summary == (
+        "No flow log of VPC vpc-1 is active and captures rejected traffic: fl-1 (ACCEPT, ACTIVE)."
+    )
+    assert result.details == {"is_default": False, "flow_logs": [accept]}
+    good = vpc_result(flow_log("REJECT"))
+    assert good.summary == "Flow log fl-1 captures REJECT traffic of VPC vpc-1 to s3."

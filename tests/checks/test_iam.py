@@ -9,6 +9,7 @@ import pytest
 
 from findings.checks.base import GLOBAL, REGISTRY, Result, Unit
 from findings.checks.iam import full_admin_statements, parse_time
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", GLOBAL)
 ACCOUNT_ARN = "arn:aws:iam::123456789012:root"
@@ -112,7 +113,7 @@ def data(**values: Any) -> dict[str, Any]:
 
 
 def run(check_id: str, payload: dict[str, Any]) -> list[Result]:
-    return REGISTRY[check_id].run(payload, UNIT)
+    return checked(REGISTRY[check_id].run(payload, UNIT))
 
 
 def verdicts(check_id: str, payload: dict[str, Any]) -> dict[str, str]:
@@ -196,6 +197,25 @@ def test_root_mfa(enabled: int, status: str) -> None:
     result = only("iam_root_mfa_enabled", payload)
     assert (result.resource_arn, result.status) == (ACCOUNT_ARN, status)
     assert f"AccountMFAEnabled is {enabled}" in result.summary
+
+
+def test_root_mfa_fails_when_the_account_summary_does_not_say() -> None:
+    # GetAccountSummary always reports AccountMFAEnabled; a summary without it proves nothing.
+    payload = data(account_summary={"AccountAccessKeysPresent": 0, "Users": 3})
+    result = only("iam_root_mfa_enabled", payload)
+    assert (result.resource_arn, result.status) == (ACCOUNT_ARN, "fail")
+    assert "MFA is not enabled for the root user" in result.summary
+    assert result.details["AccountMFAEnabled"] == 0
+
+
+def test_root_mfa_shows_the_credential_report_beside_the_summary() -> None:
+    payload = data(
+        account_summary={"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0},
+        rows=[root_row(mfa_active="false")],
+    )
+    result = only("iam_root_mfa_enabled", payload)
+    assert result.status == "fail"
+    assert result.details == {"AccountMFAEnabled": 0, "credential_report": {"mfa_active": "false"}}
 
 
 # --------------------------------------------------------------------------- 1.8, 1.9
@@ -666,3 +686,205 @@ def test_time_checks_need_the_collection_time() -> None:
     del payload["collected_at"]
     with pytest.raises(KeyError):
         run("iam_user_access_keys_rotated_90_days", payload)
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def test_root_access_key_evidence() -> None:
+    payload = data(
+        account_summary={"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0},
+        rows=[root_row(access_key_2_active="true", access_key_2_last_rotated=ago(10))],
+    )
+    result = only("iam_root_no_access_key", payload)
+    assert result.status == "fail"
+    assert result.details == {
+        "AccountAccessKeysPresent": 0,
+        "credential_report": {"access_key_1_active": "false", "access_key_2_active": "true"},
+    }
+
+
+def test_password_policy_evidence() -> None:
+    policy = {"MinimumPasswordLength": 12, "PasswordReusePrevention": 5}
+    length = only("iam_password_policy_min_length_14", data(password_policy=policy))
+    assert length.details == {"MinimumPasswordLength": 12}
+    assert length.summary == (
+        "The password policy requires only 12 characters; at least 14 are required."
+    )
+    reuse = only("iam_password_policy_reuse_24", data(password_policy=policy))
+    assert reuse.details == {"PasswordReusePrevention": 5}
+    assert reuse.summary == (
+        "The password policy prevents reuse of only the last 5 passwords; 24 are required."
+    )
+    for check_id in ("iam_password_policy_min_length_14", "iam_password_policy_reuse_24"):
+        assert only(check_id, data()).details == {"password_policy": None}
+
+
+def test_console_mfa_evidence() -> None:
+    payload = data(rows=[row("carol", password_enabled="true", mfa_active="false")])
+    result = only("iam_user_console_mfa_enabled", payload)
+    assert result.status == "fail"
+    assert result.details == {"password_enabled": "true", "mfa_active": "false"}
+
+
+def test_unused_credentials_evidence() -> None:
+    payload = data(
+        rows=[
+            row(
+                "dave",
+                password_enabled="true",
+                password_last_used=ago(50),
+                password_last_changed=ago(200),
+                access_key_1_active="true",
+                access_key_1_last_rotated=ago(30),
+                access_key_1_last_used_date=ago(1),
+            )
+        ]
+    )
+    result = only("iam_user_unused_credentials_45_days", payload)
+    assert result.status == "fail"
+    assert result.details == {
+        "collected_at": NOW.isoformat(),
+        "credentials": [
+            {
+                "credential": "console password",
+                "idle_days": 50,
+                "password_last_used": ago(50),
+                "password_last_changed": ago(200),
+                "user_creation_time": ago(400),
+            },
+            {
+                "credential": "access key 1",
+                "idle_days": 1,
+                "access_key_1_last_used_date": ago(1),
+                "access_key_1_last_rotated": ago(30),
+            },
+        ],
+    }
+    assert result.summary == (
+        "User dave has credentials unused for 45 days or more that are still enabled: "
+        "console password last used on 2024-04-12 (50 days ago)."
+    )
+
+
+def test_access_key_evidence() -> None:
+    payload = data(
+        rows=[
+            row(
+                "erin",
+                access_key_1_active="true",
+                access_key_1_last_rotated=ago(100),
+                access_key_2_active="true",
+                access_key_2_last_rotated=ago(5),
+            )
+        ]
+    )
+    count = only("iam_user_one_active_access_key", payload)
+    assert count.status == "fail"
+    assert count.summary == "User erin has 2 active access keys."
+    assert count.details == {"access_key_1_active": "true", "access_key_2_active": "true"}
+    rotation = only("iam_user_access_keys_rotated_90_days", payload)
+    assert rotation.status == "fail"
+    assert rotation.details == {
+        "collected_at": NOW.isoformat(),
+        "active_access_keys": [
+            {"key": 1, "last_rotated": ago(100), "age_days": 100},
+            {"key": 2, "last_rotated": ago(5), "age_days": 5},
+        ],
+    }
+    assert rotation.summary == (
+        "User erin has active access keys older than 90 days: "
+        "access key 1 created on 2024-02-22, 100 days ago."
+    )
+
+
+def test_direct_policies_evidence() -> None:
+    payload = data(
+        users=[
+            user(
+                "frank",
+                AttachedManagedPolicies=[
+                    {
+                        "PolicyName": "ReadOnlyAccess",
+                        "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                    }
+                ],
+                UserPolicyList=[{"PolicyName": "s3-uploads", "PolicyDocument": {}}],
+                GroupList=["developers"],
+            )
+        ]
+    )
+    result = only("iam_user_no_direct_policies", payload)
+    assert result.status == "fail"
+    assert result.summary == (
+        "User frank has policies of its own: attached ReadOnlyAccess; inline s3-uploads."
+    )
+    assert result.details == {
+        "attached_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        "inline_policies": ["s3-uploads"],
+        "groups": ["developers"],
+    }
+
+
+def test_full_admin_evidence_names_every_attachment() -> None:
+    arn = "arn:aws:iam::123456789012:policy/admin"
+    attached = [{"PolicyName": "admin", "PolicyArn": arn}]
+    payload = data(
+        customer_policies=[policy("admin", ADMIN_DOC, 3)],
+        users=[user("alice", AttachedManagedPolicies=attached)],
+        groups=[{"GroupName": "ops", "AttachedManagedPolicies": attached}],
+        roles=[{"RoleName": "deployer", "AttachedManagedPolicies": attached}],
+    )
+    result = only("iam_customer_policy_no_full_admin_attached", payload)
+    assert result.status == "fail"
+    assert result.summary.endswith(
+        "is attached to 3 entities (user alice, group ops, role deployer)."
+    )
+    assert result.details == {
+        "default_version_id": "v2",
+        "attachment_count": 3,
+        "attached_to": ["user alice", "group ops", "role deployer"],
+        "statements": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+
+
+def test_support_role_evidence() -> None:
+    support = data()["support_access"] | {"roles": ["support", "tam"], "groups": ["ops"]}
+    result = only("iam_support_role_exists", data(support_access=support))
+    assert result.summary == "AWSSupportAccess is attached to 2 roles: support, tam."
+    assert result.details == {
+        "policy_arn": "arn:aws:iam::aws:policy/AWSSupportAccess",
+        "roles": ["support", "tam"],
+        "users": [],
+        "groups": ["ops"],
+    }
+
+
+def test_server_certificate_evidence() -> None:
+    payload = data(server_certificates=[certificate("old", "2024-05-31T23:59:59+00:00")])
+    result = only("iam_server_certificate_not_expired", payload)
+    assert result.details == {
+        "expiration": "2024-05-31T23:59:59+00:00",
+        "collected_at": NOW.isoformat(),
+        "upload_date": "2023-01-01T00:00:00+00:00",
+    }
+
+
+def test_root_access_key_unknown_from_both_sources_fails() -> None:
+    payload = data(account_summary={"AccountMFAEnabled": 1})
+    result = only("iam_root_no_access_key", payload)
+    assert (result.resource_arn, result.status) == (ACCOUNT_ARN, "fail")
+    assert "Neither the account summary" in result.summary
+    assert result.details == {"AccountAccessKeysPresent": None}
+
+
+def test_root_access_key_read_from_the_report_when_the_summary_does_not_say() -> None:
+    clean = data(account_summary={"AccountMFAEnabled": 1}, rows=[root_row()])
+    assert only("iam_root_no_access_key", clean).status == "pass"
+    keyed = data(
+        account_summary={"AccountMFAEnabled": 1},
+        rows=[root_row(access_key_1_active="true", access_key_1_last_rotated=ago(3))],
+    )
+    result = only("iam_root_no_access_key", keyed)
+    assert result.status == "fail"
+    assert result.summary == "The credential report shows root access key 1 active."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from findings.checks import REGISTRY
 from findings.checks.base import GLOBAL, Result, Unit
 from findings.checks.monitoring import CONTROLS, PatternError, parse_pattern, pattern_matches
+from tests.checks.evidence import checked
 
 ACCOUNT = "123456789012"
 UNIT = Unit(ACCOUNT, GLOBAL)
@@ -20,8 +21,7 @@ BY_REF = {control.ref: control for control in CONTROLS}
 
 
 def run(check_id: str, data: dict[str, Any]) -> Result:
-    results = REGISTRY[check_id].run(data, UNIT)
-    json.dumps([r.evidence for r in results])
+    results = checked(REGISTRY[check_id].run(data, UNIT))
     assert len(results) == 1
     assert results[0].resource_arn == ACCOUNT_ARN
     return results[0]
@@ -345,3 +345,226 @@ def test_4_16_enabled_and_not() -> None:
     disabled = REGISTRY[HUB].run({"region": "eu-west-1", "hub": None}, REGION)
     assert [r.status for r in disabled] == ["fail"]
     assert "not enabled in eu-west-1" in disabled[0].summary
+
+
+def test_4_16_evidence() -> None:
+    hub = {
+        "HubArn": f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:hub/default",
+        "SubscribedAt": "2024-01-15T08:30:00.000Z",
+        "AutoEnableControls": True,
+    }
+    (enabled,) = checked(REGISTRY[HUB].run({"hub": hub}, REGION))
+    assert (
+        enabled.summary == "Security Hub is enabled in eu-west-1 (since 2024-01-15T08:30:00.000Z)."
+    )
+    assert enabled.details == {"hub": hub}
+    (recent,) = checked(REGISTRY[HUB].run({"hub": {"HubArn": hub["HubArn"]}}, REGION))
+    assert recent.summary == "Security Hub is enabled in eu-west-1."
+    (disabled,) = checked(REGISTRY[HUB].run({}, REGION))
+    assert disabled.status == "fail"
+    assert disabled.summary == (
+        "Security Hub is not enabled in eu-west-1: DescribeHub reports no subscription."
+    )
+    assert disabled.details == {"hub": None}
+
+
+# --------------------------------------------------------------------------- parsing, evidence
+
+
+def test_the_parser_reads_every_comparison_and_test() -> None:
+    assert parse_pattern('{ $.a = "x \\"y\\"" }') == ("term", "$.a", "=", 'x "y"')
+    for op in ("=", "!=", "<", ">", "<=", ">="):
+        assert parse_pattern(f"{{ $.n {op} 5 }}") == ("term", "$.n", op, "5")
+    assert parse_pattern("{ $.a NOT EXISTS }") == ("term", "$.a", "NOT EXISTS", None)
+    assert parse_pattern("{ $.a not exists }") == ("term", "$.a", "NOT EXISTS", None)
+    assert parse_pattern("{ $.a EXISTS }") == ("term", "$.a", "EXISTS", None)
+    assert parse_pattern("{ $.a IS NULL }") == ("term", "$.a", "IS NULL", None)
+    assert parse_pattern("{ $.a IS true }") == ("term", "$.a", "IS TRUE", None)
+    assert parse_pattern("{ ($.a = 1) && ($.b = 2) && ($.a = 1) }") == (
+        "and",
+        frozenset({("term", "$.a", "=", "1"), ("term", "$.b", "=", "2")}),
+    )
+    assert parse_pattern("{ (($.a = 1)) || $.b = 2 }") == (
+        "or",
+        frozenset({("term", "$.a", "=", "1"), ("term", "$.b", "=", "2")}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{ $.a = 1 ", "ends too early"),
+        ("{ $.a = 1 ) }", "expected '}'"),
+        ("$.a = 1", "expected '{'"),
+        ("{ a = 1 }", "expected a selector"),
+        ("{ $.a NOT THERE }", "expected EXISTS"),
+        ("{ $.a LIKE 1 }", "expected an operator after $.a"),
+        ("{ $.a = ( }", "expected a value after $.a ="),
+        ("{ $.a = 1 } }", "text after the closing brace"),
+        ('{ $.a = "open }', "unexpected text at"),
+    ],
+)
+def test_the_parser_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(PatternError, match=re.escape(message)):
+        parse_pattern(text)
+
+
+def test_a_narrower_filter_does_not_imply_a_broader_one() -> None:
+    broad = "{ ($.eventName = A) || ($.eventName = B) }"
+    assert pattern_matches("{ ($.eventName = A) || ($.eventName = B) || ($.x = 1) }", [broad])
+    assert not pattern_matches("{ ($.eventName = A) && ($.x = 1) }", [broad])
+    assert not pattern_matches("{ $.eventName = A }", [broad])
+    assert pattern_matches("{ ($.eventName = A) || ($.eventName = B) }", ["{ $.eventName = A }"])
+    assert not pattern_matches("{ $.eventName != A }", ["{ $.eventName = A }"])
+
+
+def test_the_log_group_is_read_from_the_trails_arn() -> None:
+    from findings.checks.monitoring import log_group_of
+
+    assert log_group_of(f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:a:b:*") == ("eu-west-1", "a:b")
+    assert log_group_of(f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:trail") == (
+        "eu-west-1",
+        "trail",
+    )
+    assert log_group_of(f"arn:aws:s3:eu-west-1:{ACCOUNT}:log-group:trail:*") is None
+    assert log_group_of(f"arn:aws:logs:eu-west-1:{ACCOUNT}:destination:trail") is None
+    assert log_group_of("arn:aws:logs:eu-west-1") is None
+
+
+def test_only_sns_actions_notify_people() -> None:
+    actions = [
+        "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1:autoScalingGroupName/a",
+        "arn:aws:ssm:us-east-1:123456789012:opsitem:3",
+    ]
+    result = run(
+        CHECK,
+        data([metric_filter("iam", IAM_PATTERN)], alarms=[alarm("iam", AlarmActions=actions)]),
+    )
+    assert result.status == "fail"
+    assert (
+        result.summary == "Alarm 'iam-alarm' watches CISBenchmark/iam, but notifies no SNS topic."
+    )
+    assert result.details["AlarmActions"] == actions
+
+
+def test_a_deleted_subscription_is_not_confirmed() -> None:
+    deleted = {"SubscriptionArn": "Deleted", "Protocol": "email", "Endpoint": "old@x.test"}
+    result = run(CHECK, data([metric_filter("iam", IAM_PATTERN)], subscriptions=[deleted]))
+    assert result.status == "fail"
+    assert result.summary == (
+        f"Alarm 'iam-alarm' on CISBenchmark/iam notifies topic {TOPIC}, which has no confirmed "
+        "subscriber (1 pending confirmation)."
+    )
+    assert result.details["subscriptions"] == [deleted]
+
+
+def test_an_alarm_in_another_region_does_not_watch_the_filter() -> None:
+    payload = data([metric_filter("iam", IAM_PATTERN)], alarms=[])
+    payload["alarms"]["eu-west-1"] = [alarm("iam")]
+    result = run(CHECK, payload)
+    assert result.status == "fail"
+    assert "no alarm watches its metric CISBenchmark/iam" in result.summary
+    assert result.details["metrics"] == [("CISBenchmark", "iam")]
+
+
+def test_evidence_of_a_pass_names_the_whole_chain() -> None:
+    result = run(CHECK, data([metric_filter("iam", IAM_PATTERN)]))
+    assert result.status == "pass"
+    assert result.summary == (
+        "Metric filter 'iam' on log group 'trail-logs' (trail 'main') matches IAM policy "
+        f"changes; alarm 'iam-alarm' notifies topic {TOPIC}, which has 1 confirmed subscriber."
+    )
+    assert result.details == {
+        "trail": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main",
+        "log_group": GROUP_ARN,
+        "metric_filter": "iam",
+        "filter_pattern": IAM_PATTERN,
+        "alarm": "iam-alarm",
+        "metrics": [("CISBenchmark", "iam")],
+        "topic": TOPIC,
+        "subscriptions": [CONFIRMED],
+    }
+
+
+def test_evidence_of_a_missing_filter_lists_the_filters_and_the_pattern() -> None:
+    other = metric_filter("other", "{ $.eventName = ConsoleLogin }")
+    result = run(CHECK, data([other]))
+    assert result.summary == (
+        "Log group 'trail-logs' of trail 'main' has 1 metric filter, none matching the pattern "
+        "for IAM policy changes."
+    )
+    assert result.details["required_pattern"] == IAM_PATTERN
+    assert result.details["log_group"] == GROUP_ARN
+    assert result.details["trail"] == f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main"
+    assert result.details["metric_filters"] == [
+        {"name": "other", "pattern": "{ $.eventName = ConsoleLogin }"}
+    ]
+    assert result.details["trails"] == [
+        {
+            "trail": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main",
+            "qualifies": True,
+            "problem": None,
+        }
+    ]
+    two = run(CHECK, data([other, metric_filter("x", "{ $.a = 1 }")]))
+    assert "has 2 metric filters, none matching" in two.summary
+
+
+def test_evidence_when_no_trail_qualifies_lists_each_trails_problem() -> None:
+    no_logs = trail(trail={"CloudWatchLogsLogGroupArn": None})
+    stopped = trail(
+        arn=f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/stopped", status={"IsLogging": False}
+    )
+    result = run(CHECK, data([metric_filter("iam", IAM_PATTERN)], trails=[no_logs, stopped]))
+    assert result.summary == (
+        "No trail is multi-region, logging, recording all management events and sending to "
+        "CloudWatch Logs, so nothing can alarm on IAM policy changes."
+    )
+    assert result.details == {
+        "trails": [
+            {
+                "trail": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main",
+                "qualifies": False,
+                "problem": "does not send to CloudWatch Logs",
+            },
+            {
+                "trail": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/stopped",
+                "qualifies": False,
+                "problem": "is not logging",
+            },
+        ]
+    }
+
+
+def test_a_log_group_in_another_account_was_not_read() -> None:
+    elsewhere = "arn:aws:logs:us-east-1:999999999999:log-group:org-trail:*"
+    result = run(
+        CHECK,
+        data(
+            [metric_filter("iam", IAM_PATTERN)],
+            trails=[trail(trail={"CloudWatchLogsLogGroupArn": elsewhere})],
+        ),
+    )
+    assert result.status == "fail"
+    assert result.summary == (
+        f"The log group {elsewhere} of trail 'main' was not read (it is in another account)."
+    )
+    assert result.details["log_group"] == elsewhere
+
+
+def test_a_metric_math_alarm_without_the_metric_does_not_count() -> None:
+    math = {
+        "AlarmName": "math",
+        "ActionsEnabled": True,
+        "AlarmActions": [TOPIC],
+        "Metrics": [
+            {"Id": "e1", "Expression": "m1 * 2"},
+            {
+                "Id": "m1",
+                "MetricStat": {"Metric": {"Namespace": "CISBenchmark", "MetricName": "other"}},
+            },
+        ],
+    }
+    result = run(CHECK, data([metric_filter("iam", IAM_PATTERN)], alarms=[math]))
+    assert result.status == "fail"
+    assert "no alarm watches its metric CISBenchmark/iam" in result.summary

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import itertools
 from typing import Any
 
 import pytest
 
 from findings.checks import REGISTRY
 from findings.checks.base import GLOBAL, Result, Unit
+from findings.checks.s3 import _glob
+from tests.checks.evidence import checked
 
 UNIT = Unit("123456789012", GLOBAL)
 BUCKET = "images"
@@ -56,9 +58,7 @@ def deny_http(**overrides: Any) -> dict[str, Any]:
 
 
 def run(check_id: str, data: dict[str, Any], unit: Unit = UNIT) -> list[Result]:
-    results = REGISTRY[check_id].run(data, unit)
-    json.dumps([r.evidence for r in results])  # evidence must be JSON-serializable
-    return results
+    return checked(REGISTRY[check_id].run(data, unit))
 
 
 def one(check_id: str, data: dict[str, Any], unit: Unit = UNIT) -> Result:
@@ -143,6 +143,13 @@ def test_extra_condition_narrows_the_deny_and_fails() -> None:
     assert result.details["near_misses"][0]["label"] == "Statement 'DenyInsecureTransport'"
 
 
+@pytest.mark.parametrize("condition", [{}, {"Bool": {}}, {"Bool": "aws:SecureTransport"}])
+def test_a_deny_without_a_secure_transport_test_does_not_count(condition: Any) -> None:
+    result = transport(deny_http(Condition=condition))
+    assert result.status == "fail"
+    assert "No statement of the bucket policy denies s3:*" in result.summary
+
+
 def test_secure_transport_tested_with_another_operator_fails() -> None:
     condition = {"StringEquals": {"aws:SecureTransport": "false"}}
     result = transport(deny_http(Condition=condition))
@@ -162,6 +169,14 @@ def test_some_principals_only_fails(principal: Any) -> None:
     result = transport(deny_http(Principal=principal))
     assert result.status == "fail"
     assert "all principals" in result.summary
+
+
+@pytest.mark.parametrize("principal", [None, "arn:aws:iam::123456789012:root", ["*"], {}])
+def test_a_missing_or_malformed_principal_is_not_everyone(principal: Any) -> None:
+    statement = deny_http(Principal=principal)
+    result = transport(statement)
+    assert result.status == "fail"
+    assert "all principals" in result.details["near_misses"][0]["reason"]
 
 
 def test_not_principal_fails() -> None:
@@ -211,6 +226,77 @@ def test_wildcard_resources_cover_the_bucket(resource: str) -> None:
 def test_other_resources_fail(resource: str) -> None:
     result = transport(deny_http(Resource=resource))
     assert result.status == "fail"
+    assert "neither the bucket nor its objects" in result.summary
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("arn:aws:s3:::images", ARN, True),
+        ("arn:aws:s3:::image", ARN, False),
+        ("arn:aws:s3:::images/*", f"{ARN}/*", True),
+        ("arn:aws:s3:::*/*", f"{ARN}/*", True),
+        ("arn:aws:s3:::*/*", ARN, False),
+        ("arn:aws:s3:::image?", ARN, True),
+        ("arn:aws:s3:::images?", ARN, False),
+        ("arn:aws:s3:::?mages*", f"{ARN}/*", True),
+        ("arn:aws:s3:::i*g*s", ARN, True),
+        ("arn:aws:s3:::i*x*s", ARN, False),
+        ("*images", ARN, True),
+        ("arn:aws:s3:::ima*ages", ARN, False),  # the two ends may not share characters
+        ("arn:aws:s3:::**", ARN, True),
+        ("ARN:AWS:S3:::IMAGES", ARN, False),  # ARNs are case-sensitive
+        ("", "", True),
+        ("*", "", True),
+        ("?", "", False),
+    ],
+)
+def test_policy_wildcards_match_as_iam_does(pattern: str, text: str, matches: bool) -> None:
+    assert _glob(pattern, text) is matches
+
+
+def _reference_glob(pattern: str, text: str) -> bool:
+    """The textbook dynamic programme, slow but plainly right, to compare with."""
+    reach = [[False] * (len(text) + 1) for _ in range(len(pattern) + 1)]
+    reach[0][0] = True
+    for i, p in enumerate(pattern, 1):
+        for j in range(len(text) + 1):
+            if p == "*":
+                reach[i][j] = reach[i - 1][j] or (j > 0 and reach[i][j - 1])
+            else:
+                reach[i][j] = j > 0 and reach[i - 1][j - 1] and p in ("?", text[j - 1])
+    return reach[len(pattern)][len(text)]
+
+
+def test_policy_wildcards_agree_with_the_reference_on_every_short_case() -> None:
+    texts = ["".join(t) for n in range(5) for t in itertools.product("ab", repeat=n)]
+    patterns = ["".join(p) for n in range(5) for p in itertools.product("ab*?", repeat=n)]
+    wrong = [
+        (pattern, text)
+        for pattern in patterns
+        for text in texts
+        if _glob(pattern, text) != _reference_glob(pattern, text)
+    ]
+    assert wrong == []
+
+
+def test_a_hostile_wildcard_pattern_is_answered_without_backtracking() -> None:
+    # A backtracking matcher needs seconds for 11 stars against 40 characters, and each star
+    # multiplies it; these would never finish.
+    hostile = "a*" * 200 + "b"
+    assert _glob(hostile, "a" * 5000) is False
+    assert _glob(hostile, "a" * 5000 + "b") is True
+    assert _glob("?*" * 300 + "c", "ab" * 3000) is False
+
+
+def test_a_hostile_resource_pattern_in_a_bucket_policy_is_judged() -> None:
+    # Anyone who can edit a bucket policy in a scanned account can write this pattern.
+    name = "a" * 63
+    arn = f"arn:aws:s3:::{name}"
+    statement = deny_http(Resource="arn:aws:s3:::" + "a*" * 60 + "b")
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    result = one("s3_bucket_secure_transport", {"buckets": [bucket(name=name, policy=policy)]})
+    assert (result.resource_arn, result.status) == (arn, "fail")
     assert "neither the bucket nor its objects" in result.summary
 
 
@@ -334,6 +420,10 @@ def test_account_level_is_judged_on_the_account() -> None:
     result = one("s3_account_public_access_blocked", data)
     assert result.status == "fail"
     assert "BlockPublicPolicy" in result.summary
+    assert result.details == {
+        "public_access_block": {**ALL_ON, "BlockPublicPolicy": False},
+        "missing": ["BlockPublicPolicy"],
+    }
 
 
 def test_no_buckets_no_bucket_results() -> None:
@@ -345,3 +435,33 @@ def test_no_buckets_no_bucket_results() -> None:
     ):
         assert run(check_id, data) == []
     assert one("s3_account_public_access_blocked", data).status == "pass"
+
+
+def test_a_deny_without_condition_is_not_a_near_miss() -> None:
+    result = transport(deny_http(Condition=None))
+    assert result.status == "fail"
+    assert result.details["near_misses"] == []
+    assert result.summary == (
+        "No statement of the bucket policy denies s3:* to all principals when "
+        "aws:SecureTransport is false; it has Statement 'DenyInsecureTransport' (Deny)."
+    )
+
+
+def test_near_misses_carry_the_statement_and_why_it_does_not_count() -> None:
+    near = deny_http(Sid="OnlyGets", Action="s3:GetObject")
+    result = transport(near)
+    assert result.details["near_misses"] == [
+        {
+            "statement": near,
+            "label": "Statement 'OnlyGets'",
+            "reason": "it denies only s3:GetObject, not s3:*",
+        }
+    ]
+    assert result.details["policy"]["Statement"] == [near]
+
+
+def test_a_statement_without_effect_is_shown_as_such() -> None:
+    odd = {key: value for key, value in CLOUDFRONT_READ.items() if key != "Effect"}
+    result = transport(odd)
+    assert result.status == "fail"
+    assert "Statement 'AllowCloudFront' (?)" in result.summary
