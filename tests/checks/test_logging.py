@@ -1025,18 +1025,6 @@ def test_3_1_a_trail_description_without_global_events_flag_includes_them() -> N
     assert result.status == "pass"
 
 
-def test_records_all_management_events_needs_reads_and_writes() -> None:
-    from findings.checks.cloudtrail import records_all_management_events
-
-    assert records_all_management_events(trail())
-    assert not records_all_management_events(
-        trail(selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
-    )
-    assert not records_all_management_events(
-        trail(selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
-    )
-
-
 def test_object_logging_evidence_names_partial_selectors_and_trails() -> None:
     selector = s3_selector("All", ["arn:aws:s3:::images/"])
     data = cloudtrail_data(trail(selectors=[selector]))
