@@ -48,6 +48,14 @@ class CloudAccountSerializer(serializers.ModelSerializer):
         # Uniqueness is the view's to check (it names the field), not a serializer validator.
         extra_kwargs = {"account_id": {"validators": [account_id_validator]}}
 
+    def validate_endpoint_url(self, value: str) -> str:
+        from cspm.endpoints import endpoint_problem
+
+        problem = endpoint_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
     def validate_regions(self, value: list[str]) -> list[str]:
         from django.core.exceptions import ValidationError
 
