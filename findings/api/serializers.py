@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cspm.api.fields import IdRelatedField
 from findings.models import (
     SEVERITY_RANK,
     Benchmark,
@@ -198,7 +199,7 @@ class ScanDetailSerializer(ScanSerializer):
 
 
 class ScanStartSerializer(serializers.Serializer):
-    account = serializers.PrimaryKeyRelatedField(queryset=CloudAccount.objects.all())
+    account = IdRelatedField(queryset=CloudAccount.objects.all())
 
 
 class ScanStartedSerializer(serializers.Serializer):

@@ -232,7 +232,7 @@ def _benchmark_param(request: Request) -> Benchmark:
         if benchmark is None:
             raise ValidationError({"benchmark": ["No benchmark is loaded."]})
         return benchmark
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({"benchmark": ["A benchmark id (a whole number)."]})
     benchmark = Benchmark.objects.filter(pk=int(raw)).first()
     if benchmark is None:
@@ -246,7 +246,7 @@ def _id_param(request: Request, name: str, model) -> object | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({name: ["An id (a whole number)."]})
     obj = model.objects.filter(pk=int(raw)).first()
     if obj is None:
