@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +54,14 @@ def _errors_to_form(form, exc: ValidationError) -> None:
                 form.add_error(name if name in form.fields else None, error)
 
 
+def _as_id(raw: str | None) -> int | None:
+    """An id from a query or form value, or None: "abc" or "1.5" must not reach a lookup
+    (the database layer raises ValueError on them, a 500)."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
 # --- Accept risk ------------------------------------------------------------------------------
 
 
@@ -64,8 +72,11 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AcceptRiskForm(request.POST)
     else:
-        control = get_object_or_404(Control, pk=request.GET.get("control") or 0)
-        resources = [r for r in request.GET.getlist("resource") if r.isdigit()]
+        control_id = _as_id(request.GET.get("control"))
+        if control_id is None:
+            return HttpResponseBadRequest("control: an id (a whole number) is required.")
+        control = get_object_or_404(Control, pk=control_id)
+        resources = [r for r in request.GET.getlist("resource") if _as_id(r)]
         initial = {
             "control": control,
             "owner": request.user,
@@ -117,7 +128,7 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
     if control is None:
         control = (
             form.initial.get("control")
-            or Control.objects.filter(pk=request.POST.get("control") or 0).first()
+            or Control.objects.filter(pk=_as_id(request.POST.get("control")) or 0).first()
         )
     context = {
         "form": form,
@@ -133,7 +144,7 @@ def _selected(form: AcceptRiskForm):
     from findings.models import Resource
 
     ids = form.data.getlist("resources") if form.is_bound else form.initial.get("resources", [])
-    ids = [i for i in ids if str(i).isdigit()]
+    ids = [i for i in ids if _as_id(str(i))]
     return list(Resource.objects.filter(pk__in=ids).order_by("name")[:200])
 
 

@@ -292,6 +292,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "cspm.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# --- Client addresses and login throttling ---------------------------------------------------
+# How many proxies (load balancers) stand in front of the app and append to X-Forwarded-For. 0
+# (the default): the header is ignored and the socket's peer is the client, since anyone can
+# write the header. Set it to the number of your proxies, no more: the client is read that many
+# entries from the right, and what a client wrote further left is ignored.
+CSPM_TRUSTED_PROXIES = env.int("CSPM_TRUSTED_PROXIES", 0, minimum=0)
+# Wrong passwords at the browser's and the admin console's login, counted per username typed
+# and per client address; past either limit every attempt is refused until the window ends.
+CSPM_LOGIN_FAILURE_RATE_PER_USERNAME = _rate("CSPM_LOGIN_FAILURE_RATE_PER_USERNAME", "10/hour")
+CSPM_LOGIN_FAILURE_RATE_PER_ADDRESS = _rate("CSPM_LOGIN_FAILURE_RATE_PER_ADDRESS", "30/hour")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSPM risk-treatment manager API",
     "DESCRIPTION": (

@@ -5,15 +5,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cspm import views
+from cspm.login import AdminLoginForm, LoginView
 
 admin.site.site_header = "CSPM risk-treatment manager"
 admin.site.site_title = "CSPM admin"
 admin.site.index_title = "Administration"
+# Wrong passwords are throttled in the admin console as on the browser's login page.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", include("findings.urls")),
     path("", include("acceptances.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

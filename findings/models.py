@@ -109,11 +109,22 @@ class CloudAccount(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
+        from cspm.endpoints import endpoint_problem
+
+        errors: dict[str, str] = {}
         if not isinstance(self.regions, list) or not all(isinstance(r, str) for r in self.regions):
-            raise ValidationError({"regions": 'Regions must be a list such as ["eu-west-1"].'})
-        bad = [r for r in self.regions if r == GLOBAL_REGION or not _REGION_RE.match(r)]
-        if bad:
-            raise ValidationError({"regions": f"Not AWS regions: {', '.join(bad)}."})
+            errors["regions"] = 'Regions must be a list such as ["eu-west-1"].'
+        else:
+            bad = [r for r in self.regions if r == GLOBAL_REGION or not _REGION_RE.match(r)]
+            if bad:
+                errors["regions"] = f"Not AWS regions: {', '.join(bad)}."
+        # Not a field validator: one would need a migration, and full_clean (the service), the
+        # admin's form and the API (through the service) all run clean() anyway.
+        problem = endpoint_problem(self.endpoint_url)
+        if problem:
+            errors["endpoint_url"] = problem
+        if errors:
+            raise ValidationError(errors)
 
 
 class Benchmark(models.Model):
@@ -581,6 +592,8 @@ class PostureSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class ScanChange(models.Model):
     """What one scan changed: a finding newly failing, fixed or gone, or an acceptance gone stale.
 

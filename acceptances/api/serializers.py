@@ -12,6 +12,7 @@ from rest_framework import serializers
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import expiry_from_preset
 from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
+from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
 from findings.models import Control, Resource
 
@@ -46,9 +47,24 @@ RULES_SCHEMA = {
 }
 
 
+# The body's shape, checked before any rule is parsed: the rules' own limits (length, count)
+# are the zone engine's (``acceptances.zones``), this only keeps a huge body from reaching it.
+MAX_RULE_VALUES = 1000
+
+
 @extend_schema_field(RULES_SCHEMA)
 class RulesField(serializers.JSONField):
     """Rules are checked by ``acceptances.zones.parse_rules`` (in the service)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        data = super().to_internal_value(data)
+        if isinstance(data, dict):
+            for name, values in data.items():
+                if isinstance(values, list) and len(values) > MAX_RULE_VALUES:
+                    raise serializers.ValidationError(
+                        f"{name}: at most {MAX_RULE_VALUES} values ({len(values)} given)."
+                    )
+        return data
 
 
 class ZoneSerializer(serializers.ModelSerializer):
@@ -121,7 +137,13 @@ class _ExpiryInput(serializers.Serializer):
                 {"expiry": ["Give either expires_at or expiry, not both."]}
             )
         if preset is not None:
-            attrs["expires_at"] = expiry_from_preset(preset, timezone.now(), on_date)
+            now = timezone.now()
+            attrs["expires_at"] = expiry_from_preset(preset, now, on_date)
+            if preset == "date" and attrs["expires_at"] <= now:
+                # Named for the field the client sent: the service would say expires_at.
+                raise serializers.ValidationError(
+                    {"expires_on": ["The end date must be in the future."]}
+                )
         elif required and "expires_at" not in attrs:
             raise serializers.ValidationError(
                 {"expires_at": ["Give the new expiry (expires_at, or expiry as a preset)."]}
@@ -130,14 +152,14 @@ class _ExpiryInput(serializers.Serializer):
 
 
 class AcceptanceCreateSerializer(_ExpiryInput):
-    control = serializers.PrimaryKeyRelatedField(queryset=Control.objects.all())
-    resource = serializers.PrimaryKeyRelatedField(
+    control = IdRelatedField(queryset=Control.objects.all())
+    resource = IdRelatedField(
         queryset=Resource.objects.all(),
         required=False,
         allow_null=True,
         help_text="Accept for one resource...",
     )
-    zone = serializers.PrimaryKeyRelatedField(
+    zone = IdRelatedField(
         queryset=Zone.objects.all(),
         required=False,
         allow_null=True,

@@ -16,31 +16,34 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     """Personal API tokens. A request without the header falls through to the session.
 
     Failed attempts are counted per client address; past the ``auth_failure`` rate every
-    attempt from that address is refused with 429 until the window passes, so tokens cannot be
-    guessed at speed (they carry 256 random bits anyway).
+    failing attempt from that address answers 429 until the window passes, so tokens cannot be
+    guessed at speed (they carry 256 random bits anyway). A valid token is always let in: the
+    throttle is checked only once the token is known to be bad, so bad attempts from a shared
+    address (a NAT, a CI runner) never lock out a working pipeline.
     """
 
     def authenticate(self, request: Request):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].decode("latin-1").lower() not in KEYWORDS:
             return None
+        token = None
+        if len(header) == 2:
+            try:
+                raw = header[1].decode("ascii")
+            except UnicodeDecodeError:
+                raw = ""
+            token = services.find_api_token(raw)
+        if token is not None:
+            services.touch_api_token(token)
+            return token.user, token
         throttle = AuthFailureThrottle()
         throttle.check_not_blocked(request)
+        throttle.record_failure(request)
         if len(header) != 2:
-            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed(
                 "Invalid Authorization header: send 'Bearer <token>'."
             )
-        try:
-            raw = header[1].decode("ascii")
-        except UnicodeDecodeError:
-            raw = ""
-        token = services.find_api_token(raw)
-        if token is None:
-            throttle.record_failure(request)
-            raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
-        services.touch_api_token(token)
-        return token.user, token
+        raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated requests.

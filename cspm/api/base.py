@@ -20,6 +20,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
+from cspm.csvcells import safe_csv_row
+
 MAX_ID = 2**63 - 1
 # Ids in URLs are digits only: anything else is not found before any query runs.
 ID_REGEX = r"[0-9]{1,19}"
@@ -101,10 +103,7 @@ def _csv_rows(rows: Iterable[dict[str, Any]], fields: list[str]) -> Iterator[str
     writer = csv.DictWriter(_Echo(), fieldnames=fields)  # type: ignore[arg-type]
     yield writer.writeheader()
     for row in rows:
-        flat = {
-            key: " ".join(value) if isinstance(value, list) else value for key, value in row.items()
-        }
-        yield writer.writerow(flat)
+        yield writer.writerow(safe_csv_row(row))
 
 
 def _json_rows(rows: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions
@@ -29,6 +29,11 @@ def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
 
 
+def _beyond_a_database_limit(exc: OperationalError) -> bool:
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
+    return sqlstate.startswith("54")
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
@@ -37,6 +42,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # the client's input, not a server fault.
         exc = exceptions.ValidationError(
             {api_settings.NON_FIELD_ERRORS_KEY: ["A value is out of range for its field."]}
+        )
+    elif isinstance(exc, OperationalError) and _beyond_a_database_limit(exc):
+        # The input asked for more than the database can plan (PostgreSQL's class 54: too many
+        # columns, too many arguments, a statement too complex): too large, not a server fault.
+        exc = exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: ["The request is too large to be answered."]}
         )
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

@@ -30,7 +30,7 @@ def id_param(request: Request, name: str, model: type[Model]) -> Any | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({name: ["An id (a whole number)."]})
     obj = model.objects.filter(pk=int(raw)).first()
     if obj is None:

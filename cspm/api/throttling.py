@@ -12,12 +12,19 @@ from rest_framework import exceptions, throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from cspm.clientaddr import client_address
+
 
 class _SettingsRate:
     scope: str
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request: Request) -> str:
+        # DRF's own reading trusts any X-Forwarded-For unless NUM_PROXIES is set: a client
+        # could dodge the throttle, or lock another address out, by writing the header.
+        return client_address(request)
 
 
 class WriteThrottle(_SettingsRate, throttling.UserRateThrottle):
@@ -34,7 +41,8 @@ class WriteThrottle(_SettingsRate, throttling.UserRateThrottle):
 class AuthFailureThrottle(_SettingsRate, throttling.SimpleRateThrottle):
     """Failed token authentications per client address.
 
-    Only failures count: a pipeline using a good token is never slowed down by this one.
+    Only failures count, and only failures are refused: a pipeline with a good token is never
+    slowed down or locked out by someone else's bad attempts from the same address.
     """
 
     scope = "auth_failure"

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
 from findings.models import (
     SEVERITY_RANK,
@@ -48,6 +49,14 @@ class CloudAccountSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "created_at", "updated_at")
         # Uniqueness is the view's to check (it names the field), not a serializer validator.
         extra_kwargs = {"account_id": {"validators": [account_id_validator]}}
+
+    def validate_endpoint_url(self, value: str) -> str:
+        from cspm.endpoints import endpoint_problem
+
+        problem = endpoint_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_regions(self, value: list[str]) -> list[str]:
         from django.core.exceptions import ValidationError
@@ -185,7 +194,7 @@ class ScanDetailSerializer(ScanSerializer):
 
 
 class ScanStartSerializer(serializers.Serializer):
-    account = serializers.PrimaryKeyRelatedField(queryset=CloudAccount.objects.all())
+    account = IdRelatedField(queryset=CloudAccount.objects.all())
 
 
 class ScanStartedSerializer(serializers.Serializer):

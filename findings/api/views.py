@@ -219,7 +219,7 @@ def _benchmark_param(request: Request) -> Benchmark:
         if benchmark is None:
             raise ValidationError({"benchmark": ["No benchmark is loaded."]})
         return benchmark
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({"benchmark": ["A benchmark id (a whole number)."]})
     benchmark = Benchmark.objects.filter(pk=int(raw)).first()
     if benchmark is None:

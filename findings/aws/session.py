@@ -17,6 +17,7 @@ import boto3
 import botocore.loaders
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from cspm.endpoints import endpoint_problem
 from findings.aws.base import RETRY_CONFIG, CollectionError, error_code
 
 SESSION_NAME = "cspm-scan"
@@ -81,6 +82,11 @@ def session_for(account: Access, region: str = "us-east-1") -> boto3.Session:
 
     Raises CollectionError when the credentials cannot be had.
     """
+    # Checked again here, with the host name resolved: a row saved before the rule existed, or
+    # a name that resolves to the metadata service, must not make the worker call it.
+    problem = endpoint_problem(account.endpoint_url, resolve=True)
+    if problem:
+        raise CollectionError("sts", "endpoint", "EndpointRefused", problem)
     key = (account.account_id, account.role_arn, account.external_id, account.endpoint_url)
     now = time.monotonic()
     with _SESSIONS_LOCK:

@@ -83,3 +83,49 @@ def test_a_moment_with_any_valid_utc_offset_filters_instead_of_failing(api, view
     assert json.loads(_body(response)) == []  # the only acceptance has no end
     listed = client.get("/api/v1/acceptances/", {"expires_before": later})
     assert listed.status_code == 200
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_cell_that_a_spreadsheet_would_run_is_neutralised_in_csv_but_exact_in_json(
+    api, viewer, analyst, catalog, make_account, make_finding, hostile
+):
+    """OWASP CSV injection: a hostile resource name or justification gets a leading single
+    quote in CSV (the rest of the value kept), and stays exactly as it is in JSON."""
+    from acceptances import services as acceptance_services
+
+    finding = make_finding(account=make_account(), name=hostile)
+    acceptance_services.accept_risk(
+        actor=analyst,
+        control=catalog.controls.get(ref="2.1.2"),
+        owner=analyst,
+        reason="risk_owned",
+        justification="@" + hostile,  # the service strips leading spaces and tabs
+        resource=finding.resource,
+    )
+    client = api(viewer)
+    rows = list(
+        csv.DictReader(io.StringIO(_body(client.get("/api/v1/findings/export/?format=csv"))))
+    )
+    assert rows[0]["resource_name"] == "'" + hostile
+    assert rows[0]["resource_arn"] == f"arn:aws:s3:::{hostile}"  # not at the start: unchanged
+    rows = json.loads(_body(client.get("/api/v1/findings/export/?format=json")))
+    assert rows[0]["resource_name"] == hostile
+    text = _body(client.get("/api/v1/acceptances/export/?format=csv"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["justification"] == "'@" + hostile
+    rows = json.loads(_body(client.get("/api/v1/acceptances/export/?format=json")))
+    assert rows[0]["justification"] == "@" + hostile
+
+
+def test_harmless_cells_and_numbers_are_left_alone():
+    from cspm.csvcells import neutralise_cell
+
+    assert neutralise_cell("web-1") == "web-1"
+    assert neutralise_cell("a=b") == "a=b"
+    assert neutralise_cell(-5) == -5
+    assert neutralise_cell(None) is None
+    assert neutralise_cell(["CIS 2.1.1", "CIS 2.1.2"]) == "CIS 2.1.1 CIS 2.1.2"
+    assert neutralise_cell(["-x", "y"]) == "'-x y"

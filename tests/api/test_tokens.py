@@ -99,19 +99,70 @@ def test_a_malformed_header_answers_401(api):
         assert client.get("/api/v1/findings/").status_code == 401, header
 
 
-def test_failed_attempts_are_throttled_per_address(api, settings, analyst):
+def _rates(settings, failures: str = "3/minute") -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"writes": "100/minute", "auth_failure": "3/minute"},
+        "DEFAULT_THROTTLE_RATES": {"writes": "100/minute", "auth_failure": failures},
     }
+
+
+BAD = "Bearer cspm_000000000000_" + "x" * 40
+
+
+def test_failed_attempts_are_throttled_per_address(api, settings, analyst):
+    _rates(settings)
     client = api()
-    client.credentials(HTTP_AUTHORIZATION="Bearer cspm_000000000000_" + "x" * 40)
+    client.credentials(HTTP_AUTHORIZATION=BAD)
     codes = [client.get("/api/v1/findings/").status_code for _ in range(5)]
     assert codes == [401, 401, 401, 429, 429]
-    # Even a good token waits for the window to pass from that address.
-    _, raw = services.create_api_token(actor=analyst, user=analyst, name="good")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert client.get("/api/v1/findings/").status_code == 429
+    # Another address is not held back.
+    assert client.get("/api/v1/findings/", REMOTE_ADDR="192.0.2.1").status_code == 401
+
+
+def test_failures_never_lock_out_a_valid_token(api, settings, admin_user):
+    """The review's case: 20 bad attempts from one address, then a valid admin token from the
+    same address (a shared NAT, a CI runner) still works; the guesser stays refused."""
+    _rates(settings, "20/minute")
+    guesser = api()
+    guesser.credentials(HTTP_AUTHORIZATION=BAD)
+    codes = [guesser.get("/api/v1/findings/").status_code for _ in range(21)]
+    assert codes[-1] == 429 and codes.count(401) == 20
+    _, raw = services.create_api_token(actor=admin_user, user=admin_user, name="good")
+    pipeline = api()
+    pipeline.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert pipeline.get("/api/v1/findings/").status_code == 200
+    assert guesser.get("/api/v1/findings/").status_code == 429
+
+
+def test_x_forwarded_for_is_ignored_without_a_trusted_proxy(api, settings):
+    """Anyone can write the header: changing it at each attempt must not dodge the throttle."""
+    _rates(settings)
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=BAD)
+    codes = [
+        client.get("/api/v1/findings/", HTTP_X_FORWARDED_FOR=f"10.1.2.{n}").status_code
+        for n in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_behind_a_trusted_proxy_the_client_it_names_is_counted(api, settings):
+    """With one trusted proxy, the client is the header's last entry; what the client wrote
+    further left is ignored, and other clients behind the same proxy are not held back."""
+    _rates(settings)
+    settings.CSPM_TRUSTED_PROXIES = 1
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=BAD)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    codes = [
+        client.get(
+            "/api/v1/findings/", HTTP_X_FORWARDED_FOR=f"172.16.0.{n}, 203.0.113.5", **proxy
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+    other = client.get("/api/v1/findings/", HTTP_X_FORWARDED_FOR="203.0.113.6", **proxy)
+    assert other.status_code == 401
 
 
 def test_last_used_is_written_at_most_once_a_minute(token_client, viewer, estate):

@@ -128,3 +128,15 @@ def test_export_writes_every_finding_as_json_and_csv(catalog, story, aws, tmp_pa
     assert {"check_id", "controls", "resource_arn", "status", "accepted", "last_seen"} <= set(
         records[0]
     )
+
+
+def test_export_neutralises_spreadsheet_formulas_in_csv_only(db, make_account, make_finding):
+    """A resource named like a formula is quoted in the CSV file, exact in the JSON file."""
+    make_finding(account=make_account(), name="=cmd|' /C calc'!A0")
+    out = io.StringIO()
+    call_command("export_findings", "--format", "csv", stdout=out)
+    (record,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert record["resource_name"] == "'=cmd|' /C calc'!A0"
+    out = io.StringIO()
+    call_command("export_findings", "--format", "json", stdout=out)
+    assert json.loads(out.getvalue())[0]["resource_name"] == "=cmd|' /C calc'!A0"

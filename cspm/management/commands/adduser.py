@@ -1,6 +1,14 @@
-"""Create or update a user with one of the four roles."""
+"""Create or update a user with one of the four roles.
 
+A password typed on the command line lands in the shell's history and in the process list, so
+the command prefers a random one (printed once), one read from standard input
+(``--password-stdin``) or typed at a prompt (``--prompt``); ``--password`` still works but is
+never echoed back.
+"""
+
+import getpass
 import secrets
+import sys
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -14,14 +22,25 @@ from cspm.roles import ADMIN, ROLES
 
 class Command(BaseCommand):
     help = "Create (or update) a user with a role: viewer, analyst, approver or admin."
+    stealth_options = ("stdin",)  # tests hand the command a standard input
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=ROLES)
         parser.add_argument("--email", default="")
-        parser.add_argument(
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument(
             "--password",
-            help="Password to set (default: a random one, printed once).",
+            help="Password to set (visible in the process list and shell history: prefer "
+            "--password-stdin or --prompt). Default: a random one, printed once.",
+        )
+        source.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="Read the password from the first line of standard input.",
+        )
+        source.add_argument(
+            "--prompt", action="store_true", help="Ask for the password, without echoing it."
         )
         parser.add_argument(
             "--no-staff",
@@ -37,9 +56,20 @@ class Command(BaseCommand):
         role: str,
         email: str,
         password: str | None,
+        password_stdin: bool,
+        prompt: bool,
         no_staff: bool,
         **options,
     ) -> None:
+        if password_stdin:
+            password = (options.get("stdin") or sys.stdin).readline().rstrip("\r\n")
+            if not password:
+                raise CommandError("--password-stdin: standard input gave no password.")
+        elif prompt:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                raise CommandError("The two passwords differ.")
+        generated = not password
         User = get_user_model()
         user, created = User.objects.get_or_create(username=username)
         password = password or secrets.token_urlsafe(12)
@@ -57,7 +87,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {username} ({role}{', admin console' if user.is_staff else ''})."
         )
-        if not options.get("password"):
+        # Only a password the command made up is shown: one the operator gave is never echoed
+        # (it would land in logs and terminal scrollback).
+        if generated:
             self.stdout.write(f"Password: {password}")
         if role == ADMIN:
             self.stdout.write("Admins manage accounts, zones, users and every decision.")

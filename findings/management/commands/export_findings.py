@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cspm.csvcells import safe_csv_row
 from findings.queries import EXPORT_FIELDS, iter_findings_export
 
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
             for row in iter_findings_export():
-                writer.writerow({**row, "controls": " ".join(row["controls"])})
+                writer.writerow(safe_csv_row(row))
                 count += 1
             return count
         # A JSON array written row by row: a million findings never sit in memory at once.
