@@ -41,6 +41,10 @@ if PRODUCTION:
 else:
     SECRET_KEY = env.str("SECRET_KEY", "django-insecure-embedded-only-never-use-in-production")
 
+# Previous keys, still accepted for sessions and signed links while they age out: rotating
+# SECRET_KEY this way logs no one out.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
+
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise SettingError("DEBUG must be off when CSPM_MODE=production.")

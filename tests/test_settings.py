@@ -130,3 +130,15 @@ def test_env_parses_typed_values():
         Env({"N": "1"}).int("N", 1, minimum=2)
     with pytest.raises(ImproperlyConfigured, match="comma-separated list of whole numbers"):
         Env({"R": "30,soon"}).int_list("R", [])
+
+
+def test_a_session_signed_with_the_previous_key_survives_a_rotation():
+    old = PRODUCTION["SECRET_KEY"]
+    new = "N3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3y"
+    sign = "from django.core import signing; print(signing.dumps('alice'))"
+    token = _manage("shell", "-v", "0", "-c", sign, **PRODUCTION).stdout.strip()
+    read = f"from django.core import signing; print(signing.loads({token!r}))"
+    rotated = {**PRODUCTION, "SECRET_KEY": new, "SECRET_KEY_FALLBACKS": old}
+    assert _manage("shell", "-v", "0", "-c", read, **rotated).stdout.strip() == "alice"
+    without = _manage("shell", "-v", "0", "-c", read, **{**PRODUCTION, "SECRET_KEY": new})
+    assert "BadSignature" in without.stderr
