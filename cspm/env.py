@@ -15,6 +15,11 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+class SettingError(ImproperlyConfigured):
+    """A missing or malformed setting. ``manage.py``, the WSGI entry point and the Celery app
+    print its message as one line and stop, instead of a traceback ending in it."""
+
+
 class Env:
     """Reads settings from a mapping (``os.environ`` by default)."""
 
@@ -28,7 +33,7 @@ class Env:
         value = self.environ.get(name, "")
         if value == "":
             if default is None:
-                raise ImproperlyConfigured(f"{name} must be set.")
+                raise SettingError(f"{name} must be set.")
             return default
         return value
 
@@ -41,7 +46,7 @@ class Env:
             return True
         if value in _FALSE:
             return False
-        raise ImproperlyConfigured(
+        raise SettingError(
             f"{name}={raw!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off."
         )
 
@@ -52,9 +57,9 @@ class Env:
         try:
             value = int(raw)
         except ValueError:
-            raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+            raise SettingError(f"{name}={raw!r} is not a whole number.") from None
         if minimum is not None and value < minimum:
-            raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+            raise SettingError(f"{name}={value} must be at least {minimum}.")
         return value
 
     def list(self, name: str, default: list[str] | None = None) -> list[str]:
@@ -70,15 +75,15 @@ class Env:
         try:
             values = [int(item) for item in items]
         except ValueError:
-            raise ImproperlyConfigured(
+            raise SettingError(
                 f"{name}={self.environ[name]!r} must be a comma-separated list of whole numbers."
             ) from None
         if any(value < 0 for value in values):
-            raise ImproperlyConfigured(f"{name} must not contain negative numbers.")
+            raise SettingError(f"{name} must not contain negative numbers.")
         return values
 
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         value = self.environ.get(name, "") or default
         if value not in choices:
-            raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}.")
+            raise SettingError(f"{name}={value!r} must be one of {', '.join(choices)}.")
         return value

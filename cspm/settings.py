@@ -5,12 +5,13 @@ Two modes, same code:
 * ``CSPM_MODE=embedded`` (the default, nothing else needed): SQLite in ``var/``, Celery tasks run
   in-process, email printed to the console. For a newcomer's laptop and for the demo.
 * ``CSPM_MODE=production``: ``SECRET_KEY``, ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL``
-  (Redis) and ``ALLOWED_HOSTS`` are required; ``DEBUG`` is off; cookies are secure and HTTPS is
-  enforced. ``python manage.py check --deploy`` is clean in this mode.
+  (Redis), ``ALLOWED_HOSTS``, ``SITE_URL`` and ``EMAIL_HOST`` are required; ``DEBUG`` is off;
+  cookies are secure and HTTPS is enforced. ``python manage.py check --deploy`` is clean in
+  this mode.
 
 Any variable may be set in either mode (tests run "embedded" against PostgreSQL and Redis by
 setting ``DATABASE_URL`` and ``CELERY_BROKER_URL``). Bad values stop start-up with a message
-naming the variable.
+naming the variable (one line: see ``cspm.env.SettingError``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
-from cspm.env import Env
+from cspm.env import Env, SettingError
 
 env = Env()
 
@@ -34,24 +34,31 @@ PRODUCTION = MODE == "production"
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
     if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
-        raise ImproperlyConfigured(
+        raise SettingError(
             "SECRET_KEY must be at least 50 random characters in production "
             "(python -c 'import secrets; print(secrets.token_urlsafe(64))')."
         )
 else:
     SECRET_KEY = env.str("SECRET_KEY", "django-insecure-embedded-only-never-use-in-production")
 
+# Previous keys, still accepted for sessions and signed links while they age out: rotating
+# SECRET_KEY this way logs no one out.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS")
+
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("DEBUG must be off when CSPM_MODE=production.")
+    raise SettingError("DEBUG must be off when CSPM_MODE=production.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when CSPM_MODE=production.")
+    raise SettingError("ALLOWED_HOSTS must be set when CSPM_MODE=production.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
 
-# Absolute base URL used in emails (links to renew an acceptance, to a finding).
-SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Absolute base URL used in emails (links to renew an acceptance, to a finding). Required in
+# production: a default would send every recipient to 127.0.0.1.
+SITE_URL = env.str("SITE_URL", None if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise SettingError(f"SITE_URL={SITE_URL!r} must start with https:// (or http://).")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cspm.middleware.ServerTimingMiddleware",
+    # /healthz for load balancers: before the HTTPS redirect, the host check and the login.
+    "cspm.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,11 +120,11 @@ if env.is_set("DATABASE_URL"):
             env.str("DATABASE_URL"), conn_max_age=60, conn_health_checks=True
         )
     except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+        raise SettingError(f"DATABASE_URL is not a valid database URL: {exc}") from None
     if PRODUCTION and _db["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production.")
+        raise SettingError("DATABASE_URL must point at PostgreSQL in production.")
 elif PRODUCTION:
-    raise ImproperlyConfigured("DATABASE_URL must be set when CSPM_MODE=production.")
+    raise SettingError("DATABASE_URL must be set when CSPM_MODE=production.")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _db = {
@@ -147,7 +156,9 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (and WhiteNoise serves from in production): outside the code
+# directory by default, so that a new release is a clean checkout.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Embedded: serve straight from the app folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
@@ -167,18 +178,21 @@ STORAGES = {
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "CSPM <cspm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if env.is_set("EMAIL_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, with a clear error when STARTTLS is expected but not offered.
+    EMAIL_BACKEND = "cspm.mail.EmailBackend"
     EMAIL_HOST = env.str("EMAIL_HOST")
     EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1)
+    # Port 587 (submission) means STARTTLS, 465 means TLS from the first byte; either can be
+    # set explicitly.
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
     EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
     if EMAIL_USE_TLS and EMAIL_USE_SSL:
-        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive.")
+        raise SettingError("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive.")
     EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 30, minimum=1)
 elif PRODUCTION:
-    raise ImproperlyConfigured("EMAIL_HOST must be set when CSPM_MODE=production.")
+    raise SettingError("EMAIL_HOST must be set when CSPM_MODE=production.")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
@@ -186,10 +200,10 @@ else:
 if env.is_set("CELERY_BROKER_URL"):
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
     if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-        raise ImproperlyConfigured("CELERY_BROKER_URL must be a redis:// or rediss:// URL.")
+        raise SettingError("CELERY_BROKER_URL must be a redis:// or rediss:// URL.")
     CELERY_TASK_ALWAYS_EAGER = False
 elif PRODUCTION:
-    raise ImproperlyConfigured("CELERY_BROKER_URL must be set when CSPM_MODE=production.")
+    raise SettingError("CELERY_BROKER_URL must be set when CSPM_MODE=production.")
 else:
     # Embedded: no broker; tasks run in the calling process, exceptions propagate.
     CELERY_BROKER_URL = "memory://"
@@ -208,6 +222,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # One task at a time per worker process: scans are long and uneven, prefetching would let one
 # worker sit on queued regions while another idles.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Beat's record of when each job last ran: outside the code directory (CSPM_VAR_DIR, or
+# CELERY_BEAT_SCHEDULE_FILE), so that a deploy replacing the code does not lose it.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILE", str(VAR_DIR / "celerybeat-schedule")
+)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Each account's own interval decides; this only looks for what is due.
     "start-due-scans": {"task": "findings.start_due_scans", "schedule": 300.0},
@@ -224,7 +243,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 if env.is_set("CACHE_URL") or env.is_set("CELERY_BROKER_URL"):
     _cache_url = env.str("CACHE_URL", env.str("CELERY_BROKER_URL", ""))
     if not _cache_url.startswith(("redis://", "rediss://")):
-        raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// URL.")
+        raise SettingError("CACHE_URL must be a redis:// or rediss:// URL.")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -257,7 +276,7 @@ def _rate(name: str, default: str) -> str:
 
     value = env.str(name, default)
     if not re.match(_RATE_RE, value):
-        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 120/minute.")
+        raise SettingError(f"{name}={value!r} is not a rate such as 120/minute.")
     return value
 
 
@@ -338,20 +357,42 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # HSTS: browsers refuse plain HTTP to this host for SECURE_HSTS_SECONDS. A first deploy
+    # starts at one hour (raise it to a year once HTTPS works). Covering every subdomain, and
+    # asking to be built into browsers (preload: hard to undo, takes months), reach beyond
+    # this app: both are the operator's explicit choice, so the deploy check's reminders about
+    # them are silenced while they are off.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logs -----------------------------------------------------------------------------------
+# To stderr, one line per record: plain text, or one JSON object per line (LOG_FORMAT=json) for
+# a log collector. The worker and beat use this too (cspm.celery._log_through_django).
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+    raise SettingError(f"LOG_LEVEL={LOG_LEVEL!r} must be one of DEBUG, INFO, WARNING, ERROR.")
+LOG_FORMAT = env.choice("LOG_FORMAT", ("plain", "json"), "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cspm.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # cspm.celery logs each task's start and end (with its id and duration): Celery's own
+        # "succeeded" line would repeat the end. Failures are still logged here, with traceback.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

@@ -20,13 +20,18 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "ALLOWED_HOSTS": "cspm.example.com",
     "EMAIL_HOST": "smtp.example.com",
+    "SITE_URL": "https://cspm.example.com",
 }
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "manage.py", *args], **env)
+
+
+def _run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DEBUG"}
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        command,
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -45,6 +50,11 @@ def test_check_deploy_is_clean_with_production_settings():
     "change,message",
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"EMAIL_HOST": ""}, "EMAIL_HOST must be set when CSPM_MODE=production."),
+        ({"SITE_URL": ""}, "SITE_URL must be set."),
+        ({"SITE_URL": "cspm.example.com"}, "SITE_URL='cspm.example.com' must start with"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL='CHATTY' must be one of"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' must be one of plain, json"),
         ({"SECRET_KEY": "short"}, "at least 50 random characters"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
         ({"DATABASE_URL": "sqlite:///x.db"}, "must point at PostgreSQL"),
@@ -55,10 +65,52 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"CSPM_MODE": "staging"}, "CSPM_MODE='staging' must be one of embedded, production"),
     ],
 )
-def test_production_refuses_missing_or_bad_values(change, message):
+def test_production_refuses_missing_or_bad_values_in_one_line(change, message):
     result = _manage("check", **{**PRODUCTION, **change})
     assert result.returncode != 0
+    # One line naming the variable, not a traceback ending in it.
+    assert result.stderr.startswith("cspm: ") and result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr
+
+
+def test_the_worker_and_beat_refuse_a_missing_variable_in_one_line():
+    env = {**PRODUCTION, "EMAIL_HOST": ""}
+    for command in ("worker", "beat"):
+        result = _run([sys.executable, "-m", "celery", "-A", "cspm", command], **env)
+        assert result.returncode != 0
+        assert result.stderr == "cspm: EMAIL_HOST must be set when CSPM_MODE=production.\n"
+
+
+def test_gunicorn_stops_with_one_line_naming_the_variable():
+    env = {**PRODUCTION, "SITE_URL": ""}
+    result = _run(
+        [sys.executable, "-m", "gunicorn", "cspm.wsgi", "--bind", "127.0.0.1:0", "--workers", "1"],
+        **env,
+    )
+    # gunicorn's master stops ("App failed to load") instead of respawning workers.
+    assert result.returncode != 0
+    assert "cspm: SITE_URL must be set.\n" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_hsts_beyond_this_host_is_opt_in():
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
+    )
+    default = _manage("shell", "-v", "0", "-c", script, **PRODUCTION)
+    assert default.stdout.split() == ["3600", "False", "False"], default.stderr
+    opted_in = {
+        **PRODUCTION,
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+        "SECURE_HSTS_PRELOAD": "1",
+    }
+    chosen = _manage("shell", "-v", "0", "-c", script, **opted_in)
+    assert chosen.stdout.split() == ["31536000", "True", "True"], chosen.stderr
+    # Either way the deployment check is clean.
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **opted_in)
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_embedded_default_needs_nothing(tmp_path):
@@ -78,3 +130,15 @@ def test_env_parses_typed_values():
         Env({"N": "1"}).int("N", 1, minimum=2)
     with pytest.raises(ImproperlyConfigured, match="comma-separated list of whole numbers"):
         Env({"R": "30,soon"}).int_list("R", [])
+
+
+def test_a_session_signed_with_the_previous_key_survives_a_rotation():
+    old = PRODUCTION["SECRET_KEY"]
+    new = "N3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3yN3wK3y"
+    sign = "from django.core import signing; print(signing.dumps('alice'))"
+    token = _manage("shell", "-v", "0", "-c", sign, **PRODUCTION).stdout.strip()
+    read = f"from django.core import signing; print(signing.loads({token!r}))"
+    rotated = {**PRODUCTION, "SECRET_KEY": new, "SECRET_KEY_FALLBACKS": old}
+    assert _manage("shell", "-v", "0", "-c", read, **rotated).stdout.strip() == "alice"
+    without = _manage("shell", "-v", "0", "-c", read, **{**PRODUCTION, "SECRET_KEY": new})
+    assert "BadSignature" in without.stderr

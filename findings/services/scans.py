@@ -301,16 +301,39 @@ def record_posture_snapshot(scan: Scan, now: dt.datetime) -> PostureSnapshot | N
     return snapshot
 
 
+# A failed scan is tried again before the account's next full interval: 15 minutes after it,
+# then 30, 60, ... doubling with each failure in a row (an outage is not hammered), never
+# later than the interval itself. A partial scan waits the interval: a region that is always
+# denied would otherwise rescan the account all day.
+RETRY_AFTER_FAILURE = dt.timedelta(minutes=15)
+
+
+def _scan_wait(interval: dt.timedelta, states: list[str]) -> dt.timedelta:
+    """How long after the latest scan (``states``: newest first) the next one is due."""
+    failures = 0
+    for state in states:
+        if state != Scan.State.FAILED:
+            break
+        failures += 1
+    if failures == 0:
+        return interval
+    return min(interval, RETRY_AFTER_FAILURE * 2 ** min(failures - 1, 20))
+
+
 def start_due_scans(now: dt.datetime | None = None) -> list[int]:
-    """Start a scheduled scan of every enabled account whose interval has passed."""
+    """Start a scheduled scan of every enabled account whose interval has passed, or whose
+    last scan failed and whose retry is due."""
     now = now or timezone.now()
     started: list[int] = []
     for account in CloudAccount.objects.filter(enabled=True, scan_interval_hours__gt=0):
         if account.scans.filter(state__in=LIVE).exists():
             continue
-        last = account.scans.order_by("-created_at").values_list("created_at", flat=True).first()
-        if last is not None and last > now - dt.timedelta(hours=account.scan_interval_hours):
-            continue
+        # Enough of the latest scans to count the failures in a row up to a year's interval.
+        recent = list(account.scans.order_by("-created_at").values_list("created_at", "state")[:20])
+        if recent:
+            interval = dt.timedelta(hours=account.scan_interval_hours)
+            if recent[0][0] > now - _scan_wait(interval, [state for _, state in recent]):
+                continue
         started.append(start_scan(account, trigger=Scan.Trigger.SCHEDULE).pk)
     return started
 
