@@ -29,11 +29,13 @@ from acceptances.models import (
 )
 from acceptances.zones import ZoneRules, normalize_rules, parse_rules
 from cspm.bulk import insert_rows
+from cspm.roles import holds_a_role
 from findings.models import Check, CloudAccount, Control, Finding, Resource, ScanChange, Severity
 
 EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
 
 # Fields a person may edit on an acceptance, and how they appear in the history.
+OWNER_MESSAGE = "The owner must be an active user with a role."
 EDITABLE_FIELDS = ("justification", "reason", "reason_detail", "owner", "expires_at", "treatment")
 
 
@@ -500,8 +502,8 @@ def validate_update(
         _validate_expiry(merged["expires_at"], now or timezone.now())
     if reaccept:
         _validate_scope(acceptance.control, acceptance.resource, acceptance.zone, acceptance.pk)
-    if merged["owner"] is None or not merged["owner"].is_active:
-        raise ValidationError({"owner": "The owner must be an active user."})
+    if not holds_a_role(merged["owner"]):
+        raise ValidationError({"owner": OWNER_MESSAGE})
 
 
 @transaction.atomic
@@ -538,8 +540,8 @@ def accept_risk(
         now=now,
         account=account,
     )
-    if owner is None or not owner.is_active:
-        raise ValidationError({"owner": "The owner must be an active user."})
+    if not holds_a_role(owner):
+        raise ValidationError({"owner": OWNER_MESSAGE})
     proposed = settings.CSPM_REQUIRE_APPROVAL
     acceptance = RiskAcceptance(
         control=control,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,6 +11,7 @@ from rest_framework import serializers
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import expiry_from_preset
 from cspm.api.fields import IdRelatedField
+from cspm.roles import users_with_a_role
 from findings.api.serializers import ResourceRefSerializer
 from findings.models import Control, Resource
 
@@ -92,7 +92,8 @@ class ZonePreviewResultSerializer(serializers.Serializer):
 
 
 def _active_users():
-    return get_user_model().objects.filter(is_active=True)
+    # Only someone who can answer for a decision may own it.
+    return users_with_a_role()
 
 
 EXPIRY_CHOICES = ["7", "30", "60", "90", "date", "never"]
