@@ -7,13 +7,13 @@ permissions) are the services' and come back as errors keyed by field, shown bes
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import EXPIRY_PRESETS, expiry_from_preset
 from acceptances.zones import MAX_TAG_RULE_LENGTH, MAX_TAG_RULES, RULE_KEYS
+from cspm.roles import users_with_a_role
 from findings.models import Control, Resource, Severity
 
 EXPIRY_CHOICES = [
@@ -24,7 +24,8 @@ EXPIRY_CHOICES = [
 
 
 def _users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+    # Only someone who can answer for a decision may own it.
+    return users_with_a_role().order_by("username")
 
 
 class ExpiryFields(forms.Form):

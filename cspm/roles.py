@@ -73,3 +73,31 @@ def sync_roles(apps: Any) -> None:
             raise RuntimeError(f"Role {role} refers to unknown permissions: {sorted(missing)}")
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set([perms[key] for key in wanted])
+
+
+def holds_a_role(user: Any) -> bool:
+    """An active user in one of the role groups (or a superuser): someone who can answer for a
+    decision. A deactivated account or one with no role cannot own a risk."""
+    if user is None or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name__in=ROLES).exists()
+
+
+def users_with_a_role() -> Any:
+    """Active users who hold a role (or are superusers): the possible owners of a risk."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=ROLES) | Q(is_superuser=True), is_active=True)
+        .distinct()
+    )
+
+
+def may_see_external_ids(user: Any) -> bool:
+    """Only who may change accounts (admins) reads an account's external id; the others see
+    whether one is set. With the role ARN it is what lets the scanner into the account."""
+    return bool(
+        user is not None and user.is_active and user.has_perm("findings.change_cloudaccount")
+    )

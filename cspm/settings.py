@@ -32,8 +32,16 @@ PRODUCTION = MODE == "production"
 
 # --- Core -----------------------------------------------------------------------------------
 if PRODUCTION:
+    from django.core.checks.security import base as _deploy_checks
+
     SECRET_KEY = env.str("SECRET_KEY")
-    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+    # The rule of `check --deploy` (security.W009), enforced: 50 characters, 5 distinct ones
+    # at least ("a" * 50 passes a length check alone), and not one of Django's generated keys.
+    if (
+        len(SECRET_KEY) < _deploy_checks.SECRET_KEY_MIN_LENGTH
+        or len(set(SECRET_KEY)) < _deploy_checks.SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or SECRET_KEY.startswith(_deploy_checks.SECRET_KEY_INSECURE_PREFIX)
+    ):
         raise SettingError(
             "SECRET_KEY must be at least 50 random characters in production "
             "(python -c 'import secrets; print(secrets.token_urlsafe(64))')."

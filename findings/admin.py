@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from cspm.admin_mixins import ReadOnlyAdminMixin
+from cspm.roles import may_see_external_ids
 from findings.models import (
     AccountRegion,
     Benchmark,
@@ -57,6 +58,34 @@ class CloudAccountAdmin(admin.ModelAdmin):
         ("Scanning", {"fields": ("regions", "scan_interval_hours")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if may_see_external_ids(request.user):
+            return fieldsets
+        # Others read whether an external id is set, never the id itself.
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(
+                        "external_id_status" if f == "external_id" else f for f in options["fields"]
+                    ),
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if may_see_external_ids(request.user):
+            return fields
+        return (*fields, "external_id_status")
+
+    @admin.display(description="external id")
+    def external_id_status(self, obj: CloudAccount) -> str:
+        return "set (shown to admins only)" if obj.external_id else "not set"
 
     @admin.display(description="credentials")
     def credentials(self, obj: CloudAccount) -> str:

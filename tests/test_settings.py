@@ -56,6 +56,8 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL='CHATTY' must be one of"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' must be one of plain, json"),
         ({"SECRET_KEY": "short"}, "at least 50 random characters"),
+        ({"SECRET_KEY": "ab" * 40}, "at least 50 random characters"),  # 2 distinct characters
+        ({"SECRET_KEY": "django-insecure-" + "x7Gq2pVt9LmZr4Kw" * 4}, "at least 50 random"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
         ({"DATABASE_URL": "sqlite:///x.db"}, "must point at PostgreSQL"),
         ({"CELERY_BROKER_URL": "amqp://x"}, "must be a redis://"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +13,7 @@ from acceptances.services import expiry_from_preset
 from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
 from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
+from cspm.roles import users_with_a_role
 from findings.models import Control, Resource
 
 RULES_SCHEMA = {
@@ -96,7 +96,8 @@ class ZonePreviewResultSerializer(serializers.Serializer):
 
 
 def _active_users():
-    return get_user_model().objects.filter(is_active=True)
+    # Only someone who can answer for a decision may own it.
+    return users_with_a_role()
 
 
 EXPIRY_CHOICES = ["7", "30", "60", "90", "date", "never"]

@@ -22,7 +22,10 @@ from acceptances.models import (
 from acceptances.services.coverage import _cover, _uncover
 from acceptances.services.expiry import _validate_expiry
 from acceptances.services.history import EDITABLE_FIELDS, _history_value, _record, _require
+from cspm.roles import holds_a_role
 from findings.models import CloudAccount, Control, Finding, Resource
+
+OWNER_MESSAGE = "The owner must be an active user with a role."
 
 
 def _validate_scope(
@@ -131,8 +134,8 @@ def validate_update(
         _validate_expiry(merged["expires_at"], now or timezone.now())
     if reaccept:
         _validate_scope(acceptance.control, acceptance.resource, acceptance.zone, acceptance.pk)
-    if merged["owner"] is None or not merged["owner"].is_active:
-        raise ValidationError({"owner": "The owner must be an active user."})
+    if not holds_a_role(merged["owner"]):
+        raise ValidationError({"owner": OWNER_MESSAGE})
 
 
 @transaction.atomic
@@ -169,8 +172,8 @@ def accept_risk(
         now=now,
         account=account,
     )
-    if owner is None or not owner.is_active:
-        raise ValidationError({"owner": "The owner must be an active user."})
+    if not holds_a_role(owner):
+        raise ValidationError({"owner": OWNER_MESSAGE})
     proposed = settings.CSPM_REQUIRE_APPROVAL
     acceptance = RiskAcceptance(
         control=control,

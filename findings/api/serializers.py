@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
+from cspm.roles import may_see_external_ids
 from findings.models import (
     SEVERITY_RANK,
     Benchmark,
@@ -30,6 +31,14 @@ class CloudAccountSerializer(serializers.ModelSerializer):
         help_text="Regions to scan; empty: every region the account reports as enabled.",
     )
     scan_interval_hours = serializers.IntegerField(min_value=0, max_value=24 * 365, required=False)
+    external_id = serializers.CharField(
+        max_length=1224,
+        allow_blank=True,
+        required=False,
+        help_text="Shown to admins only (empty for others; external_id_set tells whether one "
+        "is set): with the role ARN it is what lets the scanner into the account.",
+    )
+    external_id_set = serializers.SerializerMethodField()
 
     class Meta:
         model = CloudAccount
@@ -39,6 +48,7 @@ class CloudAccountSerializer(serializers.ModelSerializer):
             "name",
             "role_arn",
             "external_id",
+            "external_id_set",
             "regions",
             "endpoint_url",
             "scan_interval_hours",
@@ -49,6 +59,15 @@ class CloudAccountSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "created_at", "updated_at")
         # Uniqueness is the view's to check (it names the field), not a serializer validator.
         extra_kwargs = {"account_id": {"validators": [account_id_validator]}}
+
+    def get_external_id_set(self, account: CloudAccount) -> bool:
+        return bool(account.external_id)
+
+    def to_representation(self, account: CloudAccount) -> dict[str, Any]:
+        data = super().to_representation(account)
+        if not may_see_external_ids(getattr(self.context.get("request"), "user", None)):
+            data["external_id"] = ""
+        return data
 
     def validate_endpoint_url(self, value: str) -> str:
         from cspm.endpoints import endpoint_problem
