@@ -568,3 +568,47 @@ def test_a_metric_math_alarm_without_the_metric_does_not_count() -> None:
     result = run(CHECK, data([metric_filter("iam", IAM_PATTERN)], alarms=[math]))
     assert result.status == "fail"
     assert "no alarm watches its metric CISBenchmark/iam" in result.summary
+
+
+def test_nested_groups_of_the_same_kind_flatten() -> None:
+    a, b, c = (("term", f"$.{n}", "=", "1") for n in "abc")
+    assert parse_pattern("{ (($.a = 1) || ($.b = 2)) || $.c = 1 }") == (
+        "or",
+        frozenset({a, ("term", "$.b", "=", "2"), c}),
+    )
+    assert parse_pattern("{ $.a = 1 && (($.b = 1) && ($.c = 1)) }") == ("and", frozenset({a, b, c}))
+    # So a benchmark pattern regrouped still matches it.
+    pattern = (
+        "{ (($.eventName = CreateTrail) || ($.eventName = UpdateTrail)) || "
+        "(($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
+        "($.eventName = StopLogging)) }"
+    )
+    assert pattern_matches(pattern, BY_REF["4.5"].patterns)
+
+
+def test_an_unreadable_pattern_is_quoted_in_the_error() -> None:
+    with pytest.raises(PatternError) as raised:
+        parse_pattern('{ $.a = "' + "x" * 30 + " }")
+    assert str(raised.value) == "unexpected text at 8: '\"xxxxxxxxxxxxxxxxxxx'"
+
+
+def test_evidence_keeps_the_first_filter_among_equals() -> None:
+    payload = data([metric_filter("a", IAM_PATTERN), metric_filter("b", IAM_PATTERN)], alarms=[])
+    result = run(CHECK, payload)
+    assert result.status == "fail"
+    assert result.details["metric_filter"] == "a"
+    assert result.summary.startswith("Metric filter 'a' on log group 'trail-logs'")
+
+
+def test_an_alarm_notifying_a_topic_that_was_not_found_fails() -> None:
+    gone = f"arn:aws:sns:us-east-1:{ACCOUNT}:deleted-topic"
+    result = run(
+        CHECK,
+        data([metric_filter("iam", IAM_PATTERN)], alarms=[alarm("iam", AlarmActions=[gone])]),
+    )
+    assert result.status == "fail"
+    assert result.summary == (
+        f"Alarm 'iam-alarm' on CISBenchmark/iam notifies topic {gone}, which does not exist."
+    )
+    assert result.details["topic"] == gone
+    assert result.details["subscriptions"] == []
