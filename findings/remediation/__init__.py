@@ -99,59 +99,46 @@ def terraform_directory(remedies: Iterable[Remedy], default_region: str = "us-ea
         for variable in remedy.variables:
             variables.setdefault(variable.name, variable)
     out += [variable.block() for variable in variables.values()]
-    seen: dict[tuple[str, ...], str] = {}
+    seen: dict[tuple[str, ...], hcl.Block] = {}
     for remedy in chosen.values():
         blocks = list(remedy.blocks)
         if remedy.region:
             blocks = with_provider(blocks, provider_alias(remedy.region))
         out.append(hcl.Comment(f"CIS {remedy.control_ref}: {remedy.title}"))
-        out += _unique(blocks, seen)
+        out += _merged(blocks, seen)
     return hcl.render(out)
 
 
-def _unique(
-    blocks: list[hcl.Block | hcl.Comment], seen: dict[tuple[str, ...], str]
+def _merged(
+    blocks: list[hcl.Block | hcl.Comment], seen: dict[tuple[str, ...], hcl.Block]
 ) -> list[hcl.Block | hcl.Comment]:
-    """Blocks already written by another fix (the same password policy for 1.8 and 1.9) are
-    written once; a different block under a taken name gets a numbered name."""
-    renames: dict[str, str] = {}
+    """Two fixes of one resource (5.6 and 1.18 on an instance, 1.8 and 1.9 on the password
+    policy) become one resource block with the arguments of both, imported once: two blocks
+    managing one object would undo each other's changes."""
     out: list[hcl.Block | hcl.Comment] = []
     for block in blocks:
-        if isinstance(block, hcl.Block) and block.type == "resource":
-            address = block.labels
-            text = hcl.render_block(block)
-            if seen.get(address) == text:
-                renames[f"{address[0]}.{address[1]}"] = ""
-                continue
-            if address in seen:
-                number = 2
-                while (address[0], f"{address[1]}_{number}") in seen:
-                    number += 1
-                new = (address[0], f"{address[1]}_{number}")
-                renames[f"{address[0]}.{address[1]}"] = f"{new[0]}.{new[1]}"
-                block = hcl.Block(block.type, new, block.body)
-                address = new
-                text = hcl.render_block(block)
-            seen[address] = text
-        out.append(block)
-    result: list[hcl.Block | hcl.Comment] = []
-    for block in out:
         if isinstance(block, hcl.Block) and block.type == "import":
-            to = next(
-                a.value.text for a in block.body if isinstance(a, hcl.Attr) and a.name == "to"
-            )
-            if to in renames:
-                if not renames[to]:
-                    continue  # the same import is already written
-                block = hcl.Block(
-                    "import",
-                    (),
-                    [
-                        hcl.Attr("to", hcl.Raw(renames[to]))
-                        if isinstance(a, hcl.Attr) and a.name == "to"
-                        else a
-                        for a in block.body
-                    ],
-                )
-        result.append(block)
-    return result
+            to = next(a.value for a in block.body if isinstance(a, hcl.Attr) and a.name == "to")
+            key = ("import", to.text)
+            if key in seen:
+                continue
+            seen[key] = block
+        elif isinstance(block, hcl.Block) and block.type == "resource":
+            existing = seen.get(block.labels)
+            if existing is not None:
+                _merge_into(existing, block)
+                continue
+            block = hcl.Block(block.type, block.labels, list(block.body))
+            seen[block.labels] = block
+        out.append(block)
+    return out
+
+
+def _merge_into(target: hcl.Block, extra: hcl.Block) -> None:
+    names = {item.name for item in target.body if isinstance(item, hcl.Attr)}
+    kinds = {item.type for item in target.body if isinstance(item, hcl.Block)}
+    for item in extra.body:
+        new_attr = isinstance(item, hcl.Attr) and item.name not in names
+        new_block = isinstance(item, hcl.Block) and item.type not in kinds
+        if new_attr or new_block:
+            target.body.append(item)

@@ -621,14 +621,16 @@ def default_security_group(target: Target) -> Remedy:
 def _instance(target: Target, extra: list[Any], metadata: dict[str, Any] | None = None) -> Block:
     config = target.configuration
     options = dict(config.get("MetadataOptions") or {})
-    meta_body = [
-        Attr("http_endpoint", str(options.get("HttpEndpoint", "enabled"))),
-        Attr(
-            "http_tokens",
-            str((metadata or {}).get("http_tokens", options.get("HttpTokens", "optional"))),
-        ),
-        Attr("http_put_response_hop_limit", int(options.get("HttpPutResponseHopLimit", 1))),
-    ]
+    # Only the fix that changes the metadata options writes them: 1.18's block for the same
+    # instance then merges with 5.6's in a directory without a conflict.
+    meta: list[Block] = []
+    if metadata is not None:
+        meta_body = [
+            Attr("http_endpoint", str(options.get("HttpEndpoint", "enabled"))),
+            Attr("http_tokens", str(metadata["http_tokens"])),
+            Attr("http_put_response_hop_limit", int(options.get("HttpPutResponseHopLimit", 1))),
+        ]
+        meta = [Block("metadata_options", body=meta_body)]
     return _resource(
         "aws_instance",
         hcl.label("instance", target.aws_id),
@@ -636,7 +638,7 @@ def _instance(target: Target, extra: list[Any], metadata: dict[str, Any] | None 
             Attr("ami", str(config.get("ImageId", ""))),
             Attr("instance_type", str(config.get("InstanceType", ""))),
             *extra,
-            Block("metadata_options", body=meta_body),
+            *meta,
             *_tags(target),
         ],
     )

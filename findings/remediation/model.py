@@ -123,7 +123,11 @@ class Remedy:
         if not self.has_terraform:
             return ""
         header = hcl.Comment(f"CIS {self.control_ref}: {self.title}")
-        return hcl.render([header, *(v.block() for v in self.variables), *self.blocks])
+        return hcl.render([header, *(v.block() for v in self.variables)]) + "\n" + self.body()
+
+    def body(self) -> str:
+        """The import and resource blocks alone (the snippet without its variables)."""
+        return hcl.render(self.blocks)
 
     def cli_text(self) -> str:
         return "\n".join(self.cli)
