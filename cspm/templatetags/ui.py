@@ -43,3 +43,12 @@ def duration(value: Any) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.filter
+def generic(text: str) -> str:
+    """A catalog text's ``{{ name }}`` placeholders shown as ``<name>``: the generic form,
+    never mistaken for a filled-in command (each failing resource shows its own)."""
+    import re
+
+    return re.sub(r"\{\{\s*([a-z_]+)\s*\}\}", r"<\1>", text or "")
