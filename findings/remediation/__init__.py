@@ -50,7 +50,7 @@ def remedy_for(control_ref: str, resource: Resource | Target) -> Remedy | None:
 
 
 def provider_alias(region: str) -> str:
-    return "aws_" + region.replace("-", "_")
+    return region.replace("-", "_")
 
 
 def terraform_directory(remedies: Iterable[Remedy], default_region: str = "us-east-1") -> str:

@@ -146,7 +146,7 @@ def render_block(block: Block, indent: int = 0) -> str:
         if isinstance(item, Attr):
             run.append(len(item.name))
             continue
-        widths += [max(run)] * len(run)
+        widths += [max(run)] * len(run) if run else []
         run = []
         if item is not None:
             widths.append(0)
