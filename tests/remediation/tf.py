@@ -163,3 +163,62 @@ def start_terraform(base: Path) -> Terraform:
     terraform = Terraform(binary, env, seed / ".terraform.lock.hcl")
     terraform.run(seed, "init", "-input=false", "-no-color")
     return terraform
+
+
+class HostPrefixProxy:
+    """An HTTP proxy on loopback that sends every request to one endpoint.
+
+    The aws provider, as the AWS SDK does on AWS, puts the account id in front of the S3 Control
+    host (``123456789012.127.0.0.1:PORT``), a name loopback cannot resolve. Given to terraform
+    as ``HTTP_PROXY`` it plays the part of DNS for those names (Go sends requests to loopback
+    addresses directly, so only the prefixed ones come here) and forwards them unchanged.
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        target = urlsplit(endpoint)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return
+
+            def _forward(self) -> None:
+                parts = urlsplit(self.path)
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                try:
+                    connection.request(self.command, path or "/", body=body, headers=headers)
+                    answer = connection.getresponse()
+                    data = answer.read()
+                finally:
+                    connection.close()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostPrefixProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
