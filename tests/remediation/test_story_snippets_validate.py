@@ -13,7 +13,7 @@ import re
 import pytest
 
 from findings.models import Finding
-from findings.remediation import hcl
+from findings.remediation import hcl, terraform_directory
 from findings.remediation.selection import remedies_for
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,14 @@ def test_every_story_fix_validates(story, story_account, scan_now, simulation, t
             variables[variable.name] = variable
     (tf_dir / "variables.tf").write_text(hcl.render([v.block() for v in variables.values()]))
     terraform.validate(tf_dir)
+
+    # And the download of them all at once: one main.tf, as is (5.6 and 1.18 on the web
+    # server become one aws_instance; 1.8 and 1.9 one password policy).
+    directory = terraform.workdir(tf_dir / "download")
+    text = terraform_directory(remedy for _f, remedy in pairs)
+    assert (
+        text.count(f'resource "aws_instance" "instance_{story.instance_id.replace("-", "_")}"') == 1
+    )
+    assert text.count('resource "aws_iam_account_password_policy"') == 1
+    (directory / "main.tf").write_text(text)
+    terraform.validate(directory)
