@@ -12,7 +12,9 @@ import pytest
 from findings.models import Finding
 from tests.remediation.tf import HostPrefixProxy
 
-pytestmark = pytest.mark.django_db
+# Terraform's part does not depend on the database engine: run once, on PostgreSQL (bin/test's
+# first pass), so the slow terraform runs are not paid twice.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 _SERVICES = ("ec2", "s3", "s3control", "sts", "iam")
 

@@ -19,7 +19,9 @@ from findings.models import Finding
 from tests.remediation.test_apply_story_fixes import _override
 from tests.remediation.tf import HostPrefixProxy
 
-pytestmark = pytest.mark.django_db
+# Terraform's part does not depend on the database engine: run once, on PostgreSQL (bin/test's
+# first pass), so the slow terraform runs are not paid twice.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 HOSTILE_NAME = (
     'web"\n}\n\ndata "external" "pwn" {\n  program = ["sh", "-c", "id > /tmp/pwned"]\n}\n'

@@ -16,7 +16,9 @@ from findings.models import Finding
 from findings.remediation import hcl, terraform_directory
 from findings.remediation.selection import remedies_for
 
-pytestmark = pytest.mark.django_db
+# Terraform's part does not depend on the database engine: run once, on PostgreSQL (bin/test's
+# first pass), so the slow terraform runs are not paid twice.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def _story_remedies(story, story_account, scan_now, simulation):
