@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django import template
@@ -49,6 +50,4 @@ def duration(value: Any) -> str:
 def generic(text: str) -> str:
     """A catalog text's ``{{ name }}`` placeholders shown as ``<name>``: the generic form,
     never mistaken for a filled-in command (each failing resource shows its own)."""
-    import re
-
     return re.sub(r"\{\{\s*([a-z_]+)\s*\}\}", r"<\1>", text or "")

@@ -46,7 +46,11 @@ def remedy_for(control_ref: str, resource: Resource | Target) -> Remedy | None:
     if builder is None:
         return None
     target = resource if isinstance(resource, Target) else target_for(resource)
-    return builder(target)
+    remedy = builder(target)
+    if remedy is not None:
+        # One builder may serve several controls (5.2 and 5.3, 1.5 and 1.6): say which one.
+        remedy.control_ref = control_ref
+    return remedy
 
 
 def provider_alias(region: str) -> str:
