@@ -24,6 +24,8 @@ from django_htmx.http import HttpResponseClientRefresh
 from findings import hooks, queries
 from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartScanForm
 from findings.models import Control, Resource, Scan
+from findings.remediation import selection as remediation_selection
+from findings.remediation.web import fixes_by_finding, terraform_download
 from findings.services.scans import start_scan
 
 PAGE_SIZE = 50
@@ -106,6 +108,8 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows = page.object_list
         last_seen = queries.get_last_seen(rows)
         new_ids = queries.get_new_finding_ids(f.pk for f in rows)
+        fixes = fixes_by_finding(list(rows))
+        vpcs = remediation_selection.get_vpc_facts([f.resource for f in rows])
         list_html = render_to_string(
             "findings/_control_findings.html",
             {
@@ -119,9 +123,10 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         "finding": f,
                         "last_seen": last_seen.get(f.pk),
                         "is_new": f.pk in new_ids,
-                        "terraform": control.render_terraform(f.resource.terraform_values())
-                        if control.terraform and f.is_open
-                        else "",
+                        "fixes": [
+                            fix for fix in fixes.get(f.pk, []) if fix["control"] == control.ref
+                        ],
+                        "vpc": vpcs.get(f.resource_id),
                     }
                     for f in rows
                 ],
@@ -146,6 +151,8 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One resource: its configuration snapshot, tags, zones and every finding on it."""
     resource = get_object_or_404(Resource.objects.select_related("account"), pk=pk)
     findings = queries.get_resource_findings(resource)
+    for finding in findings:
+        finding.resource = resource  # the fixes read its account, already loaded
     last_seen = queries.get_last_seen(findings)
     new_ids = queries.get_new_finding_ids(f.pk for f in findings)
     return render(
@@ -154,6 +161,7 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "resource": resource,
             "findings": [(f, last_seen.get(f.pk), f.pk in new_ids) for f in findings],
+            "fixes": fixes_by_finding([f for f in findings if f.is_open]),
             "zones": list(resource.zones.order_by("name")),
             "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
         },
@@ -222,3 +230,35 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["changes_total"] = len(changes)
         context["counts"] = queries.get_scan_change_counts(scan)
     return render(request, "findings/scan_detail.html", context)
+
+
+def _ids(values: list[str], name: str) -> list[int]:
+    values = [value for value in values if value]
+    if not all(v.isascii() and v.isdigit() and len(v) <= 18 for v in values):
+        raise ValidationError(f"{name}: ids must be whole numbers.")
+    return [int(value) for value in values]
+
+
+@_read("findings.view_finding")
+def remediation_terraform(request: HttpRequest) -> HttpResponse:
+    """``main.tf`` fixing the selected failing findings (``finding`` ids, or a ``control`` and
+    its selected ``resource`` ids, or a resource's every failure)."""
+    try:
+        finding_ids = _ids(request.GET.getlist("finding"), "finding")
+        resource_ids = _ids(request.GET.getlist("resource"), "resource")
+        control = _ids(request.GET.getlist("control"), "control")
+    except ValidationError as exc:
+        return HttpResponse(exc.messages[0], status=400, content_type="text/plain")
+    findings = list(
+        remediation_selection.get_selected_findings(
+            finding_ids, control[0] if control else None, resource_ids
+        )
+    )
+    response = terraform_download(findings) if findings else None
+    if response is None:
+        return HttpResponse(
+            "Select failing findings that have a Terraform fix (finding, or control and resource).",
+            status=400,
+            content_type="text/plain",
+        )
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django import template
@@ -43,3 +44,10 @@ def duration(value: Any) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.filter
+def generic(text: str) -> str:
+    """A catalog text's ``{{ name }}`` placeholders shown as ``<name>``: the generic form,
+    never mistaken for a filled-in command (each failing resource shows its own)."""
+    return re.sub(r"\{\{\s*([a-z_]+)\s*\}\}", r"<\1>", text or "")

@@ -11,17 +11,21 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from cspm.api.base import ID_REGEX
+from cspm.api.base import ID_REGEX, JsonErrorsNegotiation
 from cspm.api.pagination import IdCursorPagination
 from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id_param
 from findings import hooks, queries
 from findings.api import filters, serializers
 from findings.models import Benchmark, CloudAccount, Control, Finding, Resource, Scan
+from findings.remediation.selection import get_selected_findings
+from findings.remediation.web import fixes_by_finding, terraform_download
 from findings.services import register_account
 from findings.services.scans import start_scan
 
@@ -208,6 +212,41 @@ class FindingViewSet(ReadOnlyViewSet):
         return export_response(
             self, queries.iter_findings_export, queries.EXPORT_FIELDS, "findings"
         )
+
+    @extend_schema(
+        summary="The fix of a failing finding: Terraform, CLI and console steps, filled in",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def remediation(self, request: Request, pk: str | None = None) -> Response:
+        finding = self.get_object()
+        fixes = fixes_by_finding([finding]).get(finding.pk, [])
+        return Response({"finding": finding.pk, "open": finding.is_open, "fixes": fixes})
+
+    @extend_schema(
+        summary="A Terraform directory (one main.tf) fixing the chosen failing findings",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, many=True, description="finding ids")],
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="terraform",
+        pagination_class=None,
+        content_negotiation_class=JsonErrorsNegotiation,
+    )
+    def terraform(self, request: Request) -> object:
+        values = request.query_params.getlist("id")
+        if not all(v.isascii() and v.isdigit() and len(v) <= 18 for v in values):
+            raise ValidationError({"id": "Finding ids must be whole numbers."})
+        ids = [int(value) for value in values]
+        if not ids:
+            raise ValidationError({"id": "Give at least one failing finding id."})
+        findings = list(get_selected_findings(finding_ids=ids))
+        response = terraform_download(findings) if findings else None
+        if response is None:
+            raise ValidationError({"id": "None of these is an open failing finding with a fix."})
+        return response
 
 
 def _benchmark_param(request: Request) -> Benchmark:

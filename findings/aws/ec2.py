@@ -130,6 +130,13 @@ def collect_ec2(ctx: CollectContext) -> Collected:
                 configuration=_without_tags(instance),
             )
         )
+    # Which VPC a network ACL or security group is in, and whether it is the region's default
+    # VPC: the control page tells a web VPC's ACL from the default ones, and the fix of one in
+    # a default VPC proposes deleting that VPC.
+    default_vpc_ids = {str(v["VpcId"]) for v in vpcs if v.get("IsDefault")}
+    for item in (*groups, *acls):
+        if item.get("VpcId"):
+            item["VpcIsDefault"] = str(item["VpcId"]) in default_vpc_ids
     for group in groups:
         tags = tag_dict(group)
         resources.append(

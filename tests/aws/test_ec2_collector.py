@@ -80,6 +80,13 @@ def test_story_account_before_and_after_remediation(aws: str) -> None:
     assert refs[instance_arn].configuration["MetadataOptions"]["HttpTokens"] == "optional"
     default_vpc = refs[f"arn:aws:ec2:{east}:{ACCOUNT}:vpc/{stack.default_vpcs[east]}"]
     assert default_vpc.configuration["IsDefault"] is True
+    # Each network ACL and security group says which VPC it is in and whether it is a default
+    # one: the control page tells the web VPC's ACL from the default VPCs' by it.
+    assert refs[web_acl].configuration["VpcId"] == stack.vpc_id
+    assert refs[web_acl].configuration["VpcIsDefault"] is False
+    assert refs[default_vpc_acl].configuration["VpcIsDefault"] is True
+    web_group = refs[f"arn:aws:ec2:{east}:{ACCOUNT}:security-group/{stack.security_group_id}"]
+    assert web_group.configuration["VpcIsDefault"] is False
     # Every VPC's default security group is judged. AWS creates it with an inbound rule from
     # itself and an outbound rule to 0.0.0.0/0; moto 5.2.5 omits the inbound one, which does
     # not change the verdict (any rule fails 5.4), so the harness leaves it as it is.

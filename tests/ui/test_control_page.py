@@ -34,8 +34,8 @@ def test_it_lists_failing_resources_first_with_evidence_and_their_own_terraform(
     body = response.content.decode()
     assert "MFA Delete is not enabled." in body
     # The snippet is filled with each failing bucket's own name.
-    terraform = response.context["rows"][0]["terraform"]
-    assert "story-images" in terraform and "{{ bucket_name }}" not in terraform
+    terraform = response.context["rows"][0]["fixes"][0]["terraform"]
+    assert 'bucket = "story-images"' in terraform and "{{" not in terraform
     assert terraform in html.unescape(body)
     assert catalog.controls.get(ref="2.1.2").remediation_cli.splitlines()[0] in html.unescape(body)
 

@@ -1,0 +1,1072 @@
+"""One builder per control: the fix of that control for one resource, as Terraform blocks.
+
+Builders are pure: they read a :class:`Target` (what the scan saw) and return a
+:class:`Remedy`. Values the product knows (ids, current rules, current policy) are filled in;
+what only the user knows becomes a ``variable``. Name tags appear only in comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from findings.checks.ec2 import ADMIN_PORTS, is_anywhere, nacl_entry_reaches
+from findings.checks.monitoring import CONTROLS as MONITORED
+from findings.remediation import hcl
+from findings.remediation.hcl import Attr, Block, Comment, Raw
+from findings.remediation.model import ADMIN_CIDR, Remedy, Target, Variable, shell
+
+Builder = Callable[[Target], Remedy | None]
+BUILDERS: dict[str, Builder] = {}
+
+_ALL_BLOCKED = [
+    Attr("block_public_acls", True),
+    Attr("block_public_policy", True),
+    Attr("ignore_public_acls", True),
+    Attr("restrict_public_buckets", True),
+]
+_NACL_DEFAULT_RULE = 32767
+
+
+def builds(*refs: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        for ref in refs:
+            BUILDERS[ref] = fn
+        return fn
+
+    return register
+
+
+def _import(resource_type: str, name: str, aws_id: str) -> Block:
+    return Block("import", (), [Attr("to", Raw(f"{resource_type}.{name}")), Attr("id", aws_id)])
+
+
+def _resource(resource_type: str, name: str, body: list[Any]) -> Block:
+    return Block("resource", (resource_type, name), body)
+
+
+def _tags(target: Target) -> list[Attr]:
+    # An imported resource without its tags would have them removed at apply: keep them.
+    return [Attr("tags", dict(target.tags))] if target.tags else []
+
+
+def _region_args(target: Target) -> list[str]:
+    return ["--region", target.region] if target.is_regional else []
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def _deny_http(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+@builds("2.1.1")
+def bucket_denies_http(target: Target) -> Remedy:
+    bucket = target.aws_id
+    policy = dict(target.configuration.get("policy") or {})
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    deny = _deny_http(bucket)
+    kept = [s for s in statements if not (isinstance(s, dict) and s.get("Sid") == deny["Sid"])]
+    document = {**policy, "Version": policy.get("Version", "2012-10-17")}
+    document["Statement"] = [*kept, deny]
+    name = hcl.label("bucket_policy", bucket)
+    blocks: list[Any] = [
+        Comment(
+            f"Bucket {bucket}: its {len(kept)} current statement(s) kept as the scan saw them, "
+            "plus a Deny of s3:* without TLS."
+        )
+    ]
+    if policy:
+        blocks.append(_import("aws_s3_bucket_policy", name, bucket))
+    blocks.append(
+        _resource(
+            "aws_s3_bucket_policy",
+            name,
+            [Attr("bucket", bucket), Attr("policy", Raw(f"jsonencode({hcl.value(document)})"))],
+        )
+    )
+    return Remedy(
+        "2.1.1",
+        f"deny HTTP requests to bucket {bucket}",
+        target,
+        blocks,
+        cli=[
+            "# Review the current policy first: put-bucket-policy replaces it whole.",
+            shell("aws", "s3api", "get-bucket-policy", "--bucket", bucket),
+        ],
+    )
+
+
+@builds("2.1.4")
+def public_access_blocked(target: Target) -> Remedy:
+    if target.resource_type == "AWS::::Account":
+        account = target.account_id
+        name = hcl.label("account_public_access_block", account)
+        blocks: list[Any] = [Comment(f"Account {account}: Block Public Access for every bucket.")]
+        if target.configuration.get("s3_public_access_block"):
+            blocks.append(_import("aws_s3_account_public_access_block", name, account))
+        blocks.append(
+            _resource(
+                "aws_s3_account_public_access_block",
+                name,
+                [Attr("account_id", account), *_ALL_BLOCKED],
+            )
+        )
+        flags = (
+            "BlockPublicAcls=true,IgnorePublicAcls=true,"
+            "BlockPublicPolicy=true,RestrictPublicBuckets=true"
+        )
+        cli = [
+            shell(
+                "aws",
+                "s3control",
+                "put-public-access-block",
+                "--account-id",
+                account,
+                "--public-access-block-configuration",
+                flags,
+            )
+        ]
+        return Remedy("2.1.4", f"block public access in account {account}", target, blocks, cli=cli)
+    bucket = target.aws_id
+    name = hcl.label("bucket_public_access_block", bucket)
+    blocks = []
+    if target.configuration.get("public_access_block"):
+        blocks.append(_import("aws_s3_bucket_public_access_block", name, bucket))
+    blocks.append(
+        _resource(
+            "aws_s3_bucket_public_access_block", name, [Attr("bucket", bucket), *_ALL_BLOCKED]
+        )
+    )
+    return Remedy("2.1.4", f"block public access to bucket {bucket}", target, blocks)
+
+
+_MFA = Variable(
+    "root_mfa",
+    "The root user's MFA device serial and a current code, separated by a space "
+    "(MFA Delete can only be set by the root user with MFA).",
+    sensitive=True,
+)
+
+
+@builds("2.1.2")
+def bucket_mfa_delete(target: Target) -> Remedy:
+    bucket = target.aws_id
+    name = hcl.label("bucket_versioning", bucket)
+    blocks: list[Any] = [
+        Comment("Apply with the root user's credentials: only root may change MFA Delete."),
+        _import("aws_s3_bucket_versioning", name, bucket),
+        _resource(
+            "aws_s3_bucket_versioning",
+            name,
+            [
+                Attr("bucket", bucket),
+                Attr("mfa", Raw("var.root_mfa")),
+                Block(
+                    "versioning_configuration",
+                    body=[Attr("status", "Enabled"), Attr("mfa_delete", "Enabled")],
+                ),
+            ],
+        ),
+    ]
+    cli = [
+        "# As the root user, with its MFA device:",
+        shell(
+            "aws",
+            "s3api",
+            "put-bucket-versioning",
+            "--bucket",
+            bucket,
+            "--versioning-configuration",
+            "Status=Enabled,MFADelete=Enabled",
+            "--mfa",
+            "arn:aws:iam::" + target.account_id + ":mfa/root-account-mfa-device 123456",
+        ),
+    ]
+    return Remedy("2.1.2", f"MFA Delete on bucket {bucket}", target, blocks, [_MFA], cli=cli)
+
+
+# --------------------------------------------------------------------------- network ACLs
+
+
+def _nacl_rule(entry: dict[str, Any]) -> Block:
+    ports = entry.get("PortRange") or {}
+    icmp = entry.get("IcmpTypeCode") or {}
+    protocol = str(entry.get("Protocol", "-1"))
+    body = [
+        Attr("rule_no", int(entry["RuleNumber"])),
+        Attr("protocol", protocol),
+        Attr("action", str(entry.get("RuleAction", "deny"))),
+    ]
+    if entry.get("Ipv6CidrBlock"):
+        body.append(Attr("ipv6_cidr_block", str(entry["Ipv6CidrBlock"])))
+    elif isinstance(entry.get("CidrBlock"), Raw):
+        body.append(Attr("cidr_block", entry["CidrBlock"]))
+    else:
+        body.append(Attr("cidr_block", str(entry.get("CidrBlock", ""))))
+    body.append(Attr("from_port", int(ports.get("From", 0)) if protocol != "-1" else 0))
+    body.append(Attr("to_port", int(ports.get("To", 0)) if protocol != "-1" else 0))
+    if icmp:
+        body += [
+            Attr("icmp_type", int(icmp.get("Type", -1))),
+            Attr("icmp_code", int(icmp.get("Code", -1))),
+        ]
+    return Block("egress" if entry.get("Egress") else "ingress", body=body)
+
+
+def _exposes(entry: dict[str, Any]) -> list[int]:
+    """The admin ports an allow rule from anywhere opens."""
+    source = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
+    if entry.get("Egress") or entry.get("RuleAction") != "allow" or not is_anywhere(source):
+        return []
+    return [port for port in ADMIN_PORTS if nacl_entry_reaches(entry, port)]
+
+
+def _covers_only_admin_ports(entry: dict[str, Any]) -> bool:
+    ports = entry.get("PortRange") or {}
+    if str(entry.get("Protocol")) != "6" or not ports:
+        return False
+    low, high = int(ports.get("From", 0)), int(ports.get("To", 65535))
+    return all(port in ADMIN_PORTS for port in range(low, high + 1)) if high - low < 10 else False
+
+
+def tightened_nacl_ingress(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ingress rules minus what opens 22/3389 to the internet, and notes saying what changed.
+
+    A rule opening only admin ports is removed. A broader one (all traffic, or 0-65535) also
+    carries the site's other traffic: it is kept, and deny rules for TCP 22/3389 from the same
+    source are put just before it (rules are evaluated in number order, the first match
+    decides), so nothing else the network relies on stops working. SSH from ``var.admin_cidr``
+    comes before every such deny.
+    """
+    ingress = [
+        dict(e)
+        for e in entries
+        if not e.get("Egress") and int(e["RuleNumber"]) != _NACL_DEFAULT_RULE
+    ]
+    used = {int(e["RuleNumber"]) for e in ingress}
+    result: list[dict[str, Any]] = []
+    notes: list[str] = []
+    lowest_deny: int | None = None
+    ssh_exposed = False
+
+    def free_below(number: int) -> int | None:
+        for candidate in range(number - 1, 0, -1):
+            if candidate not in used:
+                used.add(candidate)
+                return candidate
+        return None
+
+    for entry in sorted(ingress, key=lambda e: int(e["RuleNumber"])):
+        ports = _exposes(entry)
+        if not ports:
+            result.append(entry)
+            continue
+        ssh_exposed = ssh_exposed or 22 in ports
+        number = int(entry["RuleNumber"])
+        source_key = "Ipv6CidrBlock" if entry.get("Ipv6CidrBlock") else "CidrBlock"
+        if _covers_only_admin_ports(entry):
+            notes.append(f"rule {number} removed: it opened port(s) {ports} to {entry[source_key]}")
+            continue
+        denies = []
+        for port in ports:
+            slot = free_below(number)
+            if slot is None:
+                break
+            denies.append(
+                {
+                    "RuleNumber": slot,
+                    "Protocol": "6",
+                    "RuleAction": "deny",
+                    "Egress": False,
+                    source_key: entry[source_key],
+                    "PortRange": {"From": port, "To": port},
+                }
+            )
+        if len(denies) < len(ports):
+            notes.append(f"rule {number} removed: no free rule number before it for a deny")
+            continue
+        result.extend([*denies, entry])
+        lowest_deny = min([lowest_deny or _NACL_DEFAULT_RULE, *(d["RuleNumber"] for d in denies)])
+        notes.append(
+            f"rule {number} kept for its other traffic; TCP {ports} from {entry[source_key]} "
+            f"denied first (rules {', '.join(str(d['RuleNumber']) for d in denies)})"
+        )
+    if ssh_exposed:
+        slot = (
+            free_below(lowest_deny or 100)
+            if lowest_deny
+            else (100 if 100 not in used else free_below(_NACL_DEFAULT_RULE))
+        )
+        if slot is not None:
+            result.append(
+                {
+                    "RuleNumber": slot,
+                    "Protocol": "6",
+                    "RuleAction": "allow",
+                    "Egress": False,
+                    "CidrBlock": Raw("var.admin_cidr"),
+                    "PortRange": {"From": 22, "To": 22},
+                }
+            )
+            notes.append(f"rule {slot} allows SSH from var.admin_cidr only")
+    return sorted(result, key=lambda e: int(e["RuleNumber"])), notes
+
+
+def _vpc_note(target: Target) -> str:
+    vpc = str(target.configuration.get("VpcId") or "")
+    if not vpc:
+        return ""
+    if target.configuration.get("VpcIsDefault"):
+        return f" in {vpc} (the region's default VPC)"
+    return f" in {vpc}"
+
+
+def delete_default_vpc_steps(target: Target, vpc_id: str, subnet_ids: list[str]) -> list[str]:
+    """Delete a default VPC in the safe order: nothing must run in it, then its internet
+    gateway (detach, delete), its subnets, and the VPC (its default ACL, security group and
+    main route table go with it)."""
+    region = ["--region", target.region]
+    in_vpc = f"Name=vpc-id,Values={vpc_id}"
+    igws = f"Name=attachment.vpc-id,Values={vpc_id}"
+    steps = [
+        f"# 1. Nothing may use {vpc_id}: this must print nothing (else stop, it is in use).",
+        shell(
+            "aws",
+            "ec2",
+            "describe-network-interfaces",
+            *region,
+            "--filters",
+            in_vpc,
+            "--query",
+            "NetworkInterfaces[].NetworkInterfaceId",
+            "--output",
+            "text",
+        ),
+        "# 2. Detach and delete its internet gateway(s).",
+        "for igw in $("
+        + shell(
+            "aws",
+            "ec2",
+            "describe-internet-gateways",
+            *region,
+            "--filters",
+            igws,
+            "--query",
+            "InternetGateways[].InternetGatewayId",
+            "--output",
+            "text",
+        )
+        + "); do",
+        "  "
+        + shell("aws", "ec2", "detach-internet-gateway", *region, "--vpc-id", vpc_id)
+        + ' --internet-gateway-id "$igw"',
+        "  "
+        + shell("aws", "ec2", "delete-internet-gateway", *region)
+        + ' --internet-gateway-id "$igw"',
+        "done",
+        "# 3. Delete its subnets.",
+    ]
+    steps += [
+        shell("aws", "ec2", "delete-subnet", *region, "--subnet-id", s) for s in subnet_ids
+    ] or [
+        "for subnet in $("
+        + shell(
+            "aws",
+            "ec2",
+            "describe-subnets",
+            *region,
+            "--filters",
+            in_vpc,
+            "--query",
+            "Subnets[].SubnetId",
+            "--output",
+            "text",
+        )
+        + "); do "
+        + shell("aws", "ec2", "delete-subnet", *region)
+        + ' --subnet-id "$subnet"; done'
+    ]
+    steps += [
+        "# 4. Delete the VPC (its default network ACL, security group and main route table"
+        " go with it).",
+        shell("aws", "ec2", "delete-vpc", *region, "--vpc-id", vpc_id),
+    ]
+    return steps
+
+
+@builds("5.1")
+def nacl_admin_ports(target: Target) -> Remedy:
+    config = target.configuration
+    acl_id = target.aws_id
+    entries = list(config.get("Entries") or [])
+    ingress, notes = tightened_nacl_ingress(entries)
+    egress = [e for e in entries if e.get("Egress") and int(e["RuleNumber"]) != _NACL_DEFAULT_RULE]
+    subnets = sorted(
+        str(a["SubnetId"]) for a in config.get("Associations") or [] if a.get("SubnetId")
+    )
+    name = hcl.label("nacl", acl_id)
+    is_default_acl = bool(config.get("IsDefault"))
+    kind = "aws_default_network_acl" if is_default_acl else "aws_network_acl"
+    head = (
+        [Attr("default_network_acl_id", acl_id)]
+        if is_default_acl
+        else [Attr("vpc_id", str(config.get("VpcId", "")))]
+    )
+    body: list[Any] = [*head, Attr("subnet_ids", subnets)]
+    body.append(Comment("Rule set as the scan saw it, " + "; ".join(notes) + "."))
+    body += [_nacl_rule(e) for e in ingress] + [_nacl_rule(e) for e in egress]
+    body += _tags(target)
+    blocks: list[Any] = [
+        Comment(
+            f"Network ACL {target.describe()}{_vpc_note(target)}. "
+            "This block owns its whole rule set."
+        ),
+        _import(kind, name, acl_id),
+        _resource(kind, name, body),
+    ]
+    remedy = Remedy(
+        "5.1",
+        f"close 22/3389 to the internet on network ACL {acl_id}",
+        target,
+        blocks,
+        [ADMIN_CIDR],
+    )
+    vpc_id = str(config.get("VpcId") or "")
+    if config.get("VpcIsDefault") and vpc_id:
+        remedy.manual_reason = (
+            f"{vpc_id} is the region's default VPC. If nothing runs in it, deleting it is the "
+            "better fix; Terraform does not manage default VPCs it did not create, so use the CLI."
+        )
+        remedy.cli = delete_default_vpc_steps(target, vpc_id, subnets)
+    return remedy
+
+
+# --------------------------------------------------------------------------- security groups
+
+
+def _split_range(low: int, high: int) -> list[tuple[int, int]]:
+    ranges, start = [], low
+    for port in ADMIN_PORTS:
+        if start <= port <= high:
+            if start < port:
+                ranges.append((start, port - 1))
+            start = port + 1
+    if start <= high:
+        ranges.append((start, high))
+    return ranges
+
+
+def _sg_rule(
+    kind: str, protocol: str, low: int, high: int, source: dict[str, Any], own_id: str
+) -> Block:
+    body: list[Any] = [
+        Attr("protocol", protocol),
+        Attr("from_port", low if protocol != "-1" else 0),
+        Attr("to_port", high if protocol != "-1" else 0),
+    ]
+    if "CidrIp" in source:
+        body.append(
+            Attr(
+                "cidr_blocks",
+                [source["CidrIp"]]
+                if not isinstance(source["CidrIp"], Raw)
+                else Raw(f"[{source['CidrIp'].text}]"),
+            )
+        )
+    elif "CidrIpv6" in source:
+        body.append(Attr("ipv6_cidr_blocks", [str(source["CidrIpv6"])]))
+    elif "PrefixListId" in source:
+        body.append(Attr("prefix_list_ids", [str(source["PrefixListId"])]))
+    elif source.get("GroupId") == own_id:
+        body.append(Attr("self", True))
+    elif "GroupId" in source:
+        body.append(Attr("security_groups", [str(source["GroupId"])]))
+    if source.get("Description"):
+        body.append(Attr("description", str(source["Description"])))
+    return Block(kind, body=body)
+
+
+def _permission_rules(
+    kind: str, permission: dict[str, Any], own_id: str, fix: bool
+) -> tuple[list[Block], bool]:
+    """Blocks for one permission (one per source), the admin ports cut out of sources that are
+    the whole internet when ``fix``; and whether SSH was open to the internet."""
+    protocol = str(permission.get("IpProtocol", "-1"))
+    protocol = {"tcp": "6", "udp": "17", "icmp": "1"}.get(protocol, protocol)
+    low, high = int(permission.get("FromPort", 0) or 0), int(permission.get("ToPort", 0) or 0)
+    if protocol == "-1":
+        low, high = 0, 65535
+    sources = (
+        list(permission.get("IpRanges") or [])
+        + list(permission.get("Ipv6Ranges") or [])
+        + list(permission.get("PrefixListIds") or [])
+        + list(permission.get("UserIdGroupPairs") or [])
+    )
+    blocks: list[Block] = []
+    ssh = False
+    for source in sources:
+        cidr = source.get("CidrIp") or source.get("CidrIpv6")
+        opened = [p for p in ADMIN_PORTS if low <= p <= high] if protocol in ("6", "-1") else []
+        if fix and cidr and is_anywhere(cidr) and opened:
+            ssh = ssh or 22 in opened
+            parts = [("6", a, b) for a, b in _split_range(low, high)]
+            if protocol == "-1":
+                parts += [("17", 0, 65535), ("1" if "CidrIp" in source else "58", -1, -1)]
+            blocks += [_sg_rule(kind, p, a, b, source, own_id) for p, a, b in parts]
+            continue
+        if protocol == "-1":
+            blocks.append(_sg_rule(kind, "-1", 0, 0, source, own_id))
+        else:
+            blocks.append(_sg_rule(kind, protocol, low, high, source, own_id))
+    return blocks, ssh
+
+
+@builds("5.2", "5.3")
+def security_group_admin_ports(target: Target) -> Remedy:
+    config = target.configuration
+    group_id = target.aws_id
+    ingress: list[Block] = []
+    ssh = False
+    for permission in config.get("IpPermissions") or []:
+        blocks, opened = _permission_rules("ingress", permission, group_id, fix=True)
+        ingress += blocks
+        ssh = ssh or opened
+    if ssh:
+        ingress.append(
+            _sg_rule(
+                "ingress",
+                "6",
+                22,
+                22,
+                {"CidrIp": Raw("var.admin_cidr"), "Description": "SSH from the admin network"},
+                group_id,
+            )
+        )
+    egress: list[Block] = []
+    for permission in config.get("IpPermissionsEgress") or []:
+        egress += _permission_rules("egress", permission, group_id, fix=False)[0]
+    name = hcl.label("security_group", group_id)
+    body: list[Any] = [
+        Attr("name", str(config.get("GroupName", ""))),
+        Attr("description", str(config.get("Description", ""))),
+        Attr("vpc_id", str(config.get("VpcId", ""))),
+        Comment(
+            "Rules as the scan saw them; ports 22 and 3389 cut out of those open to the internet."
+        ),
+        *ingress,
+        *egress,
+        *_tags(target),
+    ]
+    blocks = [
+        Comment(
+            f"Security group {target.describe()}{_vpc_note(target)}. This block owns all its rules."
+        ),
+        _import("aws_security_group", name, group_id),
+        _resource("aws_security_group", name, body),
+    ]
+    return Remedy(
+        "5.2",
+        f"close 22/3389 to the internet on security group {group_id}",
+        target,
+        blocks,
+        [ADMIN_CIDR] if ssh else [],
+    )
+
+
+@builds("5.4")
+def default_security_group(target: Target) -> Remedy:
+    group_id = target.aws_id
+    name = hcl.label("default_security_group", group_id)
+    vpc = str(target.configuration.get("VpcId", ""))
+    blocks = [
+        Comment(
+            f"Default security group {target.describe()}{_vpc_note(target)}: no rules at all. "
+            "Anything still using it loses its traffic: check first."
+        ),
+        _import("aws_default_security_group", name, group_id),
+        _resource("aws_default_security_group", name, [Attr("vpc_id", vpc), *_tags(target)]),
+    ]
+    cli = [
+        "# What still uses the group (must be nothing before its rules go):",
+        shell(
+            "aws",
+            "ec2",
+            "describe-network-interfaces",
+            *_region_args(target),
+            "--filters",
+            f"Name=group-id,Values={group_id}",
+            "--query",
+            "NetworkInterfaces[].NetworkInterfaceId",
+        ),
+    ]
+    return Remedy(
+        "5.4", f"remove every rule of default security group {group_id}", target, blocks, cli=cli
+    )
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _instance(target: Target, extra: list[Any], metadata: dict[str, Any] | None = None) -> Block:
+    config = target.configuration
+    options = dict(config.get("MetadataOptions") or {})
+    # Only the fix that changes the metadata options writes them: 1.18's block for the same
+    # instance then merges with 5.6's in a directory without a conflict.
+    meta: list[Block] = []
+    if metadata is not None:
+        meta_body = [
+            Attr("http_endpoint", str(options.get("HttpEndpoint", "enabled"))),
+            Attr("http_tokens", str(metadata["http_tokens"])),
+            Attr("http_put_response_hop_limit", int(options.get("HttpPutResponseHopLimit", 1))),
+        ]
+        meta = [Block("metadata_options", body=meta_body)]
+    return _resource(
+        "aws_instance",
+        hcl.label("instance", target.aws_id),
+        [
+            Attr("ami", str(config.get("ImageId", ""))),
+            Attr("instance_type", str(config.get("InstanceType", ""))),
+            *extra,
+            *meta,
+            *_tags(target),
+        ],
+    )
+
+
+@builds("5.6")
+def instance_imdsv2(target: Target) -> Remedy:
+    instance_id = target.aws_id
+    blocks = [
+        Comment(f"Instance {target.describe()}: IMDSv2 only (session tokens required)."),
+        _import("aws_instance", hcl.label("instance", instance_id), instance_id),
+        _instance(target, [], {"http_tokens": "required"}),
+    ]
+    cli = [
+        shell(
+            "aws",
+            "ec2",
+            "modify-instance-metadata-options",
+            *_region_args(target),
+            "--instance-id",
+            instance_id,
+            "--http-tokens",
+            "required",
+            "--http-endpoint",
+            "enabled",
+        )
+    ]
+    return Remedy("5.6", f"require IMDSv2 on instance {instance_id}", target, blocks, cli=cli)
+
+
+_PROFILE = Variable(
+    "instance_profile_name",
+    "The IAM instance profile that grants the instance the AWS access it needs.",
+)
+
+
+@builds("1.18")
+def instance_profile(target: Target) -> Remedy:
+    instance_id = target.aws_id
+    blocks = [
+        Comment(f"Instance {target.describe()}: an instance profile instead of stored keys."),
+        _import("aws_instance", hcl.label("instance", instance_id), instance_id),
+        _instance(target, [Attr("iam_instance_profile", Raw("var.instance_profile_name"))]),
+    ]
+    return Remedy(
+        "1.18", f"attach an instance profile to {instance_id}", target, blocks, [_PROFILE]
+    )
+
+
+# --------------------------------------------------------------------------- regional settings
+
+
+def _regional(
+    target: Target,
+    ref: str,
+    title: str,
+    prefix: str,
+    resources: list[Block],
+    variables: list[Variable] | None = None,
+) -> Remedy:
+    return Remedy(
+        ref,
+        f"{title} in {target.region}",
+        target,
+        [Comment(f"{title}, region {target.region}."), *resources],
+        variables or [],
+    )
+
+
+@builds("2.2.1")
+def ebs_encryption(target: Target) -> Remedy:
+    name = hcl.label("ebs_encryption", target.region)
+    return _regional(
+        target,
+        "2.2.1",
+        "EBS encryption by default",
+        name,
+        [_resource("aws_ebs_encryption_by_default", name, [Attr("enabled", True)])],
+    )
+
+
+@builds("1.20")
+def access_analyzer(target: Target) -> Remedy:
+    name = hcl.label("access_analyzer", target.region)
+    return _regional(
+        target,
+        "1.20",
+        "IAM Access Analyzer",
+        name,
+        [
+            _resource(
+                "aws_accessanalyzer_analyzer",
+                name,
+                [
+                    Attr("analyzer_name", f"account-analyzer-{target.region}"),
+                    Attr("type", "ACCOUNT"),
+                ],
+            )
+        ],
+    )
+
+
+@builds("4.16")
+def security_hub(target: Target) -> Remedy:
+    name = hcl.label("security_hub", target.region)
+    return _regional(
+        target, "4.16", "Security Hub", name, [_resource("aws_securityhub_account", name, [])]
+    )
+
+
+_CONFIG_ROLE = Variable(
+    "config_role_arn", "ARN of the IAM role AWS Config records with (AWS_ConfigRole attached)."
+)
+_CONFIG_BUCKET = Variable(
+    "config_bucket_name", "S3 bucket AWS Config delivers configuration snapshots to."
+)
+
+
+@builds("3.5")
+def config_recorder(target: Target) -> Remedy:
+    region = target.region
+    recorder, channel, status = (
+        hcl.label(p, region) for p in ("config_recorder", "config_channel", "config_status")
+    )
+    return _regional(
+        target,
+        "3.5",
+        "AWS Config recording all resources",
+        recorder,
+        [
+            _resource(
+                "aws_config_configuration_recorder",
+                recorder,
+                [
+                    Attr("name", "default"),
+                    Attr("role_arn", Raw("var.config_role_arn")),
+                    Block(
+                        "recording_group",
+                        body=[
+                            Attr("all_supported", True),
+                            Attr("include_global_resource_types", True),
+                        ],
+                    ),
+                ],
+            ),
+            _resource(
+                "aws_config_delivery_channel",
+                channel,
+                [
+                    Attr("name", "default"),
+                    Attr("s3_bucket_name", Raw("var.config_bucket_name")),
+                    Attr("depends_on", Raw(f"[aws_config_configuration_recorder.{recorder}]")),
+                ],
+            ),
+            _resource(
+                "aws_config_configuration_recorder_status",
+                status,
+                [
+                    Attr("name", Raw(f"aws_config_configuration_recorder.{recorder}.name")),
+                    Attr("is_enabled", True),
+                    Attr("depends_on", Raw(f"[aws_config_delivery_channel.{channel}]")),
+                ],
+            ),
+        ],
+        [_CONFIG_ROLE, _CONFIG_BUCKET],
+    )
+
+
+_FLOW_ROLE = Variable(
+    "flow_logs_role_arn", "ARN of the IAM role VPC Flow Logs uses to write to CloudWatch Logs."
+)
+
+
+@builds("3.9")
+def vpc_flow_logs(target: Target) -> Remedy:
+    vpc_id = target.aws_id
+    group, flow = hcl.label("flow_logs", vpc_id), hcl.label("flow_log", vpc_id)
+    blocks = [
+        Comment(f"VPC {target.describe()}: log rejected traffic to CloudWatch Logs."),
+        _resource(
+            "aws_cloudwatch_log_group",
+            group,
+            [Attr("name", f"/aws/vpc/flow-logs/{vpc_id}"), Attr("retention_in_days", 365)],
+        ),
+        _resource(
+            "aws_flow_log",
+            flow,
+            [
+                Attr("vpc_id", vpc_id),
+                Attr("traffic_type", "REJECT"),
+                Attr("log_destination_type", "cloud-watch-logs"),
+                Attr("log_destination", Raw(f"aws_cloudwatch_log_group.{group}.arn")),
+                Attr("iam_role_arn", Raw("var.flow_logs_role_arn")),
+            ],
+        ),
+    ]
+    return Remedy("3.9", f"flow logs for VPC {vpc_id}", target, blocks, [_FLOW_ROLE])
+
+
+# --------------------------------------------------------------------------- account
+
+
+def _password_policy(target: Target, ref: str) -> Remedy:
+    current = target.configuration.get("password_policy") or {}
+    name = hcl.label("password_policy", target.account_id)
+    keep = {
+        "RequireUppercaseCharacters": "require_uppercase_characters",
+        "RequireLowercaseCharacters": "require_lowercase_characters",
+        "RequireSymbols": "require_symbols",
+        "RequireNumbers": "require_numbers",
+        "AllowUsersToChangePassword": "allow_users_to_change_password",
+        "HardExpiry": "hard_expiry",
+        "MaxPasswordAge": "max_password_age",
+    }
+    body: list[Any] = [
+        Attr("minimum_password_length", max(14, int(current.get("MinimumPasswordLength", 0) or 0))),
+        Attr(
+            "password_reuse_prevention",
+            max(24, int(current.get("PasswordReusePrevention", 0) or 0)),
+        ),
+    ]
+    body += [
+        Attr(arg, current[key])
+        for key, arg in keep.items()
+        if key in current and isinstance(current[key], bool | int)
+    ]
+    blocks: list[Any] = [
+        Comment(
+            f"Account {target.account_id}: password policy (1.8 length >= 14, 1.9 reuse >= 24)."
+        )
+    ]
+    if current:
+        blocks.append(
+            _import("aws_iam_account_password_policy", name, "iam-account-password-policy")
+        )
+    blocks.append(_resource("aws_iam_account_password_policy", name, body))
+    return Remedy(ref, f"password policy of account {target.account_id}", target, blocks)
+
+
+BUILDERS["1.8"] = lambda target: _password_policy(target, "1.8")
+BUILDERS["1.9"] = lambda target: _password_policy(target, "1.9")
+
+_SUPPORT_PRINCIPAL = Variable(
+    "support_principal_arn",
+    "ARN of the user or role (e.g. your incident team's role) allowed to assume the support role.",
+)
+
+
+@builds("1.17")
+def support_role(target: Target) -> Remedy:
+    role, attach = (
+        hcl.label("support_role", target.account_id),
+        hcl.label("support_access", target.account_id),
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": Raw("var.support_principal_arn")},
+            }
+        ],
+    }
+    blocks = [
+        _resource(
+            "aws_iam_role",
+            role,
+            [
+                Attr("name", "aws-support"),
+                Attr("assume_role_policy", Raw(f"jsonencode({hcl.value(trust)})")),
+            ],
+        ),
+        _resource(
+            "aws_iam_role_policy_attachment",
+            attach,
+            [
+                Attr("role", Raw(f"aws_iam_role.{role}.name")),
+                Attr("policy_arn", "arn:aws:iam::aws:policy/AWSSupportAccess"),
+            ],
+        ),
+    ]
+    return Remedy(
+        "1.17", f"support role in account {target.account_id}", target, blocks, [_SUPPORT_PRINCIPAL]
+    )
+
+
+_TRAIL_BUCKET = Variable(
+    "cloudtrail_bucket_name",
+    "S3 bucket CloudTrail delivers log files to (its policy must allow CloudTrail).",
+)
+
+
+def _trail(target: Target, ref: str, selector: str | None) -> Remedy:
+    name = hcl.label("trail", target.account_id, ref.replace(".", "_"))
+    body: list[Any] = [
+        Attr("name", "account-trail" if selector is None else f"s3-{selector.lower()}-data-events"),
+        Attr("s3_bucket_name", Raw("var.cloudtrail_bucket_name")),
+        Attr("is_multi_region_trail", True),
+        Attr("include_global_service_events", True),
+        Attr("enable_log_file_validation", True),
+    ]
+    if selector:
+        body.append(
+            Block(
+                "event_selector",
+                body=[
+                    Attr("read_write_type", selector),
+                    Attr("include_management_events", True),
+                    Block(
+                        "data_resource",
+                        body=[Attr("type", "AWS::S3::Object"), Attr("values", ["arn:aws:s3"])],
+                    ),
+                ],
+            )
+        )
+    blocks = [
+        Comment(f"Account {target.account_id}: a multi-region trail."),
+        _resource("aws_cloudtrail", name, body),
+    ]
+    return Remedy(
+        ref, f"CloudTrail in account {target.account_id}", target, blocks, [_TRAIL_BUCKET]
+    )
+
+
+BUILDERS["3.1"] = lambda target: _trail(target, "3.1", None)
+BUILDERS["3.10"] = lambda target: _trail(target, "3.10", "WriteOnly")
+BUILDERS["3.11"] = lambda target: _trail(target, "3.11", "ReadOnly")
+
+_LOG_GROUP = Variable(
+    "cloudtrail_log_group_name",
+    "CloudWatch Logs group your multi-region CloudTrail trail sends events to.",
+)
+_ALARM_TOPIC = Variable(
+    "alarm_sns_topic_arn", "ARN of the SNS topic the security team is subscribed to."
+)
+
+
+def _monitoring(ref: str) -> Builder:
+    control = next(c for c in MONITORED if c.ref == ref)
+
+    def build(target: Target) -> Remedy:
+        metric = "cis_" + control.check_id.removeprefix("monitoring_").removesuffix("_alarmed")
+        flt, alarm = hcl.label("metric_filter", metric), hcl.label("alarm", metric)
+        blocks = [
+            Comment(f"Account {target.account_id}: alarm on {control.subject}."),
+            _resource(
+                "aws_cloudwatch_log_metric_filter",
+                flt,
+                [
+                    Attr("name", metric),
+                    Attr("log_group_name", Raw("var.cloudtrail_log_group_name")),
+                    Attr("pattern", control.patterns[0]),
+                    Block(
+                        "metric_transformation",
+                        body=[
+                            Attr("name", metric),
+                            Attr("namespace", "CISBenchmark"),
+                            Attr("value", "1"),
+                        ],
+                    ),
+                ],
+            ),
+            _resource(
+                "aws_cloudwatch_metric_alarm",
+                alarm,
+                [
+                    Attr("alarm_name", metric),
+                    Attr("metric_name", metric),
+                    Attr("namespace", "CISBenchmark"),
+                    Attr("statistic", "Sum"),
+                    Attr("period", 300),
+                    Attr("evaluation_periods", 1),
+                    Attr("threshold", 1),
+                    Attr("comparison_operator", "GreaterThanOrEqualToThreshold"),
+                    Attr("alarm_actions", Raw("[var.alarm_sns_topic_arn]")),
+                    Attr("depends_on", Raw(f"[aws_cloudwatch_log_metric_filter.{flt}]")),
+                ],
+            ),
+        ]
+        return Remedy(
+            ref, f"alarm on {control.subject}", target, blocks, [_LOG_GROUP, _ALARM_TOPIC]
+        )
+
+    return build
+
+
+for _control in MONITORED:
+    BUILDERS[_control.ref] = _monitoring(_control.ref)
+
+
+# --------------------------------------------------------------------------- not in Terraform
+
+
+@builds("1.5", "1.6")
+def root_mfa(target: Target) -> Remedy:
+    return Remedy(
+        "1.5",
+        f"MFA for the root user of account {target.account_id}",
+        target,
+        manual_reason=(
+            "Root user settings cannot be managed with Terraform or the CLI: "
+            "only the root user can, in the console."
+        ),
+        console=[
+            f"Sign in to the AWS console as the root user of account {target.account_id}.",
+            "Open the account menu › Security credentials › Multi-factor authentication (MFA)"
+            " › Assign MFA device.",
+            "Pick a device (a hardware key for 1.6), follow the steps, and keep the recovery"
+            " details with the account's owner.",
+        ],
+        cli=[
+            "# Audit: 1 means the root user has MFA.",
+            shell("aws", "iam", "get-account-summary", "--query", "SummaryMap.AccountMFAEnabled"),
+        ],
+    )
+
+
+@builds("1.4")
+def root_access_keys(target: Target) -> Remedy:
+    return Remedy(
+        "1.4",
+        f"no access keys for the root user of account {target.account_id}",
+        target,
+        manual_reason="Root user access keys can only be deleted by the root user, in the console.",
+        console=[
+            f"Sign in to the AWS console as the root user of account {target.account_id}.",
+            "Open the account menu › Security credentials › Access keys;"
+            " deactivate, then delete each key.",
+        ],
+    )

@@ -1,0 +1,165 @@
+"""The HCL writer and the shell quoting, pure: a hostile value stays one value."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from findings.remediation import BUILDERS, Target, hcl, remedy_for, terraform_directory
+from findings.remediation.builders import tightened_nacl_ingress
+from findings.remediation.model import shell
+
+HOSTILE = [
+    'a"b',
+    "back\\slash\\",
+    "line\nbreak\r\n",
+    '${file("/etc/passwd")}',
+    "%{ if true }x%{ endif }",
+    "$${literal}",
+    "\\${x}",
+    "*/ /* # //",
+    '"\n}\ndata "external" "x" {\n  program = ["sh", "-c", "id"]\n}\n# ',
+    "tab\tand\u2028sep\u202eRTL\x00nul",
+]
+
+
+def _hcl_to_python(literal: str) -> str:
+    """What HCL makes of a quoted string with no template sequence left: JSON's escapes are
+    HCL's (``\\n``, ``\\"``, ``\\\\``, ``\\uNNNN``) and ``$${``/``%%{`` are literal."""
+    assert literal.startswith('"') and literal.endswith('"')
+    body = literal[1:-1]
+    # A live template sequence is a "${" or "%{" not preceded by its escape.
+    stripped = body.replace("$${", "").replace("%%{", "")
+    assert "${" not in stripped and "%{" not in stripped, literal
+    return json.loads('"' + body.replace("$${", "${").replace("%%{", "%{") + '"')
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_string_reads_back_as_the_same_value(value: str) -> None:
+    literal = hcl.string(value)
+    assert "\n" not in literal and "\r" not in literal
+    assert _hcl_to_python(literal) == value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_comment_stays_one_line(value: str) -> None:
+    line = hcl.comment(f"Name: {hcl.comment_text(value)}")
+    assert "\n" not in line and "\r" not in line and "\u2028" not in line
+    assert line.startswith("# ")
+
+
+def test_labels_are_identifiers_and_unique() -> None:
+    labels = {hcl.label("bucket", name) for name in ("a.b", "a-b", "a_b", "A-B", "a b", '"; x')}
+    assert len(labels) == 6
+    for label in labels:
+        assert label.replace("_", "a").isalnum() and label[0].isalpha()
+    assert hcl.label("nacl", "acl-0abc") == "nacl_acl_0abc"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_shell_arguments_stay_one_argument(value: str) -> None:
+    assert shlex.split(shell("aws", "ec2", "delete-vpc", "--vpc-id", value)) == [
+        "aws",
+        "ec2",
+        "delete-vpc",
+        "--vpc-id",
+        value,
+    ]
+
+
+def _target(resource_type: str, arn: str, **config) -> Target:
+    return Target(
+        "123456789012",
+        "eu-west-1",
+        resource_type,
+        arn,
+        tags={"Name": HOSTILE[8]},
+        configuration=config,
+    )
+
+
+def test_every_builder_renders_and_keeps_hostile_tags_in_strings() -> None:
+    targets = {
+        "AWS::S3::Bucket": _target("AWS::S3::Bucket", "arn:aws:s3:::b", policy=None),
+        "AWS::EC2::Instance": _target(
+            "AWS::EC2::Instance",
+            "arn:aws:ec2:eu-west-1:123456789012:instance/i-1",
+            ImageId="ami-1",
+            InstanceType="t3.micro",
+        ),
+        "AWS::EC2::NetworkAcl": _target(
+            "AWS::EC2::NetworkAcl",
+            "arn:aws:ec2:eu-west-1:123456789012:network-acl/acl-1",
+            VpcId="vpc-1",
+            IsDefault=False,
+            Entries=[],
+        ),
+        "AWS::EC2::SecurityGroup": _target(
+            "AWS::EC2::SecurityGroup",
+            "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1",
+            VpcId="vpc-1",
+            GroupName=HOSTILE[3],
+            Description=HOSTILE[8],
+        ),
+        "AWS::EC2::VPC": _target("AWS::EC2::VPC", "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"),
+        "other": _target("AWS::::Account", "arn:aws:iam::123456789012:root"),
+    }
+    remedies = []
+    for ref in BUILDERS:
+        for target in targets.values():
+            remedy = remedy_for(ref, target)
+            text = remedy.terraform() if remedy else ""
+            # The hostile tag never leaves a string: no "data" block, no live interpolation.
+            _assert_only_our_blocks(text)
+            remedies.append(remedy)
+    _assert_only_our_blocks(terraform_directory(r for r in remedies if r))
+
+
+def _assert_only_our_blocks(text: str) -> None:
+    """Outside comments, the hostile text appears only escaped inside strings, and every
+    top-level line opens one of the blocks the product writes."""
+    code = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith("#"))
+    assert 'data "external"' not in code.replace('\\"', "")
+    for line in code.split("\n"):
+        if line and not line.startswith((" ", "}")):
+            assert line.split()[0] in ("variable", "import", "resource", "terraform", "provider")
+
+
+def test_a_nacl_keeps_its_other_traffic_and_closes_admin_ports() -> None:
+    entries = [
+        {
+            "RuleNumber": 100,
+            "Protocol": "-1",
+            "RuleAction": "allow",
+            "Egress": False,
+            "CidrBlock": "0.0.0.0/0",
+        },
+        {
+            "RuleNumber": 110,
+            "Protocol": "6",
+            "RuleAction": "allow",
+            "Egress": False,
+            "CidrBlock": "0.0.0.0/0",
+            "PortRange": {"From": 22, "To": 22},
+        },
+        {
+            "RuleNumber": 32767,
+            "Protocol": "-1",
+            "RuleAction": "deny",
+            "Egress": False,
+            "CidrBlock": "0.0.0.0/0",
+        },
+    ]
+    ingress, _notes = tightened_nacl_ingress(entries)
+    numbers = [
+        (e["RuleNumber"], e["RuleAction"], (e.get("PortRange") or {}).get("From")) for e in ingress
+    ]
+    assert numbers == [
+        (97, "allow", 22),
+        (98, "deny", 3389),
+        (99, "deny", 22),
+        (100, "allow", None),
+    ]
+    assert isinstance(ingress[0]["CidrBlock"], hcl.Raw)  # var.admin_cidr
