@@ -91,6 +91,7 @@ MIDDLEWARE = [
     # /healthz for load balancers: before the HTTPS redirect, the host check and the login.
     "cspm.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "cspm.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -329,6 +330,16 @@ CSPM_TRUSTED_PROXIES = env.int("CSPM_TRUSTED_PROXIES", 0, minimum=0)
 # and per client address; past either limit every attempt is refused until the window ends.
 CSPM_LOGIN_FAILURE_RATE_PER_USERNAME = _rate("CSPM_LOGIN_FAILURE_RATE_PER_USERNAME", "10/hour")
 CSPM_LOGIN_FAILURE_RATE_PER_ADDRESS = _rate("CSPM_LOGIN_FAILURE_RATE_PER_ADDRESS", "30/hour")
+
+# --- Content-Security-Policy -------------------------------------------------------------------
+# Every page: scripts, styles, images and fonts from the app only, no inline script or style
+# (templates keep theirs in static/), no plugins, no framing, forms post to the app only.
+# Images may be data: URLs (the API docs' icons are).
+CSPM_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSPM risk-treatment manager API",
