@@ -12,6 +12,7 @@ import json
 import secrets
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView
 
 # What Redoc's bundle (drf-spectacular-sidecar, pinned) injects at load, before any nonce is
@@ -27,6 +28,7 @@ REDOC_STYLE_HASHES = (
 class RedocView(SpectacularRedocView):
     template_name = "cspm/api/redoc.html"
 
+    @extend_schema(exclude=True)  # a page, not an endpoint of the API
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         nonce = secrets.token_urlsafe(18)
