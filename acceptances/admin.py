@@ -15,8 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from acceptances import services
+from acceptances import queries, services
 from acceptances.models import (
+    AcceptanceChange,
     AcceptanceEvent,
     DriftAlert,
     ExpiryReminder,
@@ -35,6 +36,23 @@ class AcceptanceEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ("at", "action", "actor", "changes", "note")
     readonly_fields = fields
     ordering = ("-at", "-pk")
+
+
+class AcceptanceChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Proposed changes (four-eyes): decided with the actions of the acceptance list."""
+
+    model = AcceptanceChange
+    extra = 0
+    can_delete = False
+    fields = ("proposed_at", "proposed_by", "state", "what_changes", "note", "decided_by")
+    readonly_fields = fields
+    ordering = ("-proposed_at", "-pk")
+    verbose_name_plural = "proposed changes (approve or reject them from the list's actions)"
+
+    @admin.display(description="changes")
+    def what_changes(self, obj: AcceptanceChange) -> str:
+        rows = queries.get_change_rows(obj)
+        return "; ".join(f"{name}: {old} → {new}" for name, (old, new) in rows.items())
 
 
 class ExpiryReminderInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -118,8 +136,13 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
     autocomplete_fields = ()
     raw_id_fields = ("resource",)
     list_select_related = ("control", "resource", "zone", "owner", "created_by")
-    inlines = [AcceptanceEventInline, ExpiryReminderInline]
-    actions = ["approve_selected", "revoke_selected"]
+    inlines = [AcceptanceChangeInline, AcceptanceEventInline, ExpiryReminderInline]
+    actions = [
+        "approve_selected",
+        "revoke_selected",
+        "approve_pending_changes",
+        "reject_pending_changes",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RiskAcceptance]:
         return super().get_queryset(request).annotate(_covered=Count("covered_findings"))
@@ -170,6 +193,7 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         if not request.user.has_perm("acceptances.approve_riskacceptance"):
             actions.pop("approve_selected", None)
+            actions.pop("approve_pending_changes", None)
         if not request.user.has_perm("acceptances.revoke_riskacceptance"):
             actions.pop("revoke_selected", None)
         return actions
@@ -194,9 +218,19 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
         changes = {
             name: data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS
         }
-        services.update_acceptance(
+        # The same service as the UI and the API: with four-eyes on, what widens or prolongs
+        # an approved acceptance is proposed here too, not applied.
+        updated = services.update_acceptance(
             RiskAcceptance.objects.get(pk=obj.pk), actor=request.user, **changes
         )
+        if updated.proposed_change is not None:
+            fields = ", ".join(updated.proposed_change.terms)
+            self.message_user(
+                request,
+                f"Proposed, not applied: {fields}. Another approver must approve the change "
+                "(action “Approve pending changes”); the approved terms stay in force until then.",
+                messages.WARNING,
+            )
 
     def _run(self, request: HttpRequest, queryset, action, verb: str) -> None:
         done = 0
@@ -217,6 +251,27 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected acceptances")
     def revoke_selected(self, request: HttpRequest, queryset) -> None:
         self._run(request, queryset, services.revoke_acceptance, "Revoked")
+
+    def _decide_pending(self, request: HttpRequest, queryset, decide, verb: str) -> None:
+        def on_pending(acceptance: RiskAcceptance, *, actor) -> None:
+            pending = queries.get_pending_change(acceptance)
+            if pending is None:
+                raise ValidationError("No change awaits approval.")
+            decide(pending, actor=actor)
+
+        self._run(request, queryset, on_pending, verb)
+
+    @admin.action(description="Approve pending changes of selected acceptances")
+    def approve_pending_changes(self, request: HttpRequest, queryset) -> None:
+        self._decide_pending(
+            request, queryset, services.approve_acceptance_change, "Approved the change of"
+        )
+
+    @admin.action(description="Reject (or withdraw) pending changes of selected acceptances")
+    def reject_pending_changes(self, request: HttpRequest, queryset) -> None:
+        self._decide_pending(
+            request, queryset, services.reject_acceptance_change, "Rejected the change of"
+        )
 
 
 @admin.register(AcceptanceEvent)

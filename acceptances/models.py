@@ -257,9 +257,13 @@ class AcceptanceEvent(models.Model):
         EXPIRED = "expired", "Expired"
         REACCEPTED = "reaccepted", "Re-accepted"
         STALE = "stale", "No longer needed"
+        CHANGE_PROPOSED = "change_proposed", "Change proposed (awaiting approval)"
+        CHANGE_APPROVED = "change_approved", "Change approved"
+        CHANGE_REJECTED = "change_rejected", "Change rejected"
+        CHANGE_WITHDRAWN = "change_withdrawn", "Change withdrawn"
 
     acceptance = models.ForeignKey(RiskAcceptance, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=12, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -287,6 +291,75 @@ class AcceptanceEvent(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Acceptance history is append-only; events cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class AcceptanceChange(models.Model):
+    """A change to an approved acceptance that widens or prolongs it, awaiting a second approver.
+
+    With four-eyes on (``CSPM_REQUIRE_APPROVAL``), a later or no expiry, a renewal, or new
+    wording of the decision (justification, reason, treatment) does not apply when it is made:
+    it is recorded here, and the acceptance keeps its approved terms (coverage, expiry job,
+    reminders all read the acceptance) until an approver other than the proposer approves it
+    (``acceptances.services.changes``). ``terms`` holds the proposed values as JSON
+    (``expires_at`` as ISO 8601 or null, ``owner`` as a user id); ``before`` the terms in force
+    when it was proposed, for the reader.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    acceptance = models.ForeignKey(
+        RiskAcceptance, on_delete=models.CASCADE, related_name="proposed_changes"
+    )
+    terms = models.JSONField(help_text='The proposed values: {"field": value, ...}.')
+    before = models.JSONField(
+        default=dict, blank=True, help_text="The terms in force when it was proposed."
+    )
+    renews = models.BooleanField(
+        default=False, help_text="Proposed for an expired acceptance: approving renews it."
+    )
+    note = models.TextField(blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["acceptance", "-proposed_at", "-pk"]
+        constraints = [
+            # One open proposal per acceptance: a second one would be approved against terms
+            # its proposer never saw. Its index also finds an acceptance's pending change.
+            models.UniqueConstraint(
+                fields=["acceptance"],
+                condition=Q(state="pending"),
+                name="acceptancechange_one_pending",
+                violation_error_message="A change of this acceptance already awaits approval.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "approved", "rejected", "withdrawn"]),
+                name="acceptancechange_state_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="pending") | Q(decided_at__isnull=False),
+                name="acceptancechange_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Change of acceptance {self.acceptance_id} proposed by {self.proposed_by}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
 
 
 class ExpiryReminder(models.Model):

@@ -8,7 +8,36 @@ from typing import Any
 
 from django.db.models import Count, F, QuerySet
 
-from acceptances.models import RiskAcceptance
+from acceptances.models import AcceptanceChange, RiskAcceptance
+
+
+def get_pending_change(acceptance: RiskAcceptance) -> AcceptanceChange | None:
+    """The change of ``acceptance`` awaiting a second approver, if any."""
+    return (
+        AcceptanceChange.objects.select_related("proposed_by")
+        .filter(acceptance=acceptance, state=AcceptanceChange.State.PENDING)
+        .first()
+    )
+
+
+def get_change_rows(change: AcceptanceChange) -> dict[str, list[Any]]:
+    """What a proposed change changes, as the history shows it: ``{field: [before, after]}``
+    (dates in ISO 8601, people by username)."""
+    from django.contrib.auth import get_user_model
+
+    def shown(name: str, value: Any) -> Any:
+        if name == "owner" and value is not None:
+            user = get_user_model().objects.filter(pk=value).first()
+            return user.get_username() if user else value
+        return value
+
+    rows = {
+        name: [shown(name, change.before.get(name)), shown(name, value)]
+        for name, value in change.terms.items()
+    }
+    if change.renews:
+        rows["state"] = ["expired", "active"]
+    return rows
 
 
 def get_acceptances(

@@ -28,7 +28,7 @@ from acceptances.forms import (
     WatchForm,
     ZoneForm,
 )
-from acceptances.models import RiskAcceptance, Zone, ZoneWatch
+from acceptances.models import AcceptanceChange, RiskAcceptance, Zone, ZoneWatch
 from findings.models import Control
 
 PAGE_SIZE = 50
@@ -209,8 +209,16 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -> dict:
     user = request.user
+    pending = queries.get_pending_change(acceptance)
     return {
         "acceptance": acceptance,
+        "pending_change": pending,
+        "pending_rows": queries.get_change_rows(pending) if pending else {},
+        # Four-eyes: the proposer may withdraw it, never approve it.
+        "can_decide_change": pending is not None
+        and pending.proposed_by_id != user.pk
+        and user.has_perm("acceptances.approve_riskacceptance"),
+        "can_withdraw_change": pending is not None and pending.proposed_by_id == user.pk,
         "events": acceptance.events.select_related("actor").order_by("-at", "-pk"),
         "covered": acceptance.covered_findings.count(),
         "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
@@ -297,7 +305,7 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
         renewing = acceptance.state == RiskAcceptance.State.EXPIRED
         try:
             expires_at = form.cleaned_data["expires_at"]
-            services.update_acceptance(
+            updated = services.update_acceptance(
                 acceptance,
                 actor=request.user,
                 note=form.cleaned_data["note"],
@@ -308,10 +316,40 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             ends = f"until {expires_at:%Y-%m-%d}" if expires_at else "with no end"
+            if updated.proposed_change is not None:
+                verb = "renewal" if renewing else "extension"
+                return _acted(
+                    request,
+                    acceptance,
+                    f"Proposed the {verb} {ends}: another approver must approve it; "
+                    "the approved terms stay in force until then.",
+                )
             verb = "Renewed" if renewing else "Extended"
             return _acted(request, acceptance, f"{verb} {ends}.")
     context = _detail_context(request, acceptance, extend_form=form)
     return render(request, "acceptances/acceptance_detail.html", context, status=400)
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_change_decide(
+    request: HttpRequest, pk: int, change_pk: int, decision: str
+) -> HttpResponse:
+    """Approve or reject (or, its proposer, withdraw) a proposed change of an acceptance."""
+    change = get_object_or_404(AcceptanceChange, pk=change_pk, acceptance_id=pk)
+    note = request.POST.get("note", "")[:2000]
+    try:
+        if decision == "approve":
+            services.approve_acceptance_change(change, actor=request.user, note=note)
+            text = "Change approved: its terms are in force."
+        else:
+            services.reject_acceptance_change(change, actor=request.user, note=note)
+            withdrawn = change.proposed_by_id == request.user.pk
+            text = "Change withdrawn." if withdrawn else "Change rejected: the terms stay."
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("acceptance-detail", pk=pk)
+    return _acted(request, change.acceptance, text)
 
 
 # --- Zones ------------------------------------------------------------------------------------

@@ -248,16 +248,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- Cache ----------------------------------------------------------------------------------
 # Posture counts over a million findings are cached under a key that changes with the data
 # (findings.queries.posture_fingerprint), and API throttles count there; in production every
-# process shares them in Redis, so the limits hold across processes and machines.
+# process shares them in Redis, so the limits hold across processes and machines. Nothing there
+# is needed for correctness: with Redis down, cspm.cache.TolerantRedisCache answers as an empty
+# cache (counts computed again, throttles open) and logs the error, instead of a 500.
 if env.is_set("CACHE_URL") or env.is_set("CELERY_BROKER_URL"):
     _cache_url = env.str("CACHE_URL", env.str("CELERY_BROKER_URL", ""))
     if not _cache_url.startswith(("redis://", "rediss://")):
         raise SettingError("CACHE_URL must be a redis:// or rediss:// URL.")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "cspm.cache.TolerantRedisCache",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "cspm",
+            # A blackholed server must cost a request seconds, not the OS's minutes.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -369,6 +373,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions live in the database, never in the cache: with Redis down people stay logged in and
+# can log in (the cache is optional, see cspm.cache).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

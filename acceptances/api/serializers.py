@@ -8,7 +8,15 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
+from acceptances import queries
+from acceptances.models import (
+    AcceptanceChange,
+    AcceptanceEvent,
+    Reason,
+    RiskAcceptance,
+    Treatment,
+    Zone,
+)
 from acceptances.services import expiry_from_preset
 from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
 from cspm.api.fields import IdRelatedField
@@ -195,6 +203,43 @@ class AcceptanceNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
 
+class AcceptanceChangeDecisionSerializer(serializers.Serializer):
+    change = serializers.IntegerField(
+        min_value=1, help_text="The id of the pending change (pending_change.id) decided on."
+    )
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AcceptanceChangeSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.CharField(source="proposed_by.get_username", read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.get_username", read_only=True, allow_null=True, default=None
+    )
+    changes = serializers.SerializerMethodField(
+        help_text='What it changes: {"field": [in force, proposed], ...}.'
+    )
+
+    class Meta:
+        model = AcceptanceChange
+        fields = (
+            "id",
+            "state",
+            "renews",
+            "changes",
+            "note",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "array", "items": {}}})
+    def get_changes(self, change: AcceptanceChange) -> dict[str, list[Any]]:
+        return queries.get_change_rows(change)
+
+
 class AcceptanceSerializer(serializers.ModelSerializer):
     control_ref = serializers.CharField(source="control.ref", read_only=True)
     benchmark_version = serializers.CharField(source="control.benchmark.version", read_only=True)
@@ -212,6 +257,10 @@ class AcceptanceSerializer(serializers.ModelSerializer):
         default=None,
         allow_null=True,
         help_text="Open failing findings it covers now.",
+    )
+    pending_change = serializers.SerializerMethodField(
+        help_text="A change that widens or prolongs it, awaiting a second approver (four-eyes); "
+        "the fields above are the terms in force until it is approved."
     )
 
     class Meta:
@@ -240,8 +289,18 @@ class AcceptanceSerializer(serializers.ModelSerializer):
             "revoked_at",
             "stale_since",
             "covered_count",
+            "pending_change",
         )
         read_only_fields = fields
+
+    @extend_schema_field(AcceptanceChangeSerializer(allow_null=True))
+    def get_pending_change(self, acceptance: RiskAcceptance) -> dict[str, Any] | None:
+        prefetched = getattr(acceptance, "pending_changes", None)
+        if prefetched is not None:
+            pending = prefetched[0] if prefetched else None
+        else:
+            pending = queries.get_pending_change(acceptance)
+        return AcceptanceChangeSerializer(pending).data if pending is not None else None
 
     @extend_schema_field({"type": "string", "enum": ["resource", "zone"]})
     def get_scope(self, acceptance: RiskAcceptance) -> str:

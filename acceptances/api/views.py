@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from acceptances import queries, services
 from acceptances.api import filters, serializers
-from acceptances.models import RiskAcceptance, Zone
+from acceptances.models import AcceptanceChange, RiskAcceptance, Zone
 from cspm.api.base import ID_REGEX
 from cspm.api.exceptions import validation_error_detail
 from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id_param
@@ -128,16 +128,41 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 def _acceptance_queryset() -> QuerySet[RiskAcceptance]:
-    return queries.with_covered_count(
-        RiskAcceptance.objects.select_related(
-            "control__benchmark", "owner", "created_by", "approved_by", "revoked_by"
+    pending = AcceptanceChange.objects.filter(state=AcceptanceChange.State.PENDING).select_related(
+        "proposed_by"
+    )
+    return (
+        queries.with_covered_count(
+            RiskAcceptance.objects.select_related(
+                "control__benchmark", "owner", "created_by", "approved_by", "revoked_by"
+            )
         )
-    ).order_by("-created_at", "-pk")
+        .prefetch_related(Prefetch("proposed_changes", queryset=pending, to_attr="pending_changes"))
+        .order_by("-created_at", "-pk")
+    )
 
 
 def _one(acceptance: RiskAcceptance, code: int = status.HTTP_200_OK) -> Response:
     acceptance = _acceptance_queryset().get(pk=acceptance.pk)
     return Response(serializers.AcceptanceSerializer(acceptance).data, status=code)
+
+
+def _updated(acceptance: RiskAcceptance) -> Response:
+    """200 when the change is in force; 202 when (part of) it was proposed instead and awaits
+    a second approver (``pending_change``)."""
+    proposed = getattr(acceptance, "proposed_change", None) is not None
+    return _one(acceptance, status.HTTP_202_ACCEPTED if proposed else status.HTTP_200_OK)
+
+
+_UPDATED_RESPONSES = {
+    200: serializers.AcceptanceSerializer,
+    202: OpenApiResponse(
+        serializers.AcceptanceSerializer,
+        description="With four-eyes on, a change that widens or prolongs an approved "
+        "acceptance is proposed: it is in pending_change until another approver approves it; "
+        "the approved terms stay in force meanwhile.",
+    ),
+}
 
 
 def _accept(user, data: dict[str, Any]) -> RiskAcceptance:
@@ -164,6 +189,9 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "approve": "acceptances.approve_riskacceptance",
         "revoke": "acceptances.revoke_riskacceptance",
         "extend": "acceptances.extend_riskacceptance",
+        "approve_change": "acceptances.approve_riskacceptance",
+        # The proposer may withdraw their own proposal: the service decides who may reject.
+        "reject_change": "acceptances.view_riskacceptance",
     }
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
@@ -216,8 +244,10 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         summary="Edit justification, reason, owner or treatment (approver)",
+        description="With four-eyes on, new wording of an approved acceptance is proposed "
+        "(202) and applies once another approver approves it; an owner change applies at once.",
         request=serializers.AcceptanceUpdateSerializer,
-        responses={200: serializers.AcceptanceSerializer},
+        responses=_UPDATED_RESPONSES,
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         acceptance = self.get_object()
@@ -225,7 +255,7 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         note = changes.pop("note", "")
-        return _one(
+        return _updated(
             services.update_acceptance(acceptance, actor=request.user, note=note, **changes)
         )
 
@@ -256,16 +286,18 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         summary="Extend or renew an acceptance: a new expiry (approver)",
-        description="Re-accepting an expired acceptance makes it active again.",
+        description="Re-accepting an expired acceptance makes it active again. With four-eyes "
+        "on, a later or no expiry, or a renewal, is proposed (202) and applies once another "
+        "approver approves it; an earlier expiry applies at once.",
         request=serializers.AcceptanceExtendSerializer,
-        responses={200: serializers.AcceptanceSerializer},
+        responses=_UPDATED_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, pk: str | None = None) -> Response:
         acceptance = self.get_object()
         data = serializers.AcceptanceExtendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _one(
+        return _updated(
             services.update_acceptance(
                 acceptance,
                 actor=request.user,
@@ -273,6 +305,39 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 expires_at=data.validated_data["expires_at"],
             )
         )
+
+    def _pending(self, request: Request) -> tuple[AcceptanceChange, str]:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceChangeDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = AcceptanceChange.objects.filter(
+            acceptance=acceptance, pk=data.validated_data["change"]
+        ).first()
+        if change is None:
+            raise ValidationError({"change": "No such change of this acceptance."})
+        return change, data.validated_data["note"]
+
+    @extend_schema(
+        summary="Approve the pending change of an acceptance (an approver other than its "
+        "proposer): its terms are in force at once",
+        request=serializers.AcceptanceChangeDecisionSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="approve-change")
+    def approve_change(self, request: Request, pk: str | None = None) -> Response:
+        change, note = self._pending(request)
+        return _one(services.approve_acceptance_change(change, actor=request.user, note=note))
+
+    @extend_schema(
+        summary="Reject the pending change of an acceptance (approver), or withdraw it (its "
+        "proposer): the terms in force stay",
+        request=serializers.AcceptanceChangeDecisionSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="reject-change")
+    def reject_change(self, request: Request, pk: str | None = None) -> Response:
+        change, note = self._pending(request)
+        return _one(services.reject_acceptance_change(change, actor=request.user, note=note))
 
     @extend_schema(
         summary="The acceptance's history: who, when, what changed",

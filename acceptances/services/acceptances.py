@@ -1,4 +1,11 @@
-"""Acceptances: proposing, approving, editing and revoking a risk treatment decision."""
+"""Acceptances: proposing, approving, editing and revoking a risk treatment decision.
+
+With four-eyes on (``CSPM_REQUIRE_APPROVAL``), a change that widens or prolongs an approved
+acceptance (a later or no expiry, a renewal, new wording of the decision) is proposed, not
+applied: an ``AcceptanceChange`` waits for an approver other than its proposer, and meanwhile
+the approved terms stay in force. A change that narrows it (an earlier expiry, a revocation) or
+only says who answers for it (the owner) applies at once.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from acceptances.models import (
+    AcceptanceChange,
     AcceptanceEvent,
     Reason,
     RiskAcceptance,
@@ -295,6 +305,11 @@ def approve_acceptance(
         raise ValidationError({"state": "Only a proposed acceptance can be approved."})
     if acceptance.created_by_id == actor.pk:
         raise PermissionDenied("An acceptance must be approved by someone other than its creator.")
+    if acceptance.events.filter(
+        actor=actor, action__in=[AcceptanceEvent.Action.EDITED, AcceptanceEvent.Action.EXTENDED]
+    ).exists():
+        # Otherwise one person would have chosen the terms in force alone.
+        raise PermissionDenied("You changed this proposal's terms: someone else must approve it.")
     if acceptance.expires_at is not None and acceptance.expires_at <= now:
         raise ValidationError({"expires_at": "This proposal's expiry has passed; edit it first."})
     acceptance.state = RiskAcceptance.State.ACTIVE
@@ -330,8 +345,35 @@ def revoke_acceptance(
     _record(
         acceptance, AcceptanceEvent.Action.REVOKED, actor, now, {"state": [before, "revoked"]}, note
     )
+    pending = _pending_change(acceptance)
+    if pending is not None:
+        _decide(pending, AcceptanceChange.State.REJECTED, actor, now, "The acceptance was revoked.")
     _uncover(acceptance)
     return acceptance
+
+
+def _widens(acceptance: RiskAcceptance, name: str, value: Any) -> bool:
+    """Whether changing ``name`` to ``value`` widens or prolongs the approved acceptance, so
+    that, with four-eyes on, a second approver must approve it first."""
+    if not settings.CSPM_REQUIRE_APPROVAL or acceptance.state == RiskAcceptance.State.PROPOSED:
+        # Off, or not approved yet: the approval of the proposal covers its final terms.
+        return False
+    if acceptance.state == RiskAcceptance.State.EXPIRED:
+        return True  # a renewal, whatever else it changes
+    if name == "owner":
+        return False  # who answers for the risk: it covers nothing more
+    if name == "expires_at":
+        current = acceptance.expires_at
+        return current is not None and (value is None or value > current)
+    return True  # the decision's wording: justification, reason, its detail, treatment
+
+
+def _diff(acceptance: RiskAcceptance, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        name: [_history_value(getattr(acceptance, name)), _history_value(value)]
+        for name, value in changes.items()
+        if getattr(acceptance, name) != value
+    }
 
 
 @transaction.atomic
@@ -346,24 +388,43 @@ def update_acceptance(
     """Edit justification, reason, owner, treatment or expiry; every change goes to history.
 
     Moving the expiry later is an extension and needs the extend permission; re-accepting an
-    expired acceptance makes it active again with a new expiry.
+    expired acceptance makes it active again with a new expiry. With four-eyes on, what widens
+    or prolongs an approved acceptance is proposed instead (see ``_widens``): the returned
+    acceptance keeps its approved terms and carries the proposal as ``proposed_change`` (None
+    when everything applied at once).
     """
     now = now or timezone.now()
     acceptance = _lock(acceptance)
+    acceptance.proposed_change = None
     validate_update(acceptance, changes, now)
-    diff = {
-        name: [_history_value(getattr(acceptance, name)), _history_value(value)]
-        for name, value in changes.items()
-        if getattr(acceptance, name) != value
-    }
+    diff = _diff(acceptance, changes)
     if not diff:
         return acceptance
-    is_extension = "expires_at" in diff
-    reaccept = acceptance.state == RiskAcceptance.State.EXPIRED
-    if is_extension or reaccept:
+    if "expires_at" in diff or acceptance.state == RiskAcceptance.State.EXPIRED:
         _require(actor, "acceptances.extend_riskacceptance")
     else:
         _require(actor, "acceptances.change_riskacceptance")
+    proposed = {name: changes[name] for name in diff if _widens(acceptance, name, changes[name])}
+    if proposed:
+        acceptance.proposed_change = _propose(acceptance, proposed, actor, now, note)
+    immediate = {name: changes[name] for name in diff if name not in proposed}
+    if immediate:
+        _apply(acceptance, immediate, actor, now, note)
+    return acceptance
+
+
+def _apply(
+    acceptance: RiskAcceptance,
+    changes: dict[str, Any],
+    actor: AbstractBaseUser,
+    now: dt.datetime,
+    note: str,
+    action: str | None = None,
+) -> None:
+    """Put ``changes`` in force on the locked ``acceptance``, with its history and coverage."""
+    diff = _diff(acceptance, changes)
+    reaccept = acceptance.state == RiskAcceptance.State.EXPIRED
+    is_extension = "expires_at" in diff
     for name, value in changes.items():
         setattr(acceptance, name, value)
     if reaccept:
@@ -374,13 +435,157 @@ def update_acceptance(
         # A new expiry date means new reminders.
         acceptance.warned_at = None
     acceptance.save()
-    if reaccept:
-        action = AcceptanceEvent.Action.REACCEPTED
-    elif is_extension:
-        action = AcceptanceEvent.Action.EXTENDED
-    else:
-        action = AcceptanceEvent.Action.EDITED
+    if action is None:
+        if reaccept:
+            action = AcceptanceEvent.Action.REACCEPTED
+        elif is_extension:
+            action = AcceptanceEvent.Action.EXTENDED
+        else:
+            action = AcceptanceEvent.Action.EDITED
     _record(acceptance, action, actor, now, diff, note)
     if reaccept:
         _cover(acceptance)
+
+
+# --- Proposed changes (four-eyes on widening changes) -------------------------------------------
+
+
+def _encode(name: str, value: Any) -> Any:
+    """A term as stored in ``AcceptanceChange.terms`` (JSON)."""
+    if name == "expires_at":
+        return value.isoformat() if value is not None else None
+    if name == "owner":
+        return value.pk
+    return value
+
+
+def _decode(name: str, value: Any) -> Any:
+    if name == "expires_at":
+        return parse_datetime(value) if value is not None else None
+    if name == "owner":
+        return get_user_model().objects.get(pk=value)
+    return value
+
+
+def _pending_change(acceptance: RiskAcceptance) -> AcceptanceChange | None:
+    return (
+        AcceptanceChange.objects.select_for_update()
+        .filter(acceptance=acceptance, state=AcceptanceChange.State.PENDING)
+        .first()
+    )
+
+
+def _propose(
+    acceptance: RiskAcceptance,
+    changes: dict[str, Any],
+    actor: AbstractBaseUser,
+    now: dt.datetime,
+    note: str,
+) -> AcceptanceChange:
+    pending = _pending_change(acceptance)
+    if pending is not None:
+        raise ValidationError(
+            {
+                "pending_change": f"A change proposed by {pending.proposed_by} on "
+                f"{pending.proposed_at:%Y-%m-%d %H:%M} awaits approval: have it approved or "
+                "rejected (or withdraw it) first."
+            }
+        )
+    change = AcceptanceChange.objects.create(
+        acceptance=acceptance,
+        terms={name: _encode(name, value) for name, value in changes.items()},
+        before={name: _encode(name, getattr(acceptance, name)) for name in changes},
+        renews=acceptance.state == RiskAcceptance.State.EXPIRED,
+        note=note,
+        proposed_by=actor,
+        proposed_at=now,
+    )
+    diff = _diff(acceptance, changes)
+    if change.renews:
+        diff["state"] = ["expired", "active"]
+    _record(acceptance, AcceptanceEvent.Action.CHANGE_PROPOSED, actor, now, diff, note)
+    return change
+
+
+def _decide(
+    change: AcceptanceChange,
+    state: str,
+    actor: AbstractBaseUser,
+    now: dt.datetime,
+    note: str,
+) -> None:
+    change.state = state
+    change.decided_by = actor
+    change.decided_at = now
+    change.decision_note = note
+    change.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    if state != AcceptanceChange.State.APPROVED:
+        action = (
+            AcceptanceEvent.Action.CHANGE_WITHDRAWN
+            if state == AcceptanceChange.State.WITHDRAWN
+            else AcceptanceEvent.Action.CHANGE_REJECTED
+        )
+        _record(change.acceptance, action, actor, now, {}, note)
+
+
+def _locked_change(change: AcceptanceChange) -> tuple[AcceptanceChange, RiskAcceptance]:
+    # The acceptance first, as every other service locks it: no deadlock with an edit.
+    acceptance = RiskAcceptance.objects.select_for_update().get(pk=change.acceptance_id)
+    change = AcceptanceChange.objects.select_for_update().get(pk=change.pk)
+    change.acceptance = acceptance
+    if not change.is_pending:
+        raise ValidationError(
+            {"state": f"This change is no longer awaiting approval ({change.get_state_display()})."}
+        )
+    return change, acceptance
+
+
+@transaction.atomic
+def approve_acceptance_change(
+    change: AcceptanceChange,
+    *,
+    actor: AbstractBaseUser,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> RiskAcceptance:
+    """Four-eyes: an approver other than the proposer puts the proposed terms in force."""
+    _require(actor, "acceptances.approve_riskacceptance")
+    now = now or timezone.now()
+    change, acceptance = _locked_change(change)
+    if change.proposed_by_id == actor.pk:
+        raise PermissionDenied("A change must be approved by someone other than its proposer.")
+    terms = {name: _decode(name, value) for name, value in change.terms.items()}
+    # The rules again, as of now: the proposed expiry may have passed meanwhile, another
+    # acceptance may have taken the scope of an expired one, the owner may have left.
+    validate_update(acceptance, terms, now)
+    _decide(change, AcceptanceChange.State.APPROVED, actor, now, note)
+    proposal = f"Proposed by {change.proposed_by} on {change.proposed_at:%Y-%m-%d %H:%M}."
+    _apply(
+        acceptance,
+        terms,
+        actor,
+        now,
+        " ".join(part for part in (proposal, note) if part),
+        action=AcceptanceEvent.Action.CHANGE_APPROVED,
+    )
+    return acceptance
+
+
+@transaction.atomic
+def reject_acceptance_change(
+    change: AcceptanceChange,
+    *,
+    actor: AbstractBaseUser,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> RiskAcceptance:
+    """Refuse a proposed change (an approver), or withdraw it (its proposer): the approved
+    terms simply stay."""
+    now = now or timezone.now()
+    change, acceptance = _locked_change(change)
+    if change.proposed_by_id == actor.pk:
+        _decide(change, AcceptanceChange.State.WITHDRAWN, actor, now, note)
+    else:
+        _require(actor, "acceptances.approve_riskacceptance")
+        _decide(change, AcceptanceChange.State.REJECTED, actor, now, note)
     return acceptance

@@ -34,6 +34,8 @@ def _form(catalog, owner, **extra):
         "events-INITIAL_FORMS": "0",
         "reminders-TOTAL_FORMS": "0",
         "reminders-INITIAL_FORMS": "0",
+        "proposed_changes-TOTAL_FORMS": "0",
+        "proposed_changes-INITIAL_FORMS": "0",
     }
     data.update(extra)
     return data
@@ -99,6 +101,46 @@ def test_editing_in_the_admin_records_before_and_after(client, approver, catalog
     edit = acceptance.events.get(action="edited")
     assert edit.actor == approver
     assert edit.changes == {"justification": ["first reason", "a better reason"]}
+
+
+def test_the_admin_is_no_bypass_of_four_eyes_on_widening_changes(
+    client, settings, approver, approver2, catalog, failing_bucket
+):
+    from acceptances import services
+
+    settings.CSPM_REQUIRE_APPROVAL = True
+    expiry = timezone.now() + dt.timedelta(days=7)
+    acceptance = services.accept_risk(
+        actor=approver,
+        control=catalog.controls.get(ref="2.1.2"),
+        resource=failing_bucket.resource,
+        owner=approver,
+        reason="risk_owned",
+        justification="first reason",
+        expires_at=expiry,
+    )
+    services.approve_acceptance(acceptance, actor=approver2)
+    client.force_login(approver)
+    data = _form(catalog, approver, justification="a wider reason")
+    data.update(expires_at_0=expiry.strftime("%Y-%m-%d"), expires_at_1=expiry.strftime("%H:%M:%S"))
+    for readonly in ("control", "resource", "zone"):
+        del data[readonly]
+    response = client.post(
+        reverse("admin:acceptances_riskacceptance_change", args=[acceptance.pk]), data, follow=True
+    )
+    assert "Proposed, not applied: justification" in response.content.decode()
+    acceptance.refresh_from_db()
+    assert acceptance.justification == "first reason"
+    changelist = reverse("admin:acceptances_riskacceptance_changelist")
+    action = {"action": "approve_pending_changes", "_selected_action": [acceptance.pk]}
+    client.post(changelist, action)  # the proposer: refused
+    acceptance.refresh_from_db()
+    assert acceptance.justification == "first reason"
+    client.force_login(approver2)
+    assert client.post(changelist, action).status_code == 302
+    acceptance.refresh_from_db()
+    assert acceptance.justification == "a wider reason"
+    assert acceptance.events.filter(action="change_approved", actor=approver2).exists()
 
 
 def test_admins_revoke_through_the_action_and_findings_fail_again(
