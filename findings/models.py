@@ -13,6 +13,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from findings.toolbox import arn_partition, partition_of
+
 ACCOUNT_ID_RE = r"^[0-9]{12}$"
 ROLE_ARN_RE = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$"  # PostgreSQL caps {m,n} at 255
 GLOBAL_REGION = "global"
@@ -118,6 +120,16 @@ class CloudAccount(models.Model):
             bad = [r for r in self.regions if r == GLOBAL_REGION or not _REGION_RE.match(r)]
             if bad:
                 errors["regions"] = f"Not AWS regions: {', '.join(bad)}."
+            else:
+                # One account lives in one partition: its regions and role are all there.
+                wanted = {partition_of(r) for r in self.regions}
+                if self.role_arn:
+                    wanted.add(arn_partition(self.role_arn))
+                if len(wanted) > 1:
+                    errors["regions"] = (
+                        "Regions and role ARN must be in one AWS partition, not "
+                        f"{', '.join(sorted(wanted))}."
+                    )
         # Not a field validator: one would need a migration, and full_clean (the service), the
         # admin's form and the API (through the service) all run clean() anyway.
         problem = endpoint_problem(self.endpoint_url)
@@ -410,7 +422,7 @@ class ScanRegion(models.Model):
 
     @property
     def not_evaluated(self) -> list[str]:
-        """"not evaluated: <service> <error>", one line per failed service."""
+        """One line per failed service: ``not evaluated: <service> <error>``."""
         return [
             f"not evaluated: {service} {error}"
             for service, error in sorted((self.failed_services or {}).items())

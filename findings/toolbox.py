@@ -70,7 +70,6 @@ def console_url(partition: str, path: str = "/") -> str:
     return f"https://{host}/{path.lstrip('/')}"
 
 
-
 @dataclass(frozen=True)
 class Unit:
     """What one scan task covers: an account and a region, or ``global``."""
