@@ -161,6 +161,8 @@ class ScanRegionInline(ReadOnlyInline):
         "findings_failed",
         "api_calls",
         "error",
+        "failed_services",
+        "skipped_regions",
     )
 
 

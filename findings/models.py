@@ -13,6 +13,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from findings.toolbox import arn_partition, partition_of
+
 ACCOUNT_ID_RE = r"^[0-9]{12}$"
 ROLE_ARN_RE = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$"  # PostgreSQL caps {m,n} at 255
 GLOBAL_REGION = "global"
@@ -118,6 +120,16 @@ class CloudAccount(models.Model):
             bad = [r for r in self.regions if r == GLOBAL_REGION or not _REGION_RE.match(r)]
             if bad:
                 errors["regions"] = f"Not AWS regions: {', '.join(bad)}."
+            else:
+                # One account lives in one partition: its regions and role are all there.
+                wanted = {partition_of(r) for r in self.regions}
+                if self.role_arn:
+                    wanted.add(arn_partition(self.role_arn))
+                if len(wanted) > 1:
+                    errors["regions"] = (
+                        "Regions and role ARN must be in one AWS partition, not "
+                        f"{', '.join(sorted(wanted))}."
+                    )
         # Not a field validator: one would need a migration, and full_clean (the service), the
         # admin's form and the API (through the service) all run clean() anyway.
         problem = endpoint_problem(self.endpoint_url)
@@ -308,7 +320,7 @@ class Scan(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
-        PARTIAL = "partial", "Partial (some regions failed)"
+        PARTIAL = "partial", "Partial (some regions or services failed)"
         FAILED = "failed", "Failed"
 
     class Trigger(models.TextChoices):
@@ -391,6 +403,13 @@ class ScanRegion(models.Model):
     # change, so it records no ScanChange rows (and mails nobody thousands of "new" failures).
     baseline = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    # Services whose collector failed in a unit that otherwise succeeded (a role without that
+    # service's read permission): service -> error. Their checks were not evaluated and their
+    # findings were left as they were; the scan ends partial.
+    failed_services = models.JSONField(default=dict, blank=True)
+    # Regions a global collector could not read and left out (an organisation policy denying
+    # a region): region -> error. The region's own unit reports its failure.
+    skipped_regions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["scan", "region"]
@@ -400,6 +419,14 @@ class ScanRegion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region}: {self.get_state_display()}"
+
+    @property
+    def not_evaluated(self) -> list[str]:
+        """One line per failed service: ``not evaluated: <service> <error>``."""
+        return [
+            f"not evaluated: {service} {error}"
+            for service, error in sorted((self.failed_services or {}).items())
+        ]
 
 
 class AccountRegion(models.Model):
@@ -462,6 +489,10 @@ class Finding(models.Model):
     status_changed_at = models.DateTimeField()
     # Set when a scan saw it pass or saw the resource gone; cleared when it fails again.
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # "Last seen" is normally its unit's last successful run (AccountRegion). While its
+    # check's service fails in that unit (denied), the finding is not seen again: this holds
+    # when it last was, and is cleared when the service is read again.
+    held_seen_at = models.DateTimeField(null=True, blank=True)
     # The scan that last changed this finding (informational; no database constraint, for the
     # same reason as ``account``).
     last_scan = models.ForeignKey(
@@ -513,6 +544,13 @@ class Finding(models.Model):
                 fields=["acceptance"],
                 name="finding_acceptance_idx",
                 condition=Q(acceptance__isnull=False),
+            ),
+            # Ingest clears ``held_seen_at`` of a unit's findings once their service is read
+            # again; partial, so the findings that never had one cost nothing.
+            models.Index(
+                fields=["resource"],
+                name="finding_held_seen_idx",
+                condition=Q(held_seen_at__isnull=False),
             ),
         ]
 

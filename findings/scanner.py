@@ -1,7 +1,9 @@
 """Run one scan unit (a region, or ``global``): collect with boto3, then evaluate every check.
 
 No database here: the outcome is handed to ``findings.services.ingest`` which writes it in one
-transaction. A unit either yields a complete outcome or raises; there is no half result.
+transaction. A service whose collector fails (denied, unreachable) is left out of the outcome
+and named in ``failed_services``: its checks are not evaluated, so nothing it would judge is
+resolved. The unit raises only when no service could be read at all.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from findings.aws import COLLECTORS, CollectContext, Collected, CollectionError
-from findings.aws.base import collectors_for
+from findings.aws.base import collectors_for, error_code
 from findings.checks import REGISTRY
 from findings.checks.base import GLOBAL, ResourceRef, Result, Unit
+from findings.toolbox import partition_of
 
 # Collectors of one unit run side by side: each waits on the network most of the time.
 COLLECTOR_THREADS = 4
@@ -32,6 +35,12 @@ class UnitOutcome:
     api_calls: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    # Services whose collector failed: service -> error. Their checks were not evaluated.
+    failed_services: dict[str, str] = field(default_factory=dict)
+    # Regions a global collector left out because they were denied: region -> error.
+    skipped_regions: dict[str, str] = field(default_factory=dict)
+    # Services whose collector ran and whose checks were evaluated.
+    evaluated_services: frozenset[str] = frozenset()
 
 
 def merge_resources(collected: Iterable[Collected]) -> dict[str, ResourceRef]:
@@ -80,9 +89,16 @@ def run_unit(
     endpoint_url: str | None = None,
     services: Iterable[str] | None = None,
 ) -> UnitOutcome:
-    """Collect and evaluate one unit. Raises CollectionError if any call the unit needs fails."""
+    """Collect and evaluate one unit.
+
+    A collector that fails is recorded in the outcome's ``failed_services`` and the unit goes
+    on with the others; CollectionError is raised only when every collector failed (a region
+    denied as a whole, an endpoint down). The partition (``aws``, ``aws-cn``, ``aws-us-gov``)
+    follows from the regions, so ARNs and global endpoints are the account's own.
+    """
     started = time.perf_counter()
-    unit = Unit(account_id=account_id, region=region)
+    where = region if region != GLOBAL else (regions[0] if regions else "us-east-1")
+    unit = Unit(account_id=account_id, region=region, partition=partition_of(where))
     ctx = CollectContext(session=session, unit=unit, regions=regions, endpoint_url=endpoint_url)
     specs = collectors_for(unit)
     if services is not None:
@@ -90,19 +106,28 @@ def run_unit(
         specs = [s for s in specs if s.service in wanted]
     timings: dict[str, float] = {}
 
-    def collect(service: str) -> tuple[str, Collected]:
+    def collect(service: str) -> tuple[str, Collected | CollectionError]:
         t0 = time.perf_counter()
         try:
-            collected = COLLECTORS[service].function(ctx)
+            collected: Collected | CollectionError = COLLECTORS[service].function(ctx)
+        except CollectionError as exc:  # denied, throttled past retries, a failed call
+            collected = exc
+        except ClientError as exc:  # a call made outside ctx.call/paginate
+            collected = CollectionError(service, "collect", error_code(exc), str(exc))
         except BotoCoreError as exc:  # endpoint unreachable, retries exhausted, bad response
-            raise CollectionError(service, "collect", type(exc).__name__, str(exc)) from exc
+            collected = CollectionError(service, "collect", type(exc).__name__, str(exc))
         timings[service] = round(time.perf_counter() - t0, 3)
         return service, collected
 
     with ThreadPoolExecutor(max_workers=COLLECTOR_THREADS) as pool:
         outcomes = list(pool.map(collect, [s.service for s in specs]))
-    resources = merge_resources(collected for _, collected in outcomes)
-    data = {service: collected.data for service, collected in outcomes}
+    failures = {s: c for s, c in outcomes if isinstance(c, CollectionError)}
+    if failures and len(failures) == len(outcomes):
+        # Nothing could be read: the unit fails as a whole (the first error names why).
+        raise next(iter(failures.values()))
+    read = [(s, c) for s, c in outcomes if isinstance(c, Collected)]
+    resources = merge_resources(collected for _, collected in read)
+    data = {service: collected.data for service, collected in read}
     results = evaluate(unit, data, resources)
     return UnitOutcome(
         unit=unit,
@@ -111,7 +136,21 @@ def run_unit(
         api_calls=ctx.api_calls,
         seconds=round(time.perf_counter() - started, 3),
         timings=timings,
+        failed_services={s: _short(exc) for s, exc in sorted(failures.items())},
+        skipped_regions=dict(sorted(ctx.skipped_regions.items())),
+        evaluated_services=frozenset(data),
     )
+
+
+def _short(exc: CollectionError) -> str:
+    """The error without the service name in front (the service is the key it is stored under):
+    ``AccessDenied (ListUsers): User ... is not authorized``."""
+    message = str(exc)
+    prefix = f"{exc.service}:{exc.operation} failed: {exc.code}: "
+    if message.startswith(prefix):
+        message = message[len(prefix) :]
+    text = f"{exc.code} ({exc.operation}): {message}" if message else exc.code
+    return text[:1000]
 
 
 __all__ = ["GLOBAL", "UnitOutcome", "evaluate", "merge_resources", "run_unit"]

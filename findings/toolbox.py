@@ -16,6 +16,59 @@ from typing import Any
 
 GLOBAL = "global"
 
+# --------------------------------------------------------------------------- partitions
+
+DEFAULT_PARTITION = "aws"
+# Region name prefixes of the partitions other than ``aws``, longest first (botocore's
+# endpoint data agrees: tests/findings/test_partitions.py compares every region it knows).
+_PARTITION_PREFIXES = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+    ("us-gov-", "aws-us-gov"),
+    ("eusc-", "aws-eusc"),
+    ("cn-", "aws-cn"),
+)
+# Where each partition's global services (IAM, S3's bucket list, STS) answer.
+_HOME_REGIONS = {
+    "aws": "us-east-1",
+    "aws-cn": "cn-north-1",
+    "aws-us-gov": "us-gov-west-1",
+    "aws-iso": "us-iso-east-1",
+    "aws-iso-b": "us-isob-east-1",
+}
+_CONSOLE_HOSTS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+
+
+def partition_of(region: str) -> str:
+    """The partition a region belongs to: ``cn-north-1`` -> ``aws-cn``; ``aws`` by default."""
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
+    return DEFAULT_PARTITION
+
+
+def arn_partition(arn: str) -> str:
+    """The partition an ARN names (``arn:aws-cn:...`` -> ``aws-cn``); ``aws`` if none."""
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 2 and parts[0] == "arn" and parts[1] else DEFAULT_PARTITION
+
+
+def home_region(partition: str) -> str:
+    """The region where the partition's global APIs answer."""
+    return _HOME_REGIONS.get(partition, _HOME_REGIONS[DEFAULT_PARTITION])
+
+
+def console_url(partition: str, path: str = "/") -> str:
+    """A link into the AWS console of the partition (China and GovCloud have their own)."""
+    host = _CONSOLE_HOSTS.get(partition, _CONSOLE_HOSTS[DEFAULT_PARTITION])
+    return f"https://{host}/{path.lstrip('/')}"
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -28,6 +81,11 @@ class Unit:
     @property
     def is_global(self) -> bool:
         return self.region == GLOBAL
+
+    @property
+    def api_region(self) -> str:
+        """The unit's region, or where its partition's global APIs answer for ``global``."""
+        return home_region(self.partition) if self.is_global else self.region
 
     def arn(self, service: str, resource: str, region: str | None = None) -> str:
         """An ARN in this unit's account; ``region`` '' for global services."""

@@ -387,9 +387,12 @@ def _account_id(endpoint_url: str) -> str:
 def _regions(endpoint_url: str) -> list[str]:
     # moto differs from AWS: it reports every region it knows (38 in moto 5.2.5, the
     # aws-cn and aws-us-gov partitions and not-opted-in regions included), where AWS
-    # reports the enabled regions of the account's own partition. We use what it reports.
+    # reports the enabled regions of the account's own partition. The story's account is in
+    # ``aws``: we keep that partition's regions, as the scanner does.
     regions = client(endpoint_url, "ec2").describe_regions()["Regions"]
-    return [str(item["RegionName"]) for item in regions]
+    names = [str(item["RegionName"]) for item in regions]
+    partitions = boto3.session.Session()
+    return [name for name in names if partitions.get_partition_for_region(name) == "aws"]
 
 
 _AMAZON_LINUX_2 = "amzn2-ami-hvm-2.0.20240131.0-x86_64-gp2"

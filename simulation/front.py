@@ -10,6 +10,9 @@ front supplies them so that the collectors run unchanged against the simulation:
 * Per-region denials: on AWS an SCP or an IAM policy on ``aws:RequestedRegion`` makes a region
   answer AccessDenied. ``front.denied`` holds regions whose requests get AWS's error shape for
   the protocol, so tests can see how a scan treats a region it may not read.
+* Per-service denials: a role without one service's read permission gets AccessDenied from
+  that service alone. ``front.denied_services`` holds signing names (``kms``, ``iam``, ``s3``,
+  ``monitoring`` for CloudWatch, ...) answered the same way, in every region.
 
 Everything else is forwarded to moto byte for byte.
 """
@@ -36,6 +39,7 @@ class AwsFront:
     def __init__(self, upstream: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.upstream = urlsplit(upstream)
         self.denied: set[str] = set()
+        self.denied_services: set[str] = set()
         self._analyzers: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -52,7 +56,7 @@ class AwsFront:
                 body = self.rfile.read(length) if length else b""
                 match = _SCOPE_RE.search(self.headers.get("Authorization", ""))
                 region, service = match.groups() if match else ("", "")
-                if region and region in front.denied:
+                if (region and region in front.denied) or service in front.denied_services:
                     self._reply(*front.denial(service, self.headers.get("Content-Type", "")))
                 elif service == "access-analyzer":
                     self._reply(*front.access_analyzer(self.command, self.path, body, region))
@@ -84,10 +88,11 @@ class AwsFront:
         self.server.server_close()
 
     def reset(self) -> None:
-        """Back to a new account: no analyzer, no denied region."""
+        """Back to a new account: no analyzer, no denied region or service."""
         with self._lock:
             self._analyzers.clear()
             self.denied.clear()
+            self.denied_services.clear()
 
     # --- forwarding ---------------------------------------------------------------------------
 
@@ -126,7 +131,13 @@ class AwsFront:
                 "<RequestID>denied</RequestID></Response>"
             )
             return 403, {"Content-Type": "text/xml"}, body.encode()
-        if "x-www-form-urlencoded" in content_type:  # query protocol (RDS, SNS, ...)
+        if service == "s3":  # REST-XML
+            body = (
+                f"<Error><Code>AccessDenied</Code><Message>{message}</Message>"
+                "<RequestId>denied</RequestId></Error>"
+            )
+            return 403, {"Content-Type": "application/xml"}, body.encode()
+        if "x-www-form-urlencoded" in content_type:  # query protocol (IAM, RDS, SNS, ...)
             body = (
                 "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
                 f"<Message>{message}</Message></Error>"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
@@ -86,8 +87,15 @@ def _account_pab(endpoint: str, stack: StoryStack) -> dict[str, bool] | None:
 
 
 def _region_names(endpoint: str) -> list[str]:
+    """The regions of the story account's partition (``aws``): moto also reports aws-cn's
+    and aws-us-gov's, which are not that account's."""
     regions = client(endpoint, "ec2").describe_regions()["Regions"]
-    return [region["RegionName"] for region in regions]
+    partitions = botocore.session.get_session()
+    return [
+        region["RegionName"]
+        for region in regions
+        if partitions.get_partition_for_region(region["RegionName"]) == "aws"
+    ]
 
 
 def _tags(items: list[dict[str, str]]) -> dict[str, str]:

@@ -175,6 +175,8 @@ class ScanRegionSerializer(serializers.ModelSerializer):
             "findings_failed",
             "api_calls",
             "error",
+            "failed_services",
+            "skipped_regions",
         )
 
 

@@ -14,9 +14,13 @@ judgement lives in ``findings.checks``.
 Rules for collectors:
 * paginate every list call (``ctx.paginate``); never call per resource what a list call already
   answers;
-* never swallow an error: a throttled, denied or failed call raises, and the unit fails as a
-  whole (so it resolves nothing). The only errors a collector may handle are the ones that *are*
-  configuration ("NoSuchBucketPolicy" means "no policy"); handle them with ``ctx.absent_on``.
+* never swallow an error: a throttled, denied or failed call raises, and the service fails in
+  that unit (its checks are not evaluated and its findings stay as they were; the unit's other
+  services are written as usual). The only errors a collector may handle are the ones that
+  *are* configuration ("NoSuchBucketPolicy" means "no policy"); handle them with
+  ``ctx.absent_on``. A global collector that reads every region may leave out a region that
+  answers with one of ``DENIED_CODES`` (``ctx.skip_region``): an organisation policy denying a
+  region must not stop the account-wide checks.
 """
 
 from __future__ import annotations
@@ -43,6 +47,20 @@ RETRY_CONFIG = Config(
     read_timeout=60,
     max_pool_connections=20,
     user_agent_extra="cspm-scanner",
+)
+
+
+# What AWS answers when a policy (an SCP on aws:RequestedRegion, a role without the permission)
+# denies a call, by protocol; and what a region not enabled for the account answers.
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "AuthFailure",
+    }
 )
 
 
@@ -108,11 +126,19 @@ class CollectContext:
     # difference (units of one process run one after another; each worker process is its own).
     _baselines: dict[int, tuple[_CallCounter, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Regions a global collector left out because they are denied: region -> error.
+    skipped_regions: dict[str, str] = field(default_factory=dict)
+
+    def skip_region(self, region: str, error: CollectionError) -> None:
+        """Record that ``region`` was left out of an account-wide lookup (denied)."""
+        with self._lock:
+            self.skipped_regions.setdefault(region, str(error))
 
     @property
     def region(self) -> str:
-        """The unit's region, or us-east-1 for the global unit (where global APIs answer)."""
-        return "us-east-1" if self.unit.region == GLOBAL else self.unit.region
+        """The unit's region, or for the global unit where its partition's global APIs answer
+        (us-east-1, cn-north-1, us-gov-west-1)."""
+        return self.unit.api_region
 
     @property
     def api_calls(self) -> int:

@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from findings.aws.base import CollectContext, Collected, collector
+from findings.aws.base import DENIED_CODES, CollectContext, Collected, CollectionError, collector
 from findings.toolbox import GLOBAL, ResourceRef, Unit, arn_account, arn_region, json_safe, now_iso
 
 #: Threads for per-region and per-trail calls.
@@ -109,15 +109,34 @@ def in_threads(function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
 
 
 def discover_trails(ctx: CollectContext) -> list[dict[str, Any]]:
-    """Every trail visible from the scanned regions, once each (DescribeTrails entries)."""
+    """Every trail visible from the scanned regions, once each (DescribeTrails entries).
+
+    A region that answers "denied" (an organisation policy on ``aws:RequestedRegion``) is left
+    out and recorded (``ctx.skip_region``): multi-region trails still show up through the other
+    regions, and the region's own unit reports the denial. Only when every region is denied
+    does the lookup fail.
+    """
     regions = list(dict.fromkeys(ctx.regions or [ctx.region]))
 
-    def describe(region: str) -> list[dict[str, Any]]:
+    def describe(region: str) -> list[dict[str, Any]] | CollectionError:
         client = ctx.client("cloudtrail", region)
-        return ctx.paginate(client, "describe_trails", "trailList", includeShadowTrails=True)
+        try:
+            return ctx.paginate(client, "describe_trails", "trailList", includeShadowTrails=True)
+        except CollectionError as exc:
+            if exc.code not in DENIED_CODES:
+                raise
+            return exc
 
+    answers = in_threads(describe, regions)
+    denied = [(r, a) for r, a in zip(regions, answers, strict=True) if not isinstance(a, list)]
+    if len(denied) == len(regions):
+        raise denied[0][1]
+    for region, error in denied:
+        ctx.skip_region(region, error)
     seen: dict[str, dict[str, Any]] = {}
-    for listed in in_threads(describe, regions):
+    for listed in answers:
+        if not isinstance(listed, list):
+            continue
         for trail in listed:
             arn = str(trail.get("TrailARN", ""))
             if arn and arn not in seen:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from findings.aws.base import CollectContext, Collected, CollectionError, collector
-from findings.toolbox import GLOBAL, ResourceRef, bucket_arn, json_safe
+from findings.toolbox import GLOBAL, ResourceRef, bucket_arn, home_region, json_safe
 
 #: AWS's largest page; with it (or any parameter) ListBuckets returns BucketRegion.
 MAX_BUCKETS = 10000
@@ -39,10 +39,11 @@ _NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
 _NO_TAGS = ("NoSuchTagSet",)
 
 
-def bucket_region(location_constraint: str | None) -> str:
-    """GetBucketLocation's answer as a region: none (or "") is us-east-1, "EU" eu-west-1."""
+def bucket_region(location_constraint: str | None, partition: str = "aws") -> str:
+    """GetBucketLocation's answer as a region: none (or "") is the partition's first region
+    (us-east-1 in ``aws``), "EU" eu-west-1."""
     if not location_constraint:
-        return "us-east-1"
+        return home_region(partition)
     if location_constraint == "EU":
         return "eu-west-1"
     return location_constraint
@@ -85,7 +86,7 @@ def _read_bucket(ctx: CollectContext, listed: dict[str, Any]) -> dict[str, Any] 
         region = listed.get("BucketRegion")
         if not region:
             location = ctx.call(ctx.client("s3"), "get_bucket_location", Bucket=name)
-            region = bucket_region(location.get("LocationConstraint"))
+            region = bucket_region(location.get("LocationConstraint"), ctx.unit.partition)
         s3 = ctx.client("s3", region=str(region))
         policy = ctx.absent_on(s3, "get_bucket_policy", _NO_POLICY, Bucket=name)
         versioning = ctx.call(s3, "get_bucket_versioning", Bucket=name)

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cspm.endpoints import endpoint_problem
 from findings.aws.base import RETRY_CONFIG, CollectionError, error_code
+from findings.toolbox import DEFAULT_PARTITION, arn_partition, home_region, partition_of
 
 SESSION_NAME = "cspm-scan"
 # Emulators (moto) accept any credentials; real endpoints never see these.
@@ -45,6 +46,19 @@ class AccountAccess:
     external_id: str = ""
     endpoint_url: str = ""
     regions: Sequence[str] = ()
+
+    @property
+    def partition(self) -> str:
+        return account_partition(self)
+
+
+def account_partition(account: Access) -> str:
+    """The account's partition (``aws``, ``aws-cn``, ``aws-us-gov``): its role ARN's, else its
+    regions' (``cn-north-1`` is in ``aws-cn``), else ``aws``."""
+    if account.role_arn:
+        return arn_partition(account.role_arn)
+    regions = list(getattr(account, "regions", ()) or ())
+    return partition_of(regions[0]) if regions else DEFAULT_PARTITION
 
 
 def _base_session(account: Access) -> boto3.Session:
@@ -77,11 +91,14 @@ def forget_sessions() -> None:
         _SESSIONS.clear()
 
 
-def session_for(account: Access, region: str = "us-east-1") -> boto3.Session:
+def session_for(account: Access, region: str | None = None) -> boto3.Session:
     """A session with the account's credentials (reused for a while within this process).
 
+    The role is assumed through STS in ``region``, by default the first region of the
+    account's partition (an ``aws-cn`` role cannot be assumed through us-east-1).
     Raises CollectionError when the credentials cannot be had.
     """
+    region = region or home_region(account_partition(account))
     # Checked again here, with the host name resolved: a row saved before the rule existed, or
     # a name that resolves to the metadata service, must not make the worker call it.
     problem = endpoint_problem(account.endpoint_url, resolve=True)
@@ -141,15 +158,24 @@ class RegionsAccess(Access, Protocol):
 
 
 def enabled_regions(account: RegionsAccess, session: boto3.Session) -> list[str]:
-    """The regions to scan: the account's own list, or every region it reports as enabled."""
+    """The regions to scan: the account's own list, or every region it reports as enabled.
+
+    Asked in the account's partition and kept to it: AWS answers with the partition's own
+    regions; an emulator may report every partition's, which are not the account's.
+    """
+    partition = account_partition(account)
     ec2 = session.client(
         "ec2",
-        region_name="us-east-1",
+        region_name=home_region(partition),
         endpoint_url=account.endpoint_url or None,
         config=RETRY_CONFIG,
     )
     try:
-        reported = sorted(r["RegionName"] for r in ec2.describe_regions()["Regions"])
+        reported = sorted(
+            r["RegionName"]
+            for r in ec2.describe_regions()["Regions"]
+            if partition_of(r["RegionName"]) == partition
+        )
     except ClientError as exc:
         raise CollectionError(
             "ec2",

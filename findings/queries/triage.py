@@ -60,7 +60,7 @@ def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[
     rows = findings.select_related("control_check", "resource", "account").order_by("pk")
     for finding in rows.iterator(chunk_size=2000):
         resource = finding.resource
-        seen = last_seen.get((finding.account_id, resource.scan_unit))
+        seen = finding.held_seen_at or last_seen.get((finding.account_id, resource.scan_unit))
         if finding.resolved_at is not None:
             seen = finding.resolved_at
         yield {
@@ -154,7 +154,8 @@ def _check_pks(control: Control) -> list[int]:
 
 
 def get_last_seen(findings: list[Finding]) -> dict[int, Any]:
-    """Last seen per finding id: the last successful run of its account×unit (resolved: when)."""
+    """Last seen per finding id: the last successful run of its account×unit (resolved: when;
+    while its service is denied in that unit: the last run that read it)."""
     units = {(f.account_id, f.resource.scan_unit) for f in findings}
     if not units:
         return {}
@@ -167,7 +168,10 @@ def get_last_seen(findings: list[Finding]) -> dict[int, Any]:
             "account_id", "region", "last_scanned_at"
         )
     }
-    return {f.pk: f.resolved_at or seen.get((f.account_id, f.resource.scan_unit)) for f in findings}
+    return {
+        f.pk: f.resolved_at or f.held_seen_at or seen.get((f.account_id, f.resource.scan_unit))
+        for f in findings
+    }
 
 
 def get_resource_findings(resource: Resource) -> list[Finding]:
@@ -220,4 +224,4 @@ def with_last_seen(findings: QuerySet[Finding]) -> QuerySet[Finding]:
     scanned = AccountRegion.objects.filter(
         account_id=OuterRef("account_id"), region=OuterRef("resource__scan_unit")
     ).values("last_scanned_at")[:1]
-    return findings.annotate(last_seen=Coalesce("resolved_at", Subquery(scanned)))
+    return findings.annotate(last_seen=Coalesce("resolved_at", "held_seen_at", Subquery(scanned)))

@@ -57,13 +57,14 @@ def _region_args(target: Target) -> list[str]:
 # --------------------------------------------------------------------------- S3
 
 
-def _deny_http(bucket: str) -> dict[str, Any]:
+def _deny_http(target: Target, bucket: str) -> dict[str, Any]:
+    arn = target.arn_of("s3", bucket)
     return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Resource": [arn, f"{arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
@@ -75,7 +76,7 @@ def bucket_denies_http(target: Target) -> Remedy:
     statements = policy.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
-    deny = _deny_http(bucket)
+    deny = _deny_http(target, bucket)
     kept = [s for s in statements if not (isinstance(s, dict) and s.get("Sid") == deny["Sid"])]
     document = {**policy, "Version": policy.get("Version", "2012-10-17")}
     document["Statement"] = [*kept, deny]
@@ -190,7 +191,8 @@ def bucket_mfa_delete(target: Target) -> Remedy:
             "--versioning-configuration",
             "Status=Enabled,MFADelete=Enabled",
             "--mfa",
-            "arn:aws:iam::" + target.account_id + ":mfa/root-account-mfa-device 123456",
+            target.arn_of("iam", "mfa/root-account-mfa-device", account=target.account_id)
+            + " 123456",
         ),
     ]
     return Remedy("2.1.2", f"MFA Delete on bucket {bucket}", target, blocks, [_MFA], cli=cli)
@@ -917,7 +919,7 @@ def support_role(target: Target) -> Remedy:
             attach,
             [
                 Attr("role", Raw(f"aws_iam_role.{role}.name")),
-                Attr("policy_arn", "arn:aws:iam::aws:policy/AWSSupportAccess"),
+                Attr("policy_arn", target.arn_of("iam", "policy/AWSSupportAccess", account="aws")),
             ],
         ),
     ]
@@ -950,7 +952,10 @@ def _trail(target: Target, ref: str, selector: str | None) -> Remedy:
                     Attr("include_management_events", True),
                     Block(
                         "data_resource",
-                        body=[Attr("type", "AWS::S3::Object"), Attr("values", ["arn:aws:s3"])],
+                        body=[
+                            Attr("type", "AWS::S3::Object"),
+                            Attr("values", [f"arn:{target.partition}:s3"]),
+                        ],
                     ),
                 ],
             )
@@ -1044,7 +1049,8 @@ def root_mfa(target: Target) -> Remedy:
             "only the root user can, in the console."
         ),
         console=[
-            f"Sign in to the AWS console as the root user of account {target.account_id}.",
+            f"Sign in to the AWS console ({target.console_url}) as the root user of account "
+            f"{target.account_id}.",
             "Open the account menu › Security credentials › Multi-factor authentication (MFA)"
             " › Assign MFA device.",
             "Pick a device (a hardware key for 1.6), follow the steps, and keep the recovery"
@@ -1065,7 +1071,8 @@ def root_access_keys(target: Target) -> Remedy:
         target,
         manual_reason="Root user access keys can only be deleted by the root user, in the console.",
         console=[
-            f"Sign in to the AWS console as the root user of account {target.account_id}.",
+            f"Sign in to the AWS console ({target.console_url}) as the root user of account "
+            f"{target.account_id}.",
             "Open the account menu › Security credentials › Access keys;"
             " deactivate, then delete each key.",
         ],

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from findings.remediation import hcl
+from findings.toolbox import arn_partition, console_url
 
 
 def shell(*args: str) -> str:
@@ -37,6 +38,20 @@ class Target:
         if self.resource_type == "AWS::S3::Bucket":
             return self.arn.rsplit(":", 1)[-1]
         return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def partition(self) -> str:
+        """The AWS partition the resource lives in (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+        return arn_partition(self.arn)
+
+    def arn_of(self, service: str, resource: str, region: str = "", account: str = "") -> str:
+        """An ARN in the resource's partition (``account`` '' for AWS-owned ones)."""
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+    @property
+    def console_url(self) -> str:
+        """The sign-in page of the partition's AWS console."""
+        return console_url(self.partition)
 
     @property
     def is_regional(self) -> bool:

@@ -13,7 +13,7 @@ import hashlib
 import time
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -126,10 +126,47 @@ FINDING_UPDATE = [
 EVENT_COLUMNS = ["finding_id", "kind", "at", "scan_id", "evidence"]
 
 
+def _unit_findings(account: CloudAccount, unit: str, services: Iterable[str]) -> Any:
+    """The findings of the unit's resources from checks of ``services``."""
+    return Finding.objects.filter(
+        resource__account=account, resource__scan_unit=unit, control_check__service__in=services
+    )
+
+
+def _keep_unread_parts(
+    refs: Mapping[str, Any], existing: Mapping[str, tuple], unread: set[int]
+) -> dict[str, Any]:
+    """Resources several services describe (the account: IAM, S3, CloudTrail, ...) keep, in
+    their snapshot, what a failed service had written there before: top-level keys and tags
+    the succeeded services did not report are carried over, so a denied service does not
+    blank its part of the snapshot."""
+    merged = dict(refs)
+    keep = {existing[arn][0]: arn for arn in refs if arn in existing and existing[arn][0] in unread}
+    if not keep:
+        return merged
+    stored = Resource.objects.filter(pk__in=keep).values_list("pk", "configuration", "tags")
+    for pk, configuration, tags in stored:
+        ref = refs[keep[pk]]
+        merged[keep[pk]] = replace(
+            ref,
+            configuration={**(configuration or {}), **ref.configuration},
+            tags={**(tags or {}), **ref.tags},
+        )
+    return merged
+
+
 def _write_resources(
-    account: CloudAccount, unit: str, refs: Mapping[str, Any], now: dt.datetime, stats: IngestStats
+    account: CloudAccount,
+    unit: str,
+    refs: Mapping[str, Any],
+    now: dt.datetime,
+    stats: IngestStats,
+    failed_services: Iterable[str] = (),
 ) -> tuple[dict[str, int], list[int], list[int]]:
     """Upsert the unit's resources; mark the unit's missing ones gone.
+
+    A resource that a failed service judged is not marked gone when it is missing: that
+    service was not read, so its absence proves nothing.
 
     Returns (arn -> id, ids of resources that changed, ids of resources now gone).
     """
@@ -141,6 +178,11 @@ def _write_resources(
         )
         # arn -> (id, digest, gone?); no timestamps to parse.
         existing = {row[0]: row[1:] for row in cursor.fetchall()}
+    failed = sorted(failed_services)
+    unread: set[int] = set()
+    if failed:
+        unread = set(_unit_findings(account, unit, failed).values_list("resource_id", flat=True))
+        refs = _keep_unread_parts(refs, existing, unread)
     rows = []
     changed_arns = []
     for arn, ref in refs.items():
@@ -170,7 +212,11 @@ def _write_resources(
     written = upsert_rows(
         Resource, RESOURCE_COLUMNS, rows, ["account_id", "arn"], "arn", keep=["first_seen"]
     )
-    gone_ids = [row[0] for arn, row in existing.items() if arn not in refs and not row[2]]
+    gone_ids = [
+        row[0]
+        for arn, row in existing.items()
+        if arn not in refs and not row[2] and row[0] not in unread
+    ]
     if gone_ids:
         Resource.objects.filter(pk__in=gone_ids).update(gone_at=now)
     stats.resources_seen = len(refs)
@@ -256,7 +302,7 @@ def ingest_unit(scan: Scan, outcome: UnitOutcome, now: dt.datetime) -> IngestSta
     clock = _Clock(stats.timings)
     check_pks = _check_ids(r.check_id for r in outcome.results)
     resource_ids, changed_resources, gone_resources = _write_resources(
-        account, unit, outcome.resources, now, stats
+        account, unit, outcome.resources, now, stats, outcome.failed_services
     )
     clock.lap("resources")
     # Millions of small tuples below trigger the cyclic garbage collector again and again
@@ -323,6 +369,7 @@ class _UnitIngest:
         self.follow_treatment()
         self.clock.lap("zones and coverage")
         self.record_changes()
+        self.hold_last_seen()
         self.mark_scanned()
         self.clock.lap("changes")
         return self.stats
@@ -466,6 +513,24 @@ class _UnitIngest:
             self.fixed,
             self.gone_findings,
         )
+
+    def hold_last_seen(self) -> None:
+        """Findings of a failed service were not seen by this run: they keep the last time
+        they were (their unit's previous successful run), while the unit's last run moves on.
+        Once their service is read again, they follow the unit again."""
+        account, unit = self.scan.account, self.unit
+        failed = sorted(self.outcome.failed_services)
+        previous = self.state.last_scanned_at
+        if failed and previous is not None:
+            _unit_findings(account, unit, failed).filter(
+                held_seen_at__isnull=True, resolved_at__isnull=True
+            ).update(held_seen_at=previous)
+        evaluated = sorted(self.outcome.evaluated_services)
+        if evaluated:
+            # Served by the partial index on held_seen_at: nearly always nothing to clear.
+            _unit_findings(account, unit, evaluated).filter(held_seen_at__isnull=False).update(
+                held_seen_at=None
+            )
 
     def mark_scanned(self) -> None:
         AccountRegion.objects.filter(pk=self.state.pk).update(

@@ -215,6 +215,8 @@ def _record_unit_success(scan: Scan, unit: str, outcome) -> UnitReport:
         row.api_calls = outcome.api_calls
         row.baseline = stats.baseline
         row.error = "skipped: a newer scan already wrote this region" if stats.skipped else ""
+        row.failed_services = outcome.failed_services
+        row.skipped_regions = outcome.skipped_regions
         row.save()
         Scan.objects.filter(pk=scan.pk).update(
             regions_done=F("regions_done") + 1,
@@ -236,16 +238,21 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
         succeeded=Sum(1, filter=Q(state=ScanRegion.State.SUCCEEDED)),
     )
     failed, succeeded = units["failed"] or 0, units["succeeded"] or 0
-    if failed == 0:
+    # Units that succeeded without some service (denied): the scan is not fully clean.
+    incomplete = _services_not_evaluated(scan)
+    if failed == 0 and not incomplete:
         final = Scan.State.SUCCEEDED
     elif succeeded == 0:
         final = Scan.State.FAILED
     else:
         final = Scan.State.PARTIAL
-    error = ""
+    errors = []
     if failed:
         names = scan.regions.filter(state=ScanRegion.State.FAILED).values_list("region", flat=True)
-        error = f"{failed} of {scan.regions_total} units failed: {', '.join(names)}"
+        errors.append(f"{failed} of {scan.regions_total} units failed: {', '.join(names)}")
+    if incomplete:
+        errors.append(f"services not evaluated: {'; '.join(incomplete)}")
+    error = ". ".join(errors)
     # One transaction: if closing dies half-way, the scan stays running and the next
     # finish_scan (a redelivered unit task) closes it again, counts and alerts included.
     with transaction.atomic():
@@ -266,6 +273,14 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
             if final != Scan.State.FAILED:
                 record_posture_snapshot(scan, now)
     return closed
+
+
+def _services_not_evaluated(scan: Scan) -> list[str]:
+    """``unit: service, service`` for each succeeded unit with failed services."""
+    rows = scan.regions.filter(state=ScanRegion.State.SUCCEEDED).values_list(
+        "region", "failed_services"
+    )
+    return [f"{unit}: {', '.join(sorted(services))}" for unit, services in rows if services]
 
 
 def record_change_counts(scan_id: int) -> dict[str, object]:

@@ -7,7 +7,7 @@ Register with ``pytest_plugins = ["tests.plugins.aws"]``. No Django needed.
 * ``moto_server`` (session): its endpoint URL.
 * ``aws`` (function): the same endpoint URL, with the server reset before the test so
   every test starts from a fresh simulated account.
-* ``aws_front`` (function): the front door itself, to deny regions.
+* ``aws_front`` (function): the front door itself, to deny regions or services.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def aws(moto_server: str) -> Iterator[str]:
 
 @pytest.fixture
 def aws_front(moto: MotoServer, aws: str) -> Iterator[AwsFront]:
-    """The simulated account's front door: add regions to ``.denied`` to make them fail."""
+    """The simulated account's front door: add regions to ``.denied`` (or signing names to
+    ``.denied_services``) to make them fail."""
     assert moto.front is not None
     yield moto.front
     moto.front.denied.clear()
+    moto.front.denied_services.clear()

@@ -8,7 +8,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from findings.models import CloudAccount, Scan
+from findings.models import CloudAccount, Scan, ScanRegion
 from findings.services import register_account, scans
 
 
@@ -116,8 +116,14 @@ class Command(BaseCommand):
                 f"{scan.findings_total} findings, in {elapsed:.1f}s."
             )
         )
-        for row in scan.regions.filter(state="failed"):
-            self.stderr.write(f"  {row.region}: {row.error}")
+        for row in scan.regions.all():
+            if row.state == ScanRegion.State.FAILED:
+                self.stderr.write(f"  {row.region}: {row.error}")
+                continue
+            for line in row.not_evaluated:
+                self.stderr.write(f"  {row.region}: {line}")
+            for region, error in sorted((row.skipped_regions or {}).items()):
+                self.stderr.write(f"  {row.region}: left out {region}: {error}")
         return {Scan.State.SUCCEEDED: 0, Scan.State.PARTIAL: 2}.get(scan.state, 1)
 
     def _progress(self, done: int, total: int, report: scans.UnitReport, tty: bool) -> None:
