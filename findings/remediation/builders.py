@@ -340,7 +340,8 @@ def delete_default_vpc_steps(target: Target, vpc_id: str, subnet_ids: list[str])
     in_vpc = f"Name=vpc-id,Values={vpc_id}"
     igws = f"Name=attachment.vpc-id,Values={vpc_id}"
     steps = [
-        f"# 1. Nothing may use {vpc_id}: this must print nothing (else stop, it is in use).",
+        f"# 1. Nothing may use {hcl.comment_text(vpc_id)}: this must print nothing"
+        " (else stop, it is in use).",
         shell(
             "aws",
             "ec2",

@@ -47,7 +47,7 @@ def _db_instance(target: Target, fixes: list[Attr]) -> list[Any]:
     for fix in fixes:
         by_name[fix.name] = fix
     return [
-        Comment(f"RDS instance {identifier}, as scanned."),
+        Comment(f"RDS instance {hcl.comment_text(identifier, 80)}, as scanned."),
         _import(kind, name, identifier),
         _resource(kind, name, [*by_name.values(), *_tags(target)]),
     ]

@@ -22,6 +22,16 @@ _NOT_TERRAFORM_KEYS = (
 )
 
 
+def _shown(value: object) -> str:
+    """A cloud value in a comment: one line, whatever it holds."""
+    return hcl.comment_text(str(value), 80)
+
+
+def _note(text: str) -> str:
+    """A ``#`` line of a CLI step holding cloud values: one line whatever they hold."""
+    return "# " + hcl.comment_text(text, 400)
+
+
 def _user(target: Target) -> str:
     return str(target.configuration.get("user_name") or target.name or target.aws_id)
 
@@ -93,7 +103,7 @@ def _key_lines(target: Target) -> list[str]:
         if str(creds.get(f"access_key_{number}_active", "")).lower() == "true":
             created = creds.get(f"access_key_{number}_last_rotated")
             used = creds.get(f"access_key_{number}_last_used_date") or "N/A"
-            lines.append(hcl.comment(f"Access key {number}: created {created}, last used {used}."))
+            lines.append(_note(f"Access key {number}: created {created}, last used {used}."))
     return lines
 
 
@@ -106,7 +116,7 @@ def unused_credentials(target: Target) -> Remedy | None:
     cli: list[str] = []
     if str(creds.get("password_enabled", "")).lower() == "true":
         cli += [
-            hcl.comment(
+            _note(
                 f"Console password: set {creds.get('password_last_changed') or 'N/A'}, last used "
                 f"{creds.get('password_last_used') or 'N/A'}."
                 " Unused for 45 days or more: remove it."
@@ -214,7 +224,8 @@ def permissions_through_groups(target: Target) -> Remedy | None:
     inline = [str(name) for name in config.get("inline_policies") or []]
     blocks: list[Any] = [
         Comment(
-            f"User {user}: its policies move to group {group_name}, the user joins it. "
+            f"User {_shown(user)}: its policies move to group {_shown(group_name)}, the user "
+            "joins it. "
             "Then detach them from the user (CLI below)."
         ),
         _resource(
@@ -339,7 +350,9 @@ def no_full_admin_policy(target: Target) -> Remedy | None:
         ("can(jsondecode(var." + f"{name}_document))", "Must be a JSON policy document."),
     )
     blocks: list[Any] = [
-        Comment(f"Customer managed policy {policy_name}: a least-privilege default version."),
+        Comment(
+            f"Customer managed policy {_shown(policy_name)}: a least-privilege default version."
+        ),
         _import("aws_iam_policy", name, arn),
         _resource(
             "aws_iam_policy",
@@ -378,7 +391,7 @@ def expired_certificate(target: Target) -> Remedy | None:
             "with the CLI (nothing should still use it)."
         ),
         cli=[
-            hcl.comment(
+            _note(
                 f"Expired on {expiration}. Check that no load balancer or CloudFront distribution"
                 " still uses it (get-server-certificate shows its ARN to search for)."
             ),

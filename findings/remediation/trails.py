@@ -34,6 +34,11 @@ _ACCESS_LOG_BUCKET = Variable(
 )
 
 
+def _shown(value: object) -> str:
+    """A cloud value in a comment: one line, whatever it holds."""
+    return hcl.comment_text(str(value), 80)
+
+
 def _label(trail: Target) -> str:
     return hcl.label("trail", trail.region, str(_settings(trail).get("Name") or trail.aws_id))
 
@@ -143,7 +148,9 @@ def trail_blocks(
     if trail.tags:
         body.append(Attr("tags", dict(trail.tags)))
     return [
-        Comment(f"Trail {settings.get('Name') or trail.aws_id} ({trail.region}), as scanned."),
+        Comment(
+            f"Trail {_shown(settings.get('Name') or trail.aws_id)} ({trail.region}), as scanned."
+        ),
         _import("aws_cloudtrail", label, trail.arn),
         _resource("aws_cloudtrail", label, body),
     ]
@@ -298,8 +305,9 @@ def trail_bucket_not_public(target: Target) -> Remedy | None:
     name = hcl.label("bucket_public_access_block", bucket)
     blocks: list[Any] = [
         Comment(
-            f"Bucket {bucket}, where trail {target.name or target.aws_id} delivers: Block Public "
-            "Access ignores its public ACL grants and restricts its public policy."
+            f"Bucket {_shown(bucket)}, where trail {_shown(target.name or target.aws_id)} "
+            "delivers: Block Public Access ignores its public ACL grants and restricts its "
+            "public policy."
         )
     ]
     if summary.get("public_access_block"):
@@ -333,7 +341,9 @@ def trail_bucket_logging(target: Target) -> Remedy | None:
         return None
     name = hcl.label("bucket_logging", bucket)
     blocks: list[Any] = [
-        Comment(f"Bucket {bucket}, where trail {target.name or target.aws_id} delivers."),
+        Comment(
+            f"Bucket {_shown(bucket)}, where trail {_shown(target.name or target.aws_id)} delivers."
+        ),
         _resource(
             "aws_s3_bucket_logging",
             name,
@@ -509,7 +519,11 @@ def key_rotation(target: Target) -> Remedy | None:
     ]
     aliases = ", ".join(str(a) for a in config.get("Aliases") or [])
     blocks = [
-        Comment(f"KMS key {key_id}" + (f" ({aliases})" if aliases else "") + ": yearly rotation."),
+        Comment(
+            f"KMS key {_shown(key_id)}"
+            + (f" ({_shown(aliases)})" if aliases else "")
+            + ": yearly rotation."
+        ),
         _import("aws_kms_key", name, key_id),
         _resource("aws_kms_key", name, body),
     ]
