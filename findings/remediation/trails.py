@@ -509,13 +509,22 @@ def key_rotation(target: Target) -> Remedy | None:
     config = target.configuration
     key_id = str(config.get("KeyId") or target.aws_id)
     name = hcl.label("kms_key", key_id)
-    body: list[Any] = []
-    if config.get("Description") is not None:
-        body.append(Attr("description", str(config["Description"])))
-    body += [
+    body: list[Any] = [
         Attr("enable_key_rotation", True, fix=True),
-        Comment("Tags and the key policy are left as they are."),
-        Block("lifecycle", body=[Attr("ignore_changes", Raw("[tags, policy]"))]),
+        # Everything else stays as it is: these would otherwise be reset to the provider's
+        # defaults (and a key usage or spec change would replace the key).
+        Block(
+            "lifecycle",
+            body=[
+                Attr(
+                    "ignore_changes",
+                    Raw(
+                        "[description, key_usage, customer_master_key_spec, multi_region, "
+                        "policy, tags]"
+                    ),
+                )
+            ],
+        ),
     ]
     aliases = ", ".join(str(a) for a in config.get("Aliases") or [])
     blocks = [

@@ -19,6 +19,8 @@ import time_machine
 from findings.models import Control, Finding
 from findings.remediation import Remedy, terraform_directory
 from findings.remediation.selection import remedies_for
+from tests.remediation.test_apply_story_fixes import _SERVICES, _override
+from tests.remediation.tf import HostPrefixProxy
 
 # Terraform's part does not depend on the database engine: run once, on PostgreSQL (bin/test's
 # first pass), so the slow terraform runs are not paid twice.
@@ -224,6 +226,7 @@ def test_every_story_fix_validates(story, story_account, scan_now, simulation, t
     assert text.count('resource "aws_db_instance"') == 1
     assert text.count('resource "aws_cloudtrail"') == 1
     assert text.count(f'id       = "{trail_arn}"') == 1
+    trail_label = f"trail_{story.region.replace('-', '_')}_story_trail"
     trail = text[text.index('resource "aws_cloudtrail"') :].split("\n}\n")[0]
     for setting in (
         "is_multi_region_trail = true",
@@ -236,3 +239,36 @@ def test_every_story_fix_validates(story, story_account, scan_now, simulation, t
         assert setting in re.sub(" +", " ", trail), trail
     (tf_dir / "main.tf").write_text(text)
     terraform.validate(tf_dir)
+
+    # And planned against the simulated account as it is: every imported resource is found by
+    # its id and changed in place; nothing is destroyed or replaced.
+    services = (*_SERVICES, "cloudtrail", "kms", "rds", "efs", "logs", "cloudwatch")
+    override = _override(story_account.endpoint_url, ["us_east_1"], services)
+    (tf_dir / "moto_override.tf").write_text(override)
+    (tf_dir / "terraform.tfvars.json").write_text(json.dumps(_variable_values(text)))
+    with HostPrefixProxy(story_account.endpoint_url) as proxy:
+        env = {"HTTP_PROXY": proxy.url, "http_proxy": proxy.url}
+        terraform.run(tf_dir, "plan", "-input=false", "-no-color", "-out=fix.plan", env=env)
+        plan = json.loads(terraform.run(tf_dir, "show", "-json", "fix.plan"))
+    actions = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]}
+    assert all("delete" not in a for a in actions.values()), actions
+    imported = {c["address"] for c in plan["resource_changes"] if c["change"].get("importing")}
+    assert f"aws_cloudtrail.{trail_label}" in imported
+    assert "aws_db_instance.db_story_db" in imported
+
+
+def _variable_values(text: str) -> dict[str, str]:
+    """A value for each variable of a download, as a user would give (valid for its checks)."""
+    values = {}
+    for name in re.findall(r'^variable "([a-z0-9_]+)"', text, re.MULTILINE):
+        if name.endswith("_document"):
+            values[name] = json.dumps({"Version": "2012-10-17", "Statement": []})
+        elif name == "admin_cidr":
+            values[name] = "203.0.113.10/32"
+        elif name.endswith("_arn"):
+            values[name] = "arn:aws:iam::123456789012:role/example"
+        elif name == "root_mfa":
+            values[name] = "arn:aws:iam::123456789012:mfa/root-account-mfa-device 123456"
+        else:
+            values[name] = "example-logs"
+    return values
