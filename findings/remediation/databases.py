@@ -29,7 +29,8 @@ def _db_instance(target: Target, fixes: list[Attr]) -> list[Any]:
     identifier = _db_identifier(target)
     in_cluster = bool(config.get("DBClusterIdentifier"))
     kind = "aws_rds_cluster_instance" if in_cluster else "aws_db_instance"
-    name = hcl.label("db", identifier)
+    # Identifiers are unique per region only: two regions may each have a "main".
+    name = hcl.label("db", target.region, identifier)
     kept = [
         Attr("identifier", identifier),
         Attr("instance_class", str(config.get("DBInstanceClass") or "")),

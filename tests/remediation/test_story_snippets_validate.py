@@ -254,7 +254,7 @@ def test_every_story_fix_validates(story, story_account, scan_now, simulation, t
     assert all("delete" not in a for a in actions.values()), actions
     imported = {c["address"] for c in plan["resource_changes"] if c["change"].get("importing")}
     assert f"aws_cloudtrail.{trail_label}" in imported
-    assert "aws_db_instance.db_story_db" in imported
+    assert "aws_db_instance.db_us_east_1_story_db" in imported
 
 
 def _variable_values(text: str) -> dict[str, str]:
