@@ -170,7 +170,7 @@ def _trail_remedy(
     name = str(_settings(trail).get("Name") or trail.aws_id)
     return Remedy(
         ref,
-        f"{title} on trail {name}",
+        f"{title} on trail {_shown(name)}",
         trail,
         [*trail_blocks(trail, fixes, selectors), *(extra or [])],
         variables or [],
