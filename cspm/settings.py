@@ -278,6 +278,9 @@ CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
 # When on, a new acceptance starts as "proposed" until an approver other than its creator
 # approves it (four-eyes rule).
 CSPM_REQUIRE_APPROVAL = env.bool("CSPM_REQUIRE_APPROVAL", default=False)
+# Most ids one Terraform download takes per field (finding ids, resource ids): a selection to
+# review and apply, not the whole estate in one request.
+CSPM_TERRAFORM_MAX_IDS = env.int("CSPM_TERRAFORM_MAX_IDS", 500, minimum=1)
 
 # --- REST framework -------------------------------------------------------------------------
 # Throttle rates: "<number>/<second|minute|hour|day>".

@@ -249,6 +249,10 @@ def remediation_terraform(request: HttpRequest) -> HttpResponse:
         control = _ids(request.GET.getlist("control"), "control")
     except ValidationError as exc:
         return HttpResponse(exc.messages[0], status=400, content_type="text/plain")
+    for field, ids in (("finding", finding_ids), ("resource", resource_ids)):
+        refusal = remediation_selection.too_many_ids(field, ids)
+        if refusal:
+            return HttpResponse(refusal, status=400, content_type="text/plain")
     findings = list(
         remediation_selection.get_selected_findings(
             finding_ids, control[0] if control else None, resource_ids

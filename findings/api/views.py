@@ -24,7 +24,7 @@ from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id
 from findings import hooks, queries
 from findings.api import filters, serializers
 from findings.models import Benchmark, CloudAccount, Control, Finding, Resource, Scan
-from findings.remediation.selection import get_selected_findings
+from findings.remediation.selection import get_selected_findings, too_many_ids
 from findings.remediation.web import fixes_by_finding, terraform_download
 from findings.services import register_account
 from findings.services.scans import start_scan
@@ -242,6 +242,9 @@ class FindingViewSet(ReadOnlyViewSet):
         ids = [int(value) for value in values]
         if not ids:
             raise ValidationError({"id": "Give at least one failing finding id."})
+        refusal = too_many_ids("id", ids)
+        if refusal:
+            raise ValidationError({"id": refusal})
         findings = list(get_selected_findings(finding_ids=ids))
         response = terraform_download(findings) if findings else None
         if response is None:

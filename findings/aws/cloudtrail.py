@@ -285,10 +285,15 @@ def collect_cloudtrail(ctx: CollectContext) -> Collected:
     buckets = dict(zip(names, in_threads(lambda name: _bucket(ctx, name), names), strict=True))
 
     unit = ctx.unit
-    resources = [
-        _trail_ref(unit, trail, buckets.get(str(trail["trail"].get("S3BucketName", ""))))
+    refs = {
+        trail["arn"]: _trail_ref(
+            unit, trail, buckets.get(str(trail["trail"].get("S3BucketName", "")))
+        )
         for trail in owned
-    ]
+    }
+    resources = list(refs.values())
+    # The account-level controls (3.1, 3.10, 3.11) are fixed by updating a trail the account
+    # already has: its fix needs that trail's settings, so each own trail's snapshot is kept.
     resources.append(
         account_ref(
             unit,
@@ -297,9 +302,19 @@ def collect_cloudtrail(ctx: CollectContext) -> Collected:
                 "trails": [
                     {
                         "arn": trail["arn"],
+                        "name": trail["name"],
+                        "home_region": trail["home_region"],
                         "multi_region": bool(trail["trail"].get("IsMultiRegionTrail")),
                         "logging": bool(trail["status"].get("IsLogging")),
                         "owned": trail["owned"],
+                        **(
+                            {
+                                "tags": refs[trail["arn"]].tags,
+                                "snapshot": refs[trail["arn"]].configuration,
+                            }
+                            if trail["arn"] in refs
+                            else {}
+                        ),
                     }
                     for trail in trails
                 ]

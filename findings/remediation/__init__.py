@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 from findings.remediation import hcl
 from findings.remediation.builders import BUILDERS
+
+# Further builders register themselves in BUILDERS when imported.
+from findings.remediation import databases, identity, trails  # noqa: F401  isort: skip
 from findings.remediation.model import Remedy, Target, Variable, with_provider
 from findings.toolbox import DEFAULT_PARTITION, home_region
 
@@ -143,11 +146,44 @@ def _merged(
     return out
 
 
+#: Nested blocks a resource may hold several of: merged by adding the ones not yet there.
+REPEATED_BLOCKS = frozenset(
+    {"ingress", "egress", "event_selector", "advanced_event_selector", "data_resource"}
+)
+
+
 def _merge_into(target: hcl.Block, extra: hcl.Block) -> None:
-    names = {item.name for item in target.body if isinstance(item, hcl.Attr)}
-    kinds = {item.type for item in target.body if isinstance(item, hcl.Block)}
+    """``extra``'s arguments and blocks into ``target``: a value a fix sets replaces one kept
+    as scanned; a repeated block is added unless the same one is there; a single nested block
+    (``metadata_options``, ``lifecycle``) is merged the same way."""
     for item in extra.body:
-        new_attr = isinstance(item, hcl.Attr) and item.name not in names
-        new_block = isinstance(item, hcl.Block) and item.type not in kinds
-        if new_attr or new_block:
-            target.body.append(item)
+        if isinstance(item, hcl.Attr):
+            index = next(
+                (
+                    i
+                    for i, old in enumerate(target.body)
+                    if isinstance(old, hcl.Attr) and old.name == item.name
+                ),
+                None,
+            )
+            if index is None:
+                # Arguments before nested blocks, as ``terraform fmt`` lays them out.
+                first_block = next(
+                    (i for i, old in enumerate(target.body) if not isinstance(old, hcl.Attr)),
+                    len(target.body),
+                )
+                target.body.insert(first_block, item)
+            elif item.fix and not target.body[index].fix:
+                target.body[index] = item
+        elif isinstance(item, hcl.Block):
+            same = [b for b in target.body if isinstance(b, hcl.Block) and b.type == item.type]
+            if not same:
+                target.body.append(item)
+            elif item.type in REPEATED_BLOCKS:
+                rendered = {hcl.render_block(b) for b in same}
+                if hcl.render_block(item) not in rendered:
+                    target.body.append(item)
+            else:
+                merged = hcl.Block(same[0].type, same[0].labels, list(same[0].body))
+                _merge_into(merged, item)
+                target.body[target.body.index(same[0])] = merged

@@ -342,7 +342,8 @@ def delete_default_vpc_steps(target: Target, vpc_id: str, subnet_ids: list[str])
     in_vpc = f"Name=vpc-id,Values={vpc_id}"
     igws = f"Name=attachment.vpc-id,Values={vpc_id}"
     steps = [
-        f"# 1. Nothing may use {vpc_id}: this must print nothing (else stop, it is in use).",
+        f"# 1. Nothing may use {hcl.comment_text(vpc_id)}: this must print nothing"
+        " (else stop, it is in use).",
         shell(
             "aws",
             "ec2",
@@ -927,51 +928,6 @@ def support_role(target: Target) -> Remedy:
         "1.17", f"support role in account {target.account_id}", target, blocks, [_SUPPORT_PRINCIPAL]
     )
 
-
-_TRAIL_BUCKET = Variable(
-    "cloudtrail_bucket_name",
-    "S3 bucket CloudTrail delivers log files to (its policy must allow CloudTrail).",
-)
-
-
-def _trail(target: Target, ref: str, selector: str | None) -> Remedy:
-    name = hcl.label("trail", target.account_id, ref.replace(".", "_"))
-    body: list[Any] = [
-        Attr("name", "account-trail" if selector is None else f"s3-{selector.lower()}-data-events"),
-        Attr("s3_bucket_name", Raw("var.cloudtrail_bucket_name")),
-        Attr("is_multi_region_trail", True),
-        Attr("include_global_service_events", True),
-        Attr("enable_log_file_validation", True),
-    ]
-    if selector:
-        body.append(
-            Block(
-                "event_selector",
-                body=[
-                    Attr("read_write_type", selector),
-                    Attr("include_management_events", True),
-                    Block(
-                        "data_resource",
-                        body=[
-                            Attr("type", "AWS::S3::Object"),
-                            Attr("values", [f"arn:{target.partition}:s3"]),
-                        ],
-                    ),
-                ],
-            )
-        )
-    blocks = [
-        Comment(f"Account {target.account_id}: a multi-region trail."),
-        _resource("aws_cloudtrail", name, body),
-    ]
-    return Remedy(
-        ref, f"CloudTrail in account {target.account_id}", target, blocks, [_TRAIL_BUCKET]
-    )
-
-
-BUILDERS["3.1"] = lambda target: _trail(target, "3.1", None)
-BUILDERS["3.10"] = lambda target: _trail(target, "3.10", "WriteOnly")
-BUILDERS["3.11"] = lambda target: _trail(target, "3.11", "ReadOnly")
 
 _LOG_GROUP = Variable(
     "cloudtrail_log_group_name",

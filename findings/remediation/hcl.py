@@ -87,8 +87,12 @@ class Raw:
 
 @dataclass
 class Attr:
+    """``name = value``. ``fix`` marks the value a fix sets (as opposed to one kept as the scan
+    saw it): when two fixes of one resource are merged, the fixed value wins."""
+
     name: str
     value: Any
+    fix: bool = False
 
 
 @dataclass

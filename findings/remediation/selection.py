@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from findings.models import Finding, Resource
@@ -12,6 +13,18 @@ from findings.remediation import Remedy, remedy_for, target_for
 
 #: A downloaded directory covers at most this many findings (a selection, not the estate).
 MAX_SELECTION = 1000
+
+
+def too_many_ids(field: str, ids: Sequence[int]) -> str | None:
+    """The refusal of a download asking for more ids in ``field`` than the limit
+    (``CSPM_TERRAFORM_MAX_IDS``), naming both; None when within it."""
+    limit: int = settings.CSPM_TERRAFORM_MAX_IDS
+    if len(ids) <= limit:
+        return None
+    return (
+        f"{field}: at most {limit} ids per Terraform download ({len(ids)} given); "
+        "download the selection in parts."
+    )
 
 
 def remedies_for(findings: Iterable[Finding]) -> list[tuple[Finding, Remedy]]:

@@ -19,8 +19,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 _SERVICES = ("ec2", "s3", "s3control", "sts", "iam")
 
 
-def _override(endpoint: str, aliases: list[str]) -> str:
-    endpoints = "\n".join(f'    {name} = "{endpoint}"' for name in _SERVICES)
+def _override(endpoint: str, aliases: list[str], services: tuple[str, ...] = _SERVICES) -> str:
+    endpoints = "\n".join(f'    {name} = "{endpoint}"' for name in services)
     settings = f"""  access_key                  = "testing"
   secret_key                  = "testing"
   skip_credentials_validation = true

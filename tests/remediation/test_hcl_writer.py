@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 
 import pytest
 
@@ -69,6 +70,32 @@ def test_shell_arguments_stay_one_argument(value: str) -> None:
     ]
 
 
+_HOSTILE_TRAIL = {
+    "arn": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/t",
+    "name": HOSTILE[8],
+    "home_region": "eu-west-1",
+    "tags": {"Name": HOSTILE[8]},
+    "snapshot": {
+        "trail": {
+            "Name": HOSTILE[8],
+            "S3BucketName": HOSTILE[4],
+            "S3KeyPrefix": HOSTILE[3],
+            "IsMultiRegionTrail": False,
+        },
+        "status": {"IsLogging": False},
+        "event_selectors": [
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": [HOSTILE[8]]}],
+            }
+        ],
+        "advanced_event_selectors": [],
+        "s3_bucket": {"public_access_block": None},
+    },
+}
+
+
 def _target(resource_type: str, arn: str, **config) -> Target:
     return Target(
         "123456789012",
@@ -105,16 +132,75 @@ def test_every_builder_renders_and_keeps_hostile_tags_in_strings() -> None:
         ),
         "AWS::EC2::VPC": _target("AWS::EC2::VPC", "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"),
         "other": _target("AWS::::Account", "arn:aws:iam::123456789012:root"),
+        "account with a trail": _target(
+            "AWS::::Account",
+            "arn:aws:iam::123456789012:root",
+            cloudtrail={"trails": [{**_HOSTILE_TRAIL, "owned": True}]},
+        ),
+        "AWS::CloudTrail::Trail": _target(
+            "AWS::CloudTrail::Trail", _HOSTILE_TRAIL["arn"], **_HOSTILE_TRAIL["snapshot"]
+        ),
+        "AWS::IAM::User": _target(
+            "AWS::IAM::User",
+            "arn:aws:iam::123456789012:user/x",
+            user_name=HOSTILE[8],
+            attached_policies=["arn:aws:iam::123456789012:policy/" + HOSTILE[3]],
+            inline_policies=[HOSTILE[8]],
+            credentials={
+                "password_enabled": "true",
+                "access_key_1_active": "true",
+                "access_key_1_last_rotated": HOSTILE[8],
+            },
+        ),
+        "AWS::IAM::Policy": _target(
+            "AWS::IAM::Policy",
+            "arn:aws:iam::123456789012:policy/p",
+            policy_name=HOSTILE[8],
+            managed_by="customer",
+            path="/",
+        ),
+        "AWS::IAM::ServerCertificate": _target(
+            "AWS::IAM::ServerCertificate",
+            "arn:aws:iam::123456789012:server-certificate/c",
+            expiration=HOSTILE[8],
+        ),
+        "AWS::RDS::DBInstance": _target(
+            "AWS::RDS::DBInstance",
+            "arn:aws:rds:eu-west-1:123456789012:db:d",
+            DBInstanceIdentifier=HOSTILE[8],
+            DBInstanceClass="db.t3.micro",
+            Engine=HOSTILE[3],
+        ),
+        "AWS::EFS::FileSystem": _target(
+            "AWS::EFS::FileSystem",
+            "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1",
+            FileSystemId="fs-1",
+        ),
+        "AWS::KMS::Key": _target(
+            "AWS::KMS::Key",
+            "arn:aws:kms:eu-west-1:123456789012:key/k-1",
+            KeyId="k-1",
+            Description=HOSTILE[8],
+            Aliases=[HOSTILE[8]],
+        ),
     }
     remedies = []
+    scripts: list[str] = []
     for ref in BUILDERS:
         for target in targets.values():
             remedy = remedy_for(ref, target)
             text = remedy.terraform() if remedy else ""
             # The hostile tag never leaves a string: no "data" block, no live interpolation.
             _assert_only_our_blocks(text)
+            # A comment line stays one line: a value with a newline cannot start a command.
+            for line in remedy.cli if remedy else []:
+                if line.lstrip().startswith("#"):
+                    assert "\n" not in line and "\r" not in line
+            scripts.append(remedy.cli_text() if remedy else "")
             remedies.append(remedy)
     _assert_only_our_blocks(terraform_directory(r for r in remedies if r))
+    # And the commands are valid shell, each hostile value one quoted argument.
+    subprocess.run(["bash", "-n"], input="\n".join(scripts), text=True, check=True)
 
 
 def _assert_only_our_blocks(text: str) -> None:
@@ -163,3 +249,56 @@ def test_a_nacl_keeps_its_other_traffic_and_closes_admin_ports() -> None:
         (100, "allow", None),
     ]
     assert isinstance(ingress[0]["CidrBlock"], hcl.Raw)  # var.admin_cidr
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_fixes_of_one_resource_become_one_block_with_every_fix(order: int) -> None:
+    """Several fixes of one resource in one download: one import and one resource block, each
+    fix's changed value kept whichever comes first (two blocks importing one id is invalid)."""
+    account = "123456789012"
+    instance = Target(
+        account,
+        "eu-west-1",
+        "AWS::EC2::Instance",
+        f"arn:aws:ec2:eu-west-1:{account}:instance/i-1",
+        configuration={"ImageId": "ami-1", "InstanceType": "t3.micro"},
+    )
+    trail = _HOSTILE_TRAIL["snapshot"]
+    trail_target = Target(
+        account, "eu-west-1", "AWS::CloudTrail::Trail", _HOSTILE_TRAIL["arn"], configuration=trail
+    )
+    account_target = Target(
+        account,
+        "global",
+        "AWS::::Account",
+        f"arn:aws:iam::{account}:root",
+        configuration={"cloudtrail": {"trails": [{**_HOSTILE_TRAIL, "owned": True}]}},
+    )
+    remedies = [
+        remedy_for("5.6", instance),
+        remedy_for("1.18", instance),
+        remedy_for("3.2", trail_target),
+        remedy_for("3.1", account_target),
+        remedy_for("3.10", account_target),
+        remedy_for("3.11", account_target),
+    ][::order]
+    text = terraform_directory(remedies)
+    flat = " ".join(text.split())
+    assert text.count('resource "aws_instance"') == 1
+    assert flat.count("to = aws_instance.instance_i_1") == 1
+    assert 'http_tokens = "required"' in flat
+    assert "iam_instance_profile = var.instance_profile_name" in flat
+    assert text.count('resource "aws_cloudtrail"') == 1
+    assert flat.count("to = aws_cloudtrail.") == 1
+    for fixed in (
+        "enable_log_file_validation = true",
+        "is_multi_region_trail = true",
+        "enable_logging = true",
+        'read_write_type = "WriteOnly" include_management_events = false',
+        'read_write_type = "ReadOnly" include_management_events = false',
+    ):
+        assert fixed in flat, fixed
+    assert "is_multi_region_trail = false" not in flat
+    assert "enable_logging = false" not in flat
+    # The trail's own selector is kept once.
+    assert flat.count('read_write_type = "All"') == 1

@@ -137,3 +137,20 @@ def test_the_api_gives_each_finding_its_fix_and_refuses_outsiders(client, viewer
     # As for every single object: an outsider does not learn it exists.
     assert client.get(f"/api/v1/findings/{finding.pk}/remediation/").status_code == 404
     assert client.get("/api/v1/findings/terraform/", {"id": finding.pk}).status_code == 403
+
+
+def test_the_download_refuses_more_ids_than_the_limit(client, login, viewer, nacls, settings):
+    settings.CSPM_TERRAFORM_MAX_IDS = 2
+    ids = [nacls["web"].pk, nacls["default"].pk, nacls["web"].pk + 1000]
+    page = login(viewer).get(reverse("remediation-terraform"), {"finding": ids})
+    assert page.status_code == 400
+    assert page.content.decode().startswith("finding: at most 2 ids")
+    resources = [nacls["web"].resource_id] * 3
+    page = login(viewer).get(reverse("remediation-terraform"), {"resource": resources})
+    assert page.status_code == 400 and "resource: at most 2 ids" in page.content.decode()
+    client.force_login(viewer)
+    api = client.get("/api/v1/findings/terraform/", {"id": ids})
+    assert api.status_code == 400
+    assert "at most 2 ids" in str(api.json()["id"])
+    # At the limit, the download is served.
+    assert client.get("/api/v1/findings/terraform/", {"id": ids[:2]}).status_code == 200
