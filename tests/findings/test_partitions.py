@@ -75,6 +75,17 @@ def test_fixes_use_the_resources_partition(region, partition, console):
     assert f"arn:{partition}:iam::aws:policy/AWSSupportAccess" in support.terraform()
     root = remedy_for("1.4", account)
     assert f"https://{console}/" in " ".join(root.console)
+    data_events = remedy_for("3.10", account)
+    assert f'"arn:{partition}:s3"' in data_events.terraform()
+    user = Target(
+        account_id="123456789012",
+        region="global",
+        resource_type="AWS::IAM::User",
+        arn=f"arn:{partition}:iam::123456789012:user/alice",
+        name="alice",
+    )
+    mfa = remedy_for("1.10", user)
+    assert f"arn:{partition}:iam::123456789012:mfa/alice" in " ".join(mfa.cli)
 
 
 def test_the_account_partition_comes_from_its_role_or_regions():
