@@ -49,6 +49,46 @@ def test_the_dialog_shows_how_many_findings_the_scope_would_cover(login, analyst
     assert not RiskAcceptance.objects.exists()
 
 
+def test_the_count_leaves_out_findings_another_acceptance_covers(
+    login, analyst, approver, estate, catalog
+):
+    from acceptances import services
+    from acceptances.models import Zone
+
+    control = catalog.controls.get(ref="2.1.2")
+    services.accept_risk(
+        actor=approver,
+        control=control,
+        zone=estate.prod,
+        owner=approver,
+        reason="risk_owned",
+        justification="Prod buckets are public by design.",
+    )
+    client = login(analyst)
+    url = reverse("accept-preview")
+    everywhere = client.post(
+        url, {"control": control.pk, "scope": "zone", "zone": Zone.objects.get(is_builtin=True).pk}
+    )
+    text = everywhere.content.decode()
+    assert everywhere.context["preview"]["count"] == 1
+    assert "1</strong> open failing finding would be covered" in text
+    assert "2</strong> are covered by another acceptance already" in text
+    # The same zone again: nothing left to cover, and saving would be refused; it says so.
+    same = client.post(url, {"control": control.pk, "scope": "zone", "zone": estate.prod.pk})
+    assert same.context["preview"]["count"] == 0
+    assert "already has a live acceptance in zone prod" in same.content.decode()
+    picked = client.post(
+        url,
+        {
+            "control": control.pk,
+            "scope": "resources",
+            "resources": [estate.findings["images"].resource_id],
+        },
+    )
+    assert picked.context["preview"]["count"] == 0
+    assert picked.context["preview"]["already_covered"] == 1
+
+
 @time_machine.travel(NOW, tick=False)
 def test_accepting_for_a_zone_for_30_days_covers_its_failures(login, analyst, estate, catalog):
     control = catalog.controls.get(ref="2.1.2")
