@@ -10,6 +10,7 @@ urlpatterns = [
     path("acceptances/<int:pk>/approve", views.acceptance_approve, name="acceptance-approve"),
     path("acceptances/<int:pk>/revoke", views.acceptance_revoke, name="acceptance-revoke"),
     path("acceptances/<int:pk>/extend", views.acceptance_extend, name="acceptance-extend"),
+    path("acceptances/<int:pk>/end-earlier", views.acceptance_shorten, name="acceptance-shorten"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),
     path("zones/preview", views.zone_preview, name="zone-preview"),

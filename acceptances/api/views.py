@@ -255,15 +255,19 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
 
     @extend_schema(
-        summary="Extend or renew an acceptance: a new expiry (approver)",
-        description="Re-accepting an expired acceptance makes it active again.",
+        summary="Extend or renew an acceptance: a later expiry (approver)",
+        description="Re-accepting an expired acceptance makes it active again. Presets "
+        "(7, 30, 60, 90 days) count from the current expiry of a live acceptance; an expiry "
+        "earlier than the current one is refused (400, naming the field sent).",
         request=serializers.AcceptanceExtendSerializer,
         responses={200: serializers.AcceptanceSerializer},
     )
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, pk: str | None = None) -> Response:
         acceptance = self.get_object()
-        data = serializers.AcceptanceExtendSerializer(data=request.data)
+        data = serializers.AcceptanceExtendSerializer(
+            data=request.data, context={"acceptance": acceptance}
+        )
         data.is_valid(raise_exception=True)
         return _one(
             services.update_acceptance(

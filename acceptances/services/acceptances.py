@@ -359,6 +359,11 @@ def update_acceptance(
     if not diff:
         return acceptance
     is_extension = "expires_at" in diff
+    # Ending earlier (see validate_shortening) is recorded as an edit, not as an extension.
+    ended_earlier = is_extension and (
+        acceptance.expires_at is None
+        or (changes["expires_at"] is not None and changes["expires_at"] < acceptance.expires_at)
+    )
     reaccept = acceptance.state == RiskAcceptance.State.EXPIRED
     if is_extension or reaccept:
         _require(actor, "acceptances.extend_riskacceptance")
@@ -376,7 +381,7 @@ def update_acceptance(
     acceptance.save()
     if reaccept:
         action = AcceptanceEvent.Action.REACCEPTED
-    elif is_extension:
+    elif is_extension and not ended_earlier:
         action = AcceptanceEvent.Action.EXTENDED
     else:
         action = AcceptanceEvent.Action.EDITED
