@@ -422,6 +422,10 @@ def zone_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 return redirect("zone-edit", pk=saved.pk)
     else:
         form = ZoneForm(initial=ZoneForm.initial_for(zone) if zone else None)
+    if not can_edit:
+        # Shown read-only, with a line saying who may change it (not an editable-looking form).
+        for field in form.fields.values():
+            field.disabled = True
     preview = _zone_preview(form if form.is_bound else None, zone)
     return render(
         request,

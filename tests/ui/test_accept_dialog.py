@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -201,3 +202,23 @@ def test_the_form_refuses_a_post_without_csrf_token(analyst, estate, catalog):
     response = client.post(reverse("accept-risk"), form_data(control, analyst, zone=estate.prod.pk))
     assert response.status_code == 403
     assert not RiskAcceptance.objects.exists()
+
+
+@override_settings(CSPM_REQUIRE_APPROVAL=True)
+def test_with_approval_required_the_pages_say_propose(login, analyst, estate, catalog):
+    control = catalog.controls.get(ref="2.1.2")
+    client = login(analyst)
+    page = client.get(reverse("control-detail", args=[control.pk])).content.decode()
+    assert "Propose acceptance in a zone…" in page and "Accept risk in a zone…" not in page
+    dialog = client.get(reverse("accept-risk"), {"control": control.pk}, HTTP_HX_REQUEST="true")
+    assert b"Propose acceptance</button>" in dialog.content
+    response = client.post(
+        reverse("accept-risk"),
+        form_data(control, analyst, zone=estate.prod.pk),
+        HTTP_HX_REQUEST="true",
+    )
+    assert b"Acceptance proposed" in response.content
+    proposal = RiskAcceptance.objects.get()
+    assert proposal.state == "proposed" and proposal.covered_findings.count() == 0
+    detail = client.get(reverse("acceptance-detail", args=[proposal.pk])).content.decode()
+    assert "Proposed: it covers nothing until an approver other than ann-analyst" in detail
