@@ -6,12 +6,20 @@ permissions) are the services' and come back as errors keyed by field, shown bes
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
-from acceptances.services import EXPIRY_PRESETS, expiry_from_preset
+from acceptances.services import (
+    EXPIRY_PRESETS,
+    expiry_from_preset,
+    extension_base,
+    validate_extension,
+    validate_shortening,
+)
 from acceptances.zones import MAX_TAG_RULE_LENGTH, MAX_TAG_RULES, RULE_KEYS
 from cspm.roles import users_with_a_role
 from findings.models import Control, Resource, Severity
@@ -46,7 +54,9 @@ class ExpiryFields(forms.Form):
             return data
         now = timezone.now()
         try:
-            data["expires_at"] = expiry_from_preset(data["expiry"], now, data.get("expires_on"))
+            data["expires_at"] = expiry_from_preset(
+                data["expiry"], now, data.get("expires_on"), base=self.expiry_base(now)
+            )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 self.add_error("expiry" if field == "expiry" else "expires_on", messages)
@@ -54,6 +64,10 @@ class ExpiryFields(forms.Form):
         if data["expires_at"] is not None and data["expires_at"] <= now:
             self.add_error("expires_on", "The end date must be in the future.")
         return data
+
+    def expiry_base(self, now: dt.datetime) -> dt.datetime | None:
+        """Where the day presets count from (None: now)."""
+        return None
 
 
 class AcceptRiskForm(ExpiryFields):
@@ -145,9 +159,78 @@ class RevokeForm(forms.Form):
 
 
 class ExtendForm(ExpiryFields):
-    """Extend an active acceptance, or renew an expired one, with a new end."""
+    """Extend an active acceptance, or renew an expired one, with a new end.
+
+    Days count from the acceptance's current end (see ``extension_base``); each choice shows
+    the date it leads to, and a date before the current end is refused: ending earlier is
+    ``ShortenForm``'s."""
 
     note = forms.CharField(required=False, max_length=2000, label="Note for the history")
+
+    def __init__(self, *args, acceptance: RiskAcceptance | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acceptance = acceptance
+        if acceptance is None:
+            return
+        base = extension_base(acceptance, timezone.now())
+        # Each preset shows the date it leads to.
+        ends = {
+            key: timezone.localtime(base + dt.timedelta(days=d))
+            for key, d in EXPIRY_PRESETS.items()
+        }
+        self.fields["expiry"].choices = [
+            (key, f"{EXPIRY_PRESETS[key]} days (until {end:%Y-%m-%d})") for key, end in ends.items()
+        ] + EXPIRY_CHOICES[len(EXPIRY_PRESETS) :]
+        if acceptance.is_live and acceptance.expires_at is not None:
+            current = timezone.localtime(acceptance.expires_at)
+            self.fields[
+                "expiry"
+            ].help_text = f"Days count from its current end, {current:%Y-%m-%d}."
+            self.fields["expires_on"].widget.attrs["min"] = f"{current:%Y-%m-%d}"
+
+    def expiry_base(self, now: dt.datetime) -> dt.datetime | None:
+        return extension_base(self.acceptance, now) if self.acceptance is not None else None
+
+    def clean(self):
+        data = super().clean()
+        if self.acceptance is not None and "expires_at" in data and not self.errors:
+            field = "expires_on" if data.get("expiry") == "date" else "expiry"
+            try:
+                validate_extension(self.acceptance, data["expires_at"], timezone.now(), field=field)
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    self.add_error(field if name == field else "expires_on", messages)
+        return data
+
+
+class ShortenForm(forms.Form):
+    """End a live acceptance earlier than planned: its own action, never a side effect of
+    "Extend"."""
+
+    expires_on = forms.DateField(
+        label="New end date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="It ends at the end of that day; its findings fail again then.",
+    )
+    note = forms.CharField(required=False, max_length=2000, label="Note for the history")
+
+    def __init__(self, *args, acceptance: RiskAcceptance, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acceptance = acceptance
+
+    def clean(self):
+        data = super().clean()
+        if "expires_on" not in data:
+            return data
+        now = timezone.now()
+        data["expires_at"] = expiry_from_preset("date", now, data["expires_on"])
+        try:
+            validate_shortening(self.acceptance, data["expires_at"], now, field="expires_on")
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                on_date = field in ("expires_at", "expires_on")
+                self.add_error("expires_on" if on_date else None, messages)
+        return data
 
 
 class AcceptanceFilterForm(forms.Form):

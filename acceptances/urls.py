@@ -22,6 +22,7 @@ urlpatterns = [
         {"decision": "reject"},
         name="acceptance-change-reject",
     ),
+    path("acceptances/<int:pk>/end-earlier", views.acceptance_shorten, name="acceptance-shorten"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),
     path("zones/preview", views.zone_preview, name="zone-preview"),

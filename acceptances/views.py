@@ -25,6 +25,7 @@ from acceptances.forms import (
     ExtendForm,
     PreviewForm,
     RevokeForm,
+    ShortenForm,
     WatchForm,
     ZoneForm,
 )
@@ -223,7 +224,10 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         "covered": acceptance.covered_findings.count(),
         "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
         "extend_form": forms.get("extend_form")
-        or ExtendForm(initial={"expiry": "30"}, auto_id="extend_%s"),
+        or ExtendForm(initial={"expiry": "30"}, auto_id="extend_%s", acceptance=acceptance),
+        "shorten_form": forms.get("shorten_form")
+        or ShortenForm(auto_id="shorten_%s", acceptance=acceptance),
+        "can_shorten": acceptance.is_live and user.has_perm("acceptances.extend_riskacceptance"),
         "can_approve": acceptance.state == RiskAcceptance.State.PROPOSED
         and user.has_perm("acceptances.approve_riskacceptance")
         and acceptance.created_by_id != user.pk,
@@ -300,7 +304,7 @@ def acceptance_extend(request: HttpRequest, pk: int) -> HttpResponse:
     acceptance = get_object_or_404(RiskAcceptance, pk=pk)
     if not request.user.has_perm("acceptances.extend_riskacceptance"):
         raise PermissionDenied("Only approvers may extend or renew an acceptance.")
-    form = ExtendForm(request.POST, auto_id="extend_%s")
+    form = ExtendForm(request.POST, auto_id="extend_%s", acceptance=acceptance)
     if form.is_valid():
         renewing = acceptance.state == RiskAcceptance.State.EXPIRED
         try:
@@ -350,6 +354,32 @@ def acceptance_change_decide(
         messages.error(request, " ".join(exc.messages))
         return redirect("acceptance-detail", pk=pk)
     return _acted(request, change.acceptance, text)
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_shorten(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a live acceptance earlier than planned (its own action: "Extend" never shortens)."""
+    acceptance = get_object_or_404(RiskAcceptance, pk=pk)
+    if not request.user.has_perm("acceptances.extend_riskacceptance"):
+        raise PermissionDenied("Only approvers may change when an acceptance ends.")
+    form = ShortenForm(request.POST, auto_id="shorten_%s", acceptance=acceptance)
+    if form.is_valid():
+        expires_at = form.cleaned_data["expires_at"]
+        try:
+            services.update_acceptance(
+                acceptance,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                expires_at=expires_at,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+            messages.error(request, " ".join(exc.messages))
+        else:
+            return _acted(request, acceptance, f"It now ends earlier, on {expires_at:%Y-%m-%d}.")
+    context = _detail_context(request, acceptance, shorten_form=form)
+    return render(request, "acceptances/acceptance_detail.html", context, status=400)
 
 
 # --- Zones ------------------------------------------------------------------------------------
@@ -430,6 +460,10 @@ def zone_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 return redirect("zone-edit", pk=saved.pk)
     else:
         form = ZoneForm(initial=ZoneForm.initial_for(zone) if zone else None)
+    if not can_edit:
+        # Shown read-only, with a line saying who may change it (not an editable-looking form).
+        for field in form.fields.values():
+            field.disabled = True
     preview = _zone_preview(form if form.is_bound else None, zone)
     return render(
         request,

@@ -41,3 +41,17 @@ def test_a_random_password_is_printed_once_and_works():
     output = _run("nina", "--role", "viewer")
     (line,) = [line for line in output.splitlines() if line.startswith("Password: ")]
     assert authenticate(username="nina", password=line.removeprefix("Password: ")) is not None
+
+
+def test_only_admins_get_the_admin_console_unless_asked():
+    from django.contrib.auth.models import User
+
+    _run("ann", "--role", "analyst")
+    _run("arthur", "--role", "approver", "--staff")
+    output = _run("alice", "--role", "admin")
+    _run("al", "--role", "admin", "--no-staff")
+    staff = dict(User.objects.values_list("username", "is_staff"))
+    assert staff == {"ann": False, "arthur": True, "alice": True, "al": False}
+    assert "admin console" in output
+    with pytest.raises(CommandError):
+        _run("bob", "--role", "analyst", "--staff", "--no-staff")

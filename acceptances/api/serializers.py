@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,7 +19,7 @@ from acceptances.models import (
     Treatment,
     Zone,
 )
-from acceptances.services import expiry_from_preset
+from acceptances.services import expiry_from_preset, extension_base, validate_extension
 from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
 from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
@@ -124,6 +126,10 @@ class _ExpiryInput(serializers.Serializer):
         required=False, help_text="With expiry=date: the last day of the acceptance."
     )
 
+    def expiry_base(self, now: dt.datetime) -> dt.datetime | None:
+        """Where the day presets count from (None: now)."""
+        return None
+
     def resolve_expiry(self, attrs: dict[str, Any], *, required: bool) -> dict[str, Any]:
         preset = attrs.pop("expiry", None)
         on_date = attrs.pop("expires_on", None)
@@ -133,7 +139,9 @@ class _ExpiryInput(serializers.Serializer):
             )
         if preset is not None:
             now = timezone.now()
-            attrs["expires_at"] = expiry_from_preset(preset, now, on_date)
+            attrs["expires_at"] = expiry_from_preset(
+                preset, now, on_date, base=self.expiry_base(now)
+            )
             if preset == "date" and attrs["expires_at"] <= now:
                 # Named for the field the client sent: the service would say expires_at.
                 raise serializers.ValidationError(
@@ -193,10 +201,26 @@ class AcceptanceUpdateSerializer(serializers.Serializer):
 
 
 class AcceptanceExtendSerializer(_ExpiryInput):
+    """A later end for the acceptance in ``context["acceptance"]``: presets count from its
+    current end, and an earlier end is refused (an extension never shortens)."""
+
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
+    def expiry_base(self, now: dt.datetime) -> dt.datetime | None:
+        acceptance = self.context.get("acceptance")
+        return extension_base(acceptance, now) if acceptance is not None else None
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return self.resolve_expiry(attrs, required=True)
+        # Named for the field the client sent.
+        field = {None: "expires_at", "date": "expires_on"}.get(attrs.get("expiry"), "expiry")
+        attrs = self.resolve_expiry(attrs, required=True)
+        acceptance = self.context.get("acceptance")
+        if acceptance is not None:
+            try:
+                validate_extension(acceptance, attrs["expires_at"], timezone.now(), field=field)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
 
 
 class AcceptanceNoteSerializer(serializers.Serializer):

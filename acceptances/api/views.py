@@ -285,17 +285,21 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
 
     @extend_schema(
-        summary="Extend or renew an acceptance: a new expiry (approver)",
-        description="Re-accepting an expired acceptance makes it active again. With four-eyes "
+        summary="Extend or renew an acceptance: a later expiry (approver)",
+        description="Re-accepting an expired acceptance makes it active again. Presets "
+        "(7, 30, 60, 90 days) count from the current expiry of a live acceptance; an expiry "
+        "earlier than the current one is refused (400, naming the field sent). With four-eyes "
         "on, a later or no expiry, or a renewal, is proposed (202) and applies once another "
-        "approver approves it; an earlier expiry applies at once.",
+        "approver approves it.",
         request=serializers.AcceptanceExtendSerializer,
         responses=_UPDATED_RESPONSES,
     )
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, pk: str | None = None) -> Response:
         acceptance = self.get_object()
-        data = serializers.AcceptanceExtendSerializer(data=request.data)
+        data = serializers.AcceptanceExtendSerializer(
+            data=request.data, context={"acceptance": acceptance}
+        )
         data.is_valid(raise_exception=True)
         return _updated(
             services.update_acceptance(

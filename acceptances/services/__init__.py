@@ -29,7 +29,14 @@ from acceptances.services.coverage import (
     refresh_coverage,
     refresh_staleness,
 )
-from acceptances.services.expiry import EXPIRY_PRESETS, expire_due_acceptances, expiry_from_preset
+from acceptances.services.expiry import (
+    EXPIRY_PRESETS,
+    expire_due_acceptances,
+    expiry_from_preset,
+    extension_base,
+    validate_extension,
+    validate_shortening,
+)
 from acceptances.services.history import EDITABLE_FIELDS
 from acceptances.services.watches import unwatch_zone, watch_zone
 from acceptances.services.zones import (
@@ -53,6 +60,7 @@ __all__ = [
     "default_zone",
     "expire_due_acceptances",
     "expiry_from_preset",
+    "extension_base",
     "preview_cover",
     "preview_zone",
     "refresh_coverage",
@@ -65,7 +73,9 @@ __all__ = [
     "save_zone",
     "unwatch_zone",
     "update_acceptance",
+    "validate_extension",
     "validate_new_acceptance",
+    "validate_shortening",
     "validate_update",
     "watch_zone",
 ]

@@ -425,6 +425,10 @@ def _apply(
     diff = _diff(acceptance, changes)
     reaccept = acceptance.state == RiskAcceptance.State.EXPIRED
     is_extension = "expires_at" in diff
+    ended_earlier = is_extension and (
+        acceptance.expires_at is None
+        or (changes["expires_at"] is not None and changes["expires_at"] < acceptance.expires_at)
+    )
     for name, value in changes.items():
         setattr(acceptance, name, value)
     if reaccept:
@@ -438,9 +442,10 @@ def _apply(
     if action is None:
         if reaccept:
             action = AcceptanceEvent.Action.REACCEPTED
-        elif is_extension:
+        elif is_extension and not ended_earlier:
             action = AcceptanceEvent.Action.EXTENDED
         else:
+            # Ending earlier (see validate_shortening) is recorded as an edit, not an extension.
             action = AcceptanceEvent.Action.EDITED
     _record(acceptance, action, actor, now, diff, note)
     if reaccept:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from acceptances.models import (
@@ -124,28 +124,34 @@ def _uncover(acceptance: RiskAcceptance) -> None:
         _cover(other)
 
 
+def _split_open_failures(findings: QuerySet[Finding]) -> tuple[int, int]:
+    """(not yet covered, already covered by an active acceptance) among the open failures of
+    ``findings``, in one query."""
+    counts = findings.filter(status=Finding.Status.FAIL, resolved_at__isnull=True).aggregate(
+        uncovered=Count("pk", filter=Q(acceptance__isnull=True)),
+        covered=Count("pk", filter=Q(acceptance__isnull=False)),
+    )
+    return counts["uncovered"], counts["covered"]
+
+
 def count_would_cover(
     control: Control, resource: Resource | None = None, zone: Zone | None = None
 ) -> int:
-    """How many open failing findings an acceptance of this scope would cover."""
+    """How many open failing findings an acceptance of this scope would cover: those no
+    active acceptance covers already (a new acceptance links only those, see ``_cover``)."""
     draft = RiskAcceptance(control=control, resource=resource, zone=zone)
-    return (
-        _findings_in_scope(draft)
-        .filter(status=Finding.Status.FAIL, resolved_at__isnull=True)
-        .count()
-    )
+    return _split_open_failures(_findings_in_scope(draft))[0]
+
+
+def _selection_findings(control: Control, resources: Iterable[Resource | int]) -> QuerySet[Finding]:
+    ids = {getattr(r, "pk", r) for r in resources}
+    return Finding.objects.filter(control_check__controls=control, resource_id__in=ids)
 
 
 def count_would_cover_resources(control: Control, resources: Iterable[Resource | int]) -> int:
     """How many open failing findings resource-scoped acceptances of ``control`` on each of
-    ``resources`` would cover, together: one query for the whole selection."""
-    ids = {getattr(r, "pk", r) for r in resources}
-    return Finding.objects.filter(
-        control_check__controls=control,
-        resource_id__in=ids,
-        status=Finding.Status.FAIL,
-        resolved_at__isnull=True,
-    ).count()
+    ``resources`` would cover, together (those not covered already): one query."""
+    return _split_open_failures(_selection_findings(control, resources))[0]
 
 
 def preview_cover(
@@ -156,16 +162,38 @@ def preview_cover(
     resources: Iterable[Resource] = (),
 ) -> dict[str, Any]:
     """What the accept-risk dialog shows before saving: how many findings the chosen scope
-    would cover (``count`` and a ``scope`` label), or an ``error`` saying what is missing."""
+    would cover (``count``, a ``scope`` label), how many in it another acceptance covers
+    already (``already_covered``), a ``conflict`` when a live acceptance of the same control
+    and scope exists (saving would be refused), or an ``error`` saying what is missing."""
+    live = RiskAcceptance.objects.filter(control=control, state__in=RiskAcceptance.LIVE_STATES)
     if by_zone:
         if zone is None:
             return {"error": "Choose a zone."}
-        return {"count": count_would_cover(control, zone=zone), "scope": f"zone {zone}"}
+        draft = RiskAcceptance(control=control, zone=zone)
+        count, covered = _split_open_failures(_findings_in_scope(draft))
+        conflict = (
+            f"Control {control.ref} already has a live acceptance in zone {zone}."
+            if live.filter(zone=zone).exists()
+            else ""
+        )
+        return {
+            "count": count,
+            "already_covered": covered,
+            "conflict": conflict,
+            "scope": f"zone {zone}",
+        }
     selected = list(resources)
     if not selected:
         return {"error": "No resource is selected."}
+    count, covered = _split_open_failures(_selection_findings(control, selected))
+    taken = live.filter(resource__in=selected).count()
     return {
-        "count": count_would_cover_resources(control, selected),
+        "count": count,
+        "already_covered": covered,
+        "conflict": f"{taken} of the selected resources already have a live acceptance of "
+        f"control {control.ref}."
+        if taken
+        else "",
         "scope": f"{len(selected)} selected resource(s)",
     }
 

@@ -19,14 +19,19 @@ EXPIRY_PRESETS = {"7": 7, "30": 30, "60": 60, "90": 90}
 
 
 def expiry_from_preset(
-    preset: str, now: dt.datetime, on_date: dt.date | None = None
+    preset: str,
+    now: dt.datetime,
+    on_date: dt.date | None = None,
+    *,
+    base: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """Turn a UI/API expiry choice into a moment: "7"/"30"/"60"/"90" days, "date", or "never".
 
-    A chosen date means "until the end of that day" in the server's time zone.
+    Days count from ``base`` (an extension: see ``extension_base``), else from ``now``. A
+    chosen date means "until the end of that day" in the server's time zone.
     """
     if preset in EXPIRY_PRESETS:
-        return now + dt.timedelta(days=EXPIRY_PRESETS[preset])
+        return (base or now) + dt.timedelta(days=EXPIRY_PRESETS[preset])
     if preset == "never":
         return None
     if preset == "date":
@@ -42,6 +47,64 @@ def expiry_from_preset(
 def _validate_expiry(expires_at: dt.datetime | None, now: dt.datetime) -> None:
     if expires_at is not None and expires_at <= now:
         raise ValidationError({"expires_at": "The expiry must be in the future."})
+
+
+def extension_base(acceptance: RiskAcceptance, now: dt.datetime) -> dt.datetime:
+    """Where "N more days" count from when extending: the current end of a live acceptance
+    whose end is still ahead; now when renewing an expired one (or a proposal whose end
+    passed)."""
+    if acceptance.is_live and acceptance.expires_at is not None and acceptance.expires_at > now:
+        return acceptance.expires_at
+    return now
+
+
+SHORTEN_HINT = "To end it earlier, use “End earlier”."
+
+
+def validate_extension(
+    acceptance: RiskAcceptance,
+    expires_at: dt.datetime | None,
+    now: dt.datetime,
+    field: str = "expires_at",
+) -> None:
+    """An extension never brings a live acceptance's end earlier: ending earlier is its own,
+    explicit action (``validate_shortening``). ``field``: the input to name in the error."""
+    _validate_expiry(expires_at, now)
+    if not acceptance.is_live or expires_at is None:
+        return  # renewing an expired one may pick any future end; no end is the latest
+    current = acceptance.expires_at
+    if current is None:
+        raise ValidationError(
+            {field: f"This acceptance has no end; a date would end it earlier. {SHORTEN_HINT}"}
+        )
+    if expires_at < current:
+        raise ValidationError(
+            {
+                field: f"That would end it on {timezone.localtime(expires_at):%Y-%m-%d}, "
+                f"before its current end ({timezone.localtime(current):%Y-%m-%d}); "
+                f"extending never shortens. {SHORTEN_HINT}"
+            }
+        )
+
+
+def validate_shortening(
+    acceptance: RiskAcceptance,
+    expires_at: dt.datetime,
+    now: dt.datetime,
+    field: str = "expires_at",
+) -> None:
+    """Ending a live acceptance earlier: a new end in the future, before its current one."""
+    if not acceptance.is_live:
+        raise ValidationError({"state": f"This acceptance is {acceptance.state}; it has ended."})
+    _validate_expiry(expires_at, now)
+    current = acceptance.expires_at
+    if current is not None and expires_at >= current:
+        raise ValidationError(
+            {
+                field: f"It ends on {timezone.localtime(current):%Y-%m-%d} already; choose an "
+                "earlier date (or extend it instead)."
+            }
+        )
 
 
 def expire_due_acceptances(now: dt.datetime | None = None) -> list[int]:

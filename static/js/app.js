@@ -30,6 +30,15 @@
       event.detail.isError = false;
     }
   });
+  // The menu button of narrow screens folds the navigation open and shut.
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest(".menu-toggle");
+    if (!toggle) return;
+    const menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    menu.classList.toggle("open", open);
+  });
   // "Select all on this page".
   document.addEventListener("change", (event) => {
     const all = event.target.closest("[data-select-all]");

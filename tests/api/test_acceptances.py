@@ -157,11 +157,23 @@ def test_an_approver_extends_with_a_date_or_a_preset(api, analyst, approver, est
     response = api(approver).post(
         f"{URL}{pk}/extend/", {"expiry": "date", "expires_on": "2099-01-31"}
     )
+    # It had no end: a date would shorten it, which extending never does.
+    assert response.status_code == 400 and list(response.json()) == ["expires_on"]
+    RiskAcceptance.objects.filter(pk=pk).update(expires_at=timezone.now() + dt.timedelta(days=5))
+    response = api(approver).post(
+        f"{URL}{pk}/extend/", {"expiry": "date", "expires_on": "2099-01-31"}
+    )
     assert response.status_code == 200
     assert response.json()["expires_at"].startswith("2099-01-31T23:59:59")
     later = (timezone.now() + dt.timedelta(days=400)).isoformat()
     response = api(approver).post(f"{URL}{pk}/extend/", {"expires_at": later, "note": "renewed"})
+    # Before the current end (2099): refused, naming the field sent.
+    assert response.status_code == 400 and list(response.json()) == ["expires_at"]
+    assert "never shortens" in response.json()["expires_at"][0]
+    # A preset counts from the current end, not from today.
+    response = api(approver).post(f"{URL}{pk}/extend/", {"expiry": "30"})
     assert response.status_code == 200
+    assert response.json()["expires_at"].startswith("2099-03-02T23:59:59")
     actions = list(
         AcceptanceEvent.objects.filter(acceptance_id=pk).values_list("action", flat=True)
     )

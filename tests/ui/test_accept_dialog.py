@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +48,46 @@ def test_the_dialog_shows_how_many_findings_the_scope_would_cover(login, analyst
     )
     assert preview.context["preview"]["count"] == 1
     assert not RiskAcceptance.objects.exists()
+
+
+def test_the_count_leaves_out_findings_another_acceptance_covers(
+    login, analyst, approver, estate, catalog
+):
+    from acceptances import services
+    from acceptances.models import Zone
+
+    control = catalog.controls.get(ref="2.1.2")
+    services.accept_risk(
+        actor=approver,
+        control=control,
+        zone=estate.prod,
+        owner=approver,
+        reason="risk_owned",
+        justification="Prod buckets are public by design.",
+    )
+    client = login(analyst)
+    url = reverse("accept-preview")
+    everywhere = client.post(
+        url, {"control": control.pk, "scope": "zone", "zone": Zone.objects.get(is_builtin=True).pk}
+    )
+    text = everywhere.content.decode()
+    assert everywhere.context["preview"]["count"] == 1
+    assert "1</strong> open failing finding would be covered" in text
+    assert "2</strong> are covered by another acceptance already" in text
+    # The same zone again: nothing left to cover, and saving would be refused; it says so.
+    same = client.post(url, {"control": control.pk, "scope": "zone", "zone": estate.prod.pk})
+    assert same.context["preview"]["count"] == 0
+    assert "already has a live acceptance in zone prod" in same.content.decode()
+    picked = client.post(
+        url,
+        {
+            "control": control.pk,
+            "scope": "resources",
+            "resources": [estate.findings["images"].resource_id],
+        },
+    )
+    assert picked.context["preview"]["count"] == 0
+    assert picked.context["preview"]["already_covered"] == 1
 
 
 @time_machine.travel(NOW, tick=False)
@@ -161,3 +202,23 @@ def test_the_form_refuses_a_post_without_csrf_token(analyst, estate, catalog):
     response = client.post(reverse("accept-risk"), form_data(control, analyst, zone=estate.prod.pk))
     assert response.status_code == 403
     assert not RiskAcceptance.objects.exists()
+
+
+@override_settings(CSPM_REQUIRE_APPROVAL=True)
+def test_with_approval_required_the_pages_say_propose(login, analyst, estate, catalog):
+    control = catalog.controls.get(ref="2.1.2")
+    client = login(analyst)
+    page = client.get(reverse("control-detail", args=[control.pk])).content.decode()
+    assert "Propose acceptance in a zone…" in page and "Accept risk in a zone…" not in page
+    dialog = client.get(reverse("accept-risk"), {"control": control.pk}, HTTP_HX_REQUEST="true")
+    assert b"Propose acceptance</button>" in dialog.content
+    response = client.post(
+        reverse("accept-risk"),
+        form_data(control, analyst, zone=estate.prod.pk),
+        HTTP_HX_REQUEST="true",
+    )
+    assert b"Acceptance proposed" in response.content
+    proposal = RiskAcceptance.objects.get()
+    assert proposal.state == "proposed" and proposal.covered_findings.count() == 0
+    detail = client.get(reverse("acceptance-detail", args=[proposal.pk])).content.decode()
+    assert "Proposed: it covers nothing until an approver other than ann-analyst" in detail

@@ -159,3 +159,44 @@ def test_outsiders_cannot_list_or_read_acceptances(login, outsider, estate, acce
     client = login(outsider)
     assert client.get(reverse("acceptance-list")).status_code == 403
     assert client.get(reverse("acceptance-detail", args=[acceptance.pk])).status_code == 403
+
+
+def test_extending_counts_from_the_current_end_and_never_shortens(
+    login, approver, analyst, estate, accept
+):
+    acceptance = accept(zone=estate.prod, days=90)
+    current = acceptance.expires_at
+    client = login(approver)
+    page = client.get(reverse("acceptance-detail", args=[acceptance.pk]))
+    # Each choice shows the date it leads to, counted from the current end.
+    later = timezone.localtime(current + dt.timedelta(days=30))
+    assert f"30 days (until {later:%Y-%m-%d})" in page.content.decode()
+    url = reverse("acceptance-extend", args=[acceptance.pk])
+    assert client.post(url, {"expiry": "30"}).status_code == 302
+    acceptance.refresh_from_db()
+    assert acceptance.expires_at == current + dt.timedelta(days=30)
+    # An earlier date is refused, beside the date, and nothing changes.
+    earlier = timezone.localdate() + dt.timedelta(days=10)
+    response = client.post(url, {"expiry": "date", "expires_on": earlier.isoformat()})
+    assert response.status_code == 400
+    errors = response.context["extend_form"].errors["expires_on"]
+    assert "extending never shortens" in errors[0] and "End earlier" in errors[0]
+    acceptance.refresh_from_db()
+    assert acceptance.expires_at == current + dt.timedelta(days=30)
+    # Ending earlier is its own action, with its own button, recorded as an edit.
+    assert b"End earlier</button>" in page.content
+    shorten = reverse("acceptance-shorten", args=[acceptance.pk])
+    far = timezone.localdate() + dt.timedelta(days=400)
+    refused = client.post(shorten, {"expires_on": far.isoformat()})
+    assert refused.status_code == 400 and "expires_on" in refused.context["shorten_form"].errors
+    assert (
+        client.post(
+            shorten, {"expires_on": earlier.isoformat(), "note": "OS upgrade moved up."}
+        ).status_code
+        == 302
+    )
+    acceptance.refresh_from_db()
+    assert timezone.localdate(acceptance.expires_at) == earlier
+    assert acceptance.events.order_by("-pk").first().action == "edited"
+    # An analyst may not change when it ends.
+    assert login(analyst).post(shorten, {"expires_on": earlier.isoformat()}).status_code == 403

@@ -79,6 +79,23 @@ def test_viewers_and_analysts_see_zones_but_cannot_change_them(request, login, r
     assert estate.prod.rules == {"tags": ["Environment=prod"]}
 
 
+def test_an_analyst_sees_a_zone_read_only_with_who_may_change_it(login, analyst, estate):
+    client = login(analyst)
+    for url in (reverse("zone-new"), reverse("zone-edit", args=[estate.prod.pk])):
+        page = client.get(url)
+        html = page.content.decode()
+        assert "only approvers and admins may" in html
+        # Every field is disabled and the Save button is there, disabled, pointing at the why.
+        assert all(field.field.disabled for field in page.context["form"])
+        assert '<textarea name="tags"' in html and "disabled" in html.split('name="tags"')[1][:120]
+        assert (
+            '<button type="submit" class="button primary" disabled aria-describedby="edit-hint">'
+            in html
+        )
+    zones = client.get(reverse("zone-list")).content.decode()
+    assert "disabled" in zones and "Only approvers and admins may define zones." in zones
+
+
 def test_outsiders_see_no_zone(login, outsider, estate):
     client = login(outsider)
     assert client.get(reverse("zone-list")).status_code == 403

@@ -42,10 +42,19 @@ class Command(BaseCommand):
         source.add_argument(
             "--prompt", action="store_true", help="Ask for the password, without echoing it."
         )
-        parser.add_argument(
+        # The admin console is for admins; others get it only when asked (it shows only what
+        # their role may, but it is one more door).
+        staff = parser.add_mutually_exclusive_group()
+        staff.add_argument(
+            "--staff",
+            action="store_true",
+            help="Let a non-admin into the admin console too (admins always are, unless "
+            "--no-staff).",
+        )
+        staff.add_argument(
             "--no-staff",
             action="store_true",
-            help="Do not let the user into the admin console (it shows only what the role may).",
+            help="Keep an admin out of the admin console.",
         )
 
     @transaction.atomic
@@ -58,6 +67,7 @@ class Command(BaseCommand):
         password: str | None,
         password_stdin: bool,
         prompt: bool,
+        staff: bool,
         no_staff: bool,
         **options,
     ) -> None:
@@ -78,7 +88,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("Password refused: " + " ".join(exc.messages)) from None
         user.email = email or user.email
-        user.is_staff = not no_staff
+        user.is_staff = staff or (role == ADMIN and not no_staff)
         user.is_superuser = False
         user.set_password(password)
         user.save()
