@@ -146,8 +146,15 @@ def test_a_unit_whose_worker_is_killed_runs_again_and_the_scan_closes(
     scan = scans.start_scan(account)
 
     # Both units (us-east-1 and global) hang mid-way, each in a pool process of the worker.
-    wait_for(lambda: len(_running_units(host)) == 2 and gate.waiting >= 2, timeout=90)
-    killed = _running_units(host)
+    killed: dict[int, str] = {}
+
+    def both_hung() -> bool:
+        killed.clear()
+        killed.update(_running_units(host))  # an inspect reply may come back empty: ask again
+        return len(killed) == 2 and gate.waiting >= 2
+
+    wait_for(both_hung, timeout=90)
+    assert sorted(killed.values()) == ["global", "us-east-1"]
     assert scan.regions.filter(state=ScanRegion.State.RUNNING).count() == 2
     for pid in killed:
         os.kill(pid, signal.SIGKILL)  # out of memory, say
