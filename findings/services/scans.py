@@ -88,12 +88,12 @@ def _send(task: Any, args: tuple[object, ...], if_not_queued: Callable[[str], No
         # (bounded by broker_connection_timeout, 4 s by default), not for a retry loop.
         task.apply_async(args, retry=False)
     except (BrokerConnectionError, OSError) as exc:
-        reason = f"Not queued: the task broker is unreachable ({exc})."
+        # The details (the broker's address) go to the log, not to the page or the scan.
+        log.error("Could not queue %s%r: %s", task.name, args, exc)
         if if_not_queued is not None:
-            if_not_queued(reason)
+            if_not_queued("Not queued: the task broker is unreachable.")
         raise BrokerUnavailable(
-            f"The task broker is unreachable, so nothing was queued ({exc}). "
-            "Try again once it is back."
+            "The task broker is unreachable, so nothing was queued. Try again once it is back."
         ) from exc
     except Exception as exc:
         if if_not_queued is not None:
@@ -404,6 +404,8 @@ def start_due_scans(now: dt.datetime | None = None) -> list[int]:
     """Start a scheduled scan of every enabled account whose interval has passed, or whose
     last scan failed and whose retry is due."""
     now = now or timezone.now()
+    # A dead live scan must not hold an account's schedule back until the watchdog's tick.
+    close_stalled_scans(now)
     started: list[int] = []
     for account in CloudAccount.objects.filter(enabled=True, scan_interval_hours__gt=0):
         if account.scans.filter(state__in=LIVE).exists():
