@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
+import orjson
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from findings.models import Resource, Scan, ScanRegion
 from findings.services import register_account, scans
+from findings.services.ingest import db_text, to_json
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,16 @@ def test_an_endpoint_answering_html_fails_the_scan_instead_of_leaving_it_queued(
     assert "Scan failed: Planning failed: ResponseParserError" in capsys.readouterr().err
     # Nothing is left live: the next request starts a new scan.
     assert scans.start_scan(account, dispatch=False) != scan
+
+
+def test_stored_copies_leave_out_only_what_postgresql_refuses():
+    # NULs go, in text and in JSON; an escaped backslash before "u0000" is text, and stays.
+    assert db_text("a\x00b") == "ab"
+    assert db_text("lone \ud800 surrogate") == "lone ? surrogate"
+    value = {"Description": "a\x00b", "Path": "C:\\u0000", "Tags": {"k\x00": "\\\x00"}}
+    assert orjson.loads(to_json(value)) == {
+        "Description": "ab",
+        "Path": "C:\\u0000",
+        "Tags": {"k": "\\"},
+    }
+    assert orjson.loads(to_json({"name": "x\ud800"})) == {"name": "x?"}
