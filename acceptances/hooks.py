@@ -50,8 +50,10 @@ def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
 
 
 def on_drift_recorded(scan_id: int) -> None:
-    # After the commit: the worker must see the closed scan and its change rows.
-    transaction.on_commit(lambda: tasks.send_drift_alerts.delay(scan_id))
+    # After the commit: the worker must see the closed scan and its change rows. Robust: with
+    # the broker down the alerts are logged as not queued, and whatever else was to happen at
+    # that commit (queueing the next scan, the scan command's summary) still happens.
+    transaction.on_commit(lambda: tasks.send_drift_alerts.delay(scan_id), robust=True)
 
 
 def zones() -> QuerySet[Zone]:

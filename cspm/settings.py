@@ -232,6 +232,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # One task at a time per worker process: scans are long and uneven, prefetching would let one
 # worker sit on queued regions while another idles.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A scan task is acknowledged only once it has run (acks_late, findings/tasks.py). If its whole
+# worker dies (SIGKILL, a lost machine), Redis holds the unacknowledged message and gives it to
+# another worker once it has been out this long. It must exceed the longest run of a task
+# (a scan unit's hard time limit, CSPM_SCAN_UNIT_TIME_LIMIT + 100 s) or a live task is run
+# twice (harmless: every step is idempotent, but wasted). Redis's own default is an hour.
+CSPM_BROKER_VISIBILITY_TIMEOUT = env.int("CSPM_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CSPM_BROKER_VISIBILITY_TIMEOUT,
+    # Workers sweep for such messages every interval (kombu's default is a sweep every 100 s
+    # whatever the timeout): a tenth of the timeout, between 1 s and a minute.
+    "unacked_restore_interval": max(1, min(60, CSPM_BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 # Beat's record of when each job last ran: outside the code directory (CSPM_VAR_DIR, or
 # CELERY_BEAT_SCHEDULE_FILE), so that a deploy replacing the code does not lose it.
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
@@ -240,6 +253,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Each account's own interval decides; this only looks for what is due.
     "start-due-scans": {"task": "findings.start_due_scans", "schedule": 300.0},
+    # Fails the units and scans that made no progress for CSPM_SCAN_STALL_SECONDS.
+    "close-stalled-scans": {"task": "findings.close_stalled_scans", "schedule": 300.0},
     # An acceptance stops covering its findings within 5 minutes of its expiry.
     "expire-acceptances": {"task": "acceptances.expire_acceptances", "schedule": 300.0},
     # Reminders are claimed per (acceptance, threshold, expiry): hourly runs never repeat one.
@@ -274,6 +289,19 @@ else:
 CSPM_BACKGROUND_TASKS = env.bool("CSPM_BACKGROUND_TASKS", default=False)
 
 # --- Product settings -----------------------------------------------------------------------
+# A scan unit (one region, or the global services) that runs longer than this is stopped and
+# recorded as failed (Celery's soft time limit; the hard limit, 100 s later, ends its process).
+CSPM_SCAN_UNIT_TIME_LIMIT = env.int("CSPM_SCAN_UNIT_TIME_LIMIT", 1800, minimum=60)
+# The watchdog (findings.close_stalled_scans, every 5 minutes) fails a unit with no result this
+# long after it first started, and a scan none of whose units started or finished for this
+# long, or that was never planned; the scan then closes. Longer than a killed unit's way back
+# (the visibility timeout) plus a whole run of it (the unit's hard time limit), so that a
+# redelivered unit can finish before the watchdog gives up on it.
+CSPM_SCAN_STALL_SECONDS = env.int(
+    "CSPM_SCAN_STALL_SECONDS",
+    max(7200, CSPM_BROKER_VISIBILITY_TIMEOUT + CSPM_SCAN_UNIT_TIME_LIMIT + 100 + 600),
+    minimum=60,
+)
 # Days before expiry at which owners are reminded.
 CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
 # When on, a new acceptance starts as "proposed" until an approver other than its creator

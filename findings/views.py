@@ -26,7 +26,7 @@ from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartSc
 from findings.models import Control, Resource, Scan
 from findings.remediation import selection as remediation_selection
 from findings.remediation.web import fixes_by_finding, terraform_download
-from findings.services.scans import start_scan
+from findings.services.scans import BrokerUnavailable, start_scan
 
 PAGE_SIZE = 50
 LIST_CACHE_SECONDS = 3600
@@ -191,6 +191,7 @@ def scan_start(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("findings.add_scan"):
         raise PermissionDenied("You do not have permission to start scans.")
     form = StartScanForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             scan = start_scan(
@@ -200,6 +201,10 @@ def scan_start(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+        except BrokerUnavailable as exc:
+            # The scan is recorded as failed with the reason; nothing blocks the next try.
+            form.add_error(None, str(exc))
+            status = 503
         else:
             messages.success(request, f"Scan #{scan.pk} of {scan.account} started.")
             return redirect("scan-detail", pk=scan.pk)
@@ -210,7 +215,7 @@ def scan_start(request: HttpRequest) -> HttpResponse:
         request,
         "findings/scan_list.html",
         {"page": page, "form": form, "can_scan": True},
-        status=400,
+        status=status,
     )
 
 

@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from cspm.roles import ADMIN, ANALYST, APPROVER, VIEWER
 
-pytest_plugins = ["tests.plugins.aws", "tests.plugins.worker", "tests.plugins.smtp"]
+pytest_plugins = [
+    "tests.plugins.aws",
+    "tests.plugins.worker",
+    "tests.plugins.smtp",
+    "tests.plugins.broker",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

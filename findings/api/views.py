@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -27,7 +27,7 @@ from findings.models import Benchmark, CloudAccount, Control, Finding, Resource,
 from findings.remediation.selection import get_selected_findings, too_many_ids
 from findings.remediation.web import fixes_by_finding, terraform_download
 from findings.services import register_account
-from findings.services.scans import start_scan
+from findings.services.scans import BrokerUnavailable, start_scan
 
 
 class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -131,6 +131,12 @@ class ResourceViewSet(ReadOnlyViewSet):
         return serializers.ResourceSerializer
 
 
+class BrokerUnavailableError(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The task broker is unreachable; try again later."
+    default_code = "broker_unavailable"
+
+
 @extend_schema_view(
     list=extend_schema(summary="Scans, newest first"),
     retrieve=extend_schema(summary="One scan, with each region's outcome and error"),
@@ -155,16 +161,23 @@ class ScanViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     @extend_schema(
         summary="Start a scan of an account (answers at once; poll the scan's url)",
         description="If a scan of the account is already queued or running, that scan is "
-        "answered instead of starting a second one.",
+        "answered instead of starting a second one. 503 when the task broker cannot be "
+        "reached: nothing runs, and a new request starts a scan once it is back.",
         request=serializers.ScanStartSerializer,
-        responses={202: serializers.ScanStartedSerializer},
+        responses={
+            202: serializers.ScanStartedSerializer,
+            503: OpenApiResponse(description="The task broker is unreachable; try again later."),
+        },
     )
     def create(self, request: Request) -> Response:
         data = serializers.ScanStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        scan = start_scan(
-            data.validated_data["account"], trigger=Scan.Trigger.API, requested_by=request.user
-        )
+        try:
+            scan = start_scan(
+                data.validated_data["account"], trigger=Scan.Trigger.API, requested_by=request.user
+            )
+        except BrokerUnavailable as exc:
+            raise BrokerUnavailableError(str(exc)) from exc
         url = reverse("api:scan-detail", args=[scan.pk], request=request)
         return Response(
             {"id": scan.pk, "url": url, "state": scan.state},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import re
 import time
 import zlib
 from collections.abc import Iterable, Mapping
@@ -40,8 +41,50 @@ _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 def to_json(value: Any) -> bytes:
-    """Canonical JSON (sorted keys), fast: ingest serializes every result once."""
-    return orjson.dumps(value, default=str, option=_JSON_OPTIONS)
+    """Canonical JSON (sorted keys), fast: ingest serializes every result once.
+
+    Safe to store: what PostgreSQL refuses (see ``db_json``) is left out."""
+    try:
+        raw = orjson.dumps(value, default=str, option=_JSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        # A string that is not valid Unicode (a lone surrogate, from a JSON \ud800 escape in
+        # an API response): serialize a copy with such characters replaced.
+        raw = orjson.dumps(_valid_unicode(value), default=str, option=_JSON_OPTIONS)
+    return db_json(raw)
+
+
+# Cloud strings are anything their owners typed: a KMS key's description or a tag value may
+# hold a NUL character, which PostgreSQL refuses in text (and, as \u0000, in jsonb), or a lone
+# surrogate, which is not UTF-8 at all. The stored copy leaves NULs out and replaces what is not
+# Unicode with "?", so that the unit lands instead of failing on its owner's odd byte.
+_JSON_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def db_json(raw: bytes) -> bytes:
+    """Serialized JSON without NUL characters (an escaped backslash before "u0000" stays)."""
+    if b"\\u0000" not in raw:  # the usual case: one fast scan
+        return raw
+    return _JSON_NUL.sub(rb"\1", raw)
+
+
+def db_text(value: str) -> str:
+    """A string PostgreSQL text accepts: NULs left out, what is not Unicode replaced."""
+    value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _valid_unicode(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {_valid_unicode(str(k)): _valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_unicode(v) for v in value]
+    return value
 
 
 def digest(value: Any) -> str:
@@ -198,8 +241,8 @@ def _write_resources(
                 ref.region,
                 unit,
                 ref.resource_type,
-                arn,
-                ref.name[:512],
+                db_text(arn),
+                db_text(ref.name)[:512],
                 to_json(dict(ref.tags)).decode(),
                 to_json(dict(ref.configuration)).decode(),
                 res_digest,
@@ -400,14 +443,16 @@ class _UnitIngest:
                 raise ValueError(f"{result.check_id} judged {result.resource_arn} twice")
             seen.add(key)
             details = result.details
-            raw = dumps(
-                {
-                    "summary": result.summary,
-                    "details": details if type(details) is dict else dict(details),
-                },
-                default=str,
-                option=options,
-            )
+            evidence = {
+                "summary": result.summary,
+                "details": details if type(details) is dict else dict(details),
+            }
+            try:
+                raw = dumps(evidence, default=str, option=options)
+            except orjson.JSONEncodeError:
+                raw = to_json(evidence)
+            if b"\\u0000" in raw:
+                raw = db_json(raw)
             ev_digest = (crc32(raw) << 32) | adler32(raw)
             if ev_digest >= 1 << 63:
                 ev_digest -= 1 << 64

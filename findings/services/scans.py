@@ -4,6 +4,12 @@ A scan of an account is planned into units (every region plus ``global``), each 
 task; each unit's results are written in one transaction; the last unit to finish closes the
 scan. Every step claims its row with a conditional update, so a retried or duplicated task does
 nothing twice, and a unit that failed resolves nothing.
+
+Every scan ends: a unit whose writing fails is recorded as failed with the error; a scan whose
+planning fails, whatever the error, fails with it; a scan that could not be queued (broker
+unreachable) fails at once with that reason; and the watchdog (``close_stalled_scans``) fails
+what made no progress for ``CSPM_SCAN_STALL_SECONDS`` (a worker lost for good, a message lost),
+so that no account is ever left with a scan that blocks the next one.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from celery import current_app as celery_app
@@ -20,8 +27,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import DateTimeField, F, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerConnectionError
 
 from findings import hooks
 from findings.aws import CollectionError
@@ -30,11 +39,15 @@ from findings.checks.base import GLOBAL
 from findings.models import CloudAccount, PostureSnapshot, Scan, ScanRegion
 from findings.queries.changes import count_changes
 from findings.services.catalog import sync_checks
-from findings.services.ingest import IngestStats, ingest_unit
+from findings.services.ingest import IngestStats, db_text, ingest_unit
 
 log = logging.getLogger(__name__)
 
 LIVE = (Scan.State.QUEUED, Scan.State.RUNNING)
+
+
+class BrokerUnavailable(Exception):
+    """The task broker could not be reached: nothing was queued (views answer 503)."""
 
 
 def account_access(account: CloudAccount) -> AccountAccess:
@@ -48,17 +61,44 @@ def account_access(account: CloudAccount) -> AccountAccess:
     )
 
 
-def _dispatch(task_name: str, *args: object) -> None:
+def _dispatch(
+    task_name: str, *args: object, if_not_queued: Callable[[str], None] | None = None
+) -> None:
     """Queue a task once the current transaction commits (never for a rolled-back row).
 
     The task is looked up by its registered name (``findings.<task_name>``, registered when
-    the app loads), so that services never import the tasks that call them.
+    the app loads), so that services never import the tasks that call them. If the task
+    cannot be queued, ``if_not_queued(reason)`` runs (after the commit: it records that the
+    work will not happen) and the error is raised where the transaction committed:
+    ``BrokerUnavailable`` when the broker could not be reached.
     """
     task = celery_app.tasks[f"findings.{task_name}"]
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.CSPM_BACKGROUND_TASKS:
         transaction.on_commit(lambda: _run_in_background(task, args))
     else:
-        transaction.on_commit(lambda: task.delay(*args))
+        transaction.on_commit(lambda: _send(task, args, if_not_queued))
+
+
+def _send(task: Any, args: tuple[object, ...], if_not_queued: Callable[[str], None] | None) -> None:
+    if task.app.conf.task_always_eager:
+        task.delay(*args)  # runs here; its own errors are the task's, not the broker's
+        return
+    try:
+        # One attempt, no publish retries: whoever asked waits for one connection attempt
+        # (bounded by broker_connection_timeout, 4 s by default), not for a retry loop.
+        task.apply_async(args, retry=False)
+    except (BrokerConnectionError, OSError) as exc:
+        # The details (the broker's address) go to the log, not to the page or the scan.
+        log.error("Could not queue %s%r: %s", task.name, args, exc)
+        if if_not_queued is not None:
+            if_not_queued("Not queued: the task broker is unreachable.")
+        raise BrokerUnavailable(
+            "The task broker is unreachable, so nothing was queued. Try again once it is back."
+        ) from exc
+    except Exception as exc:
+        if if_not_queued is not None:
+            if_not_queued(f"Not queued: {type(exc).__name__}: {exc}")
+        raise
 
 
 def _run_in_background(task: Any, args: tuple[object, ...]) -> None:
@@ -89,14 +129,20 @@ def start_scan(
     """Queue a scan of ``account`` and return it at once.
 
     If a scan of the account is already queued or running, that one is returned: two scans of
-    the same account at once would only race each other. ``dispatch=False`` leaves running it
-    to the caller (the ``scan`` command runs the units itself, showing progress).
+    the same account at once would only race each other. A live scan that made no progress
+    for the watchdog's bound is closed first (it is dead; a new one starts). ``dispatch=False``
+    leaves running it to the caller (the ``scan`` command runs the units itself).
+
+    Raises ``BrokerUnavailable`` (when the transaction commits) if the scan could not be
+    queued; the scan is then already recorded as failed with that reason, so it blocks
+    nothing and the next request starts a new one.
     """
     if requested_by is not None and not requested_by.has_perm("findings.add_scan"):
         raise PermissionDenied("You do not have permission to start scans.")
     account = CloudAccount.objects.select_for_update().get(pk=account.pk)
     if not account.enabled:
         raise ValidationError({"account": f"{account} is disabled; enable it to scan it."})
+    close_stalled_scans(account_id=account.pk)
     live = account.scans.filter(state__in=LIVE).first()
     if live is not None:
         return live
@@ -104,8 +150,15 @@ def start_scan(
         raise ValidationError({"trigger": f"Unknown trigger '{trigger}'."})
     scan = Scan.objects.create(account=account, trigger=trigger, requested_by=requested_by)
     if dispatch:
-        _dispatch("scan_account", scan.pk)
+        _dispatch("scan_account", scan.pk, if_not_queued=partial(_fail_unqueued, scan.pk))
     return scan
+
+
+def _fail_unqueued(scan_id: int, reason: str) -> None:
+    now = timezone.now()
+    Scan.objects.filter(pk=scan_id, state=Scan.State.QUEUED).update(
+        state=Scan.State.FAILED, finished_at=now, error=db_text(reason)[:2000]
+    )
 
 
 def plan_scan(scan_id: int, now: dt.datetime | None = None) -> list[str]:
@@ -126,9 +179,16 @@ def plan_scan(scan_id: int, now: dt.datetime | None = None) -> list[str]:
         sync_checks()
         access = account_access(scan.account)
         regions = enabled_regions(access, session_for(access))
-    except (CollectionError, ValidationError) as exc:
+    except Exception as exc:
+        # Whatever went wrong (an endpoint answering HTML, a parser error, a time limit, a
+        # bug), the scan fails with it: a scan left queued would block every later one.
+        if isinstance(exc, CollectionError | ValidationError):
+            error = str(exc)
+        else:
+            log.exception("scan %s: planning failed", scan_id)
+            error = f"Planning failed: {type(exc).__name__}: {exc}"
         Scan.objects.filter(pk=scan.pk, state=Scan.State.QUEUED).update(
-            state=Scan.State.FAILED, started_at=now, finished_at=now, error=str(exc)[:2000]
+            state=Scan.State.FAILED, started_at=now, finished_at=now, error=db_text(error)[:2000]
         )
         return []
     units = [*regions, GLOBAL]
@@ -161,7 +221,12 @@ def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
         scan_id=scan_id,
         region=unit,
         state__in=[ScanRegion.State.PENDING, ScanRegion.State.RUNNING],
-    ).update(state=ScanRegion.State.RUNNING, started_at=started)
+    ).update(
+        state=ScanRegion.State.RUNNING,
+        # The first start stays: the watchdog counts from it, so a unit that kills its
+        # worker at every delivery is still failed within its bound.
+        started_at=Coalesce(F("started_at"), Value(started, output_field=DateTimeField())),
+    )
     if not claimed:
         # A redelivered task whose first run recorded the unit but died before closing the
         # scan: closing it here is what lets the scan (and its drift alerts) complete.
@@ -181,19 +246,30 @@ def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
         log.exception("scan %s unit %s crashed", scan_id, unit)
         report = _record_unit_failure(scan, unit, f"internal error: {type(exc).__name__}: {exc}")
     else:
-        report = _record_unit_success(scan, unit, outcome)
+        try:
+            report = _record_unit_success(scan, unit, outcome)
+        except Exception as exc:
+            # The unit's transaction rolled back: nothing of it was written. Record why, or
+            # the unit would stay running and the scan never close.
+            log.exception("scan %s unit %s: writing its results failed", scan_id, unit)
+            report = _record_unit_failure(
+                scan, unit, f"Writing its results failed: {type(exc).__name__}: {exc}"
+            )
     finish_scan(scan_id)
     return report
 
 
-def _record_unit_failure(scan: Scan, unit: str, error: str) -> UnitReport:
+def _record_unit_failure(
+    scan: Scan, unit: str, error: str, now: dt.datetime | None = None
+) -> UnitReport:
+    error = db_text(error)
     with transaction.atomic():
         row = ScanRegion.objects.select_for_update().get(scan=scan, region=unit)
         if row.state in (ScanRegion.State.SUCCEEDED, ScanRegion.State.FAILED):
             return UnitReport(unit, "already finished")
         row.state = ScanRegion.State.FAILED
         row.error = error[:4000]
-        row.finished_at = timezone.now()
+        row.finished_at = now or timezone.now()
         row.save(update_fields=["state", "error", "finished_at"])
         Scan.objects.filter(pk=scan.pk).update(regions_done=F("regions_done") + 1)
     return UnitReport(unit, "failed", error=error)
@@ -215,7 +291,9 @@ def _record_unit_success(scan: Scan, unit: str, outcome) -> UnitReport:
         row.api_calls = outcome.api_calls
         row.baseline = stats.baseline
         row.error = "skipped: a newer scan already wrote this region" if stats.skipped else ""
-        row.failed_services = outcome.failed_services
+        row.failed_services = {
+            db_text(service): db_text(error) for service, error in outcome.failed_services.items()
+        }
         row.skipped_regions = outcome.skipped_regions
         row.save()
         Scan.objects.filter(pk=scan.pk).update(
@@ -227,8 +305,10 @@ def _record_unit_success(scan: Scan, unit: str, outcome) -> UnitReport:
     return UnitReport(unit, "succeeded", stats=stats)
 
 
-def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
-    """Close a running scan whose units are all done; True if this call closed it."""
+def finish_scan(scan_id: int, now: dt.datetime | None = None, reason: str = "") -> bool:
+    """Close a running scan whose units are all done; True if this call closed it.
+
+    ``reason``, if it closes, goes first in the scan's error (the watchdog says why)."""
     now = now or timezone.now()
     scan = Scan.objects.get(pk=scan_id)
     if scan.state != Scan.State.RUNNING or scan.regions_done < scan.regions_total:
@@ -253,6 +333,8 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None) -> bool:
     if incomplete:
         errors.append(f"services not evaluated: {'; '.join(incomplete)}")
     error = ". ".join(errors)
+    if reason:
+        error = f"{reason} {error}".strip()
     # One transaction: if closing dies half-way, the scan stays running and the next
     # finish_scan (a redelivered unit task) closes it again, counts and alerts included.
     with transaction.atomic():
@@ -339,6 +421,8 @@ def start_due_scans(now: dt.datetime | None = None) -> list[int]:
     """Start a scheduled scan of every enabled account whose interval has passed, or whose
     last scan failed and whose retry is due."""
     now = now or timezone.now()
+    # A dead live scan must not hold an account's schedule back until the watchdog's tick.
+    close_stalled_scans(now)
     started: list[int] = []
     for account in CloudAccount.objects.filter(enabled=True, scan_interval_hours__gt=0):
         if account.scans.filter(state__in=LIVE).exists():
@@ -349,8 +433,84 @@ def start_due_scans(now: dt.datetime | None = None) -> list[int]:
             interval = dt.timedelta(hours=account.scan_interval_hours)
             if recent[0][0] > now - _scan_wait(interval, [state for _, state in recent]):
                 continue
-        started.append(start_scan(account, trigger=Scan.Trigger.SCHEDULE).pk)
+        try:
+            started.append(start_scan(account, trigger=Scan.Trigger.SCHEDULE).pk)
+        except BrokerUnavailable as exc:
+            # That scan is recorded as failed (so retried after the failure's wait); the other
+            # accounts would fail alike, and are tried again at the next tick.
+            log.error("Scheduled scans not started: %s", exc)
+            break
     return started
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def close_stalled_scans(
+    now: dt.datetime | None = None, *, account_id: int | None = None
+) -> list[int]:
+    """The watchdog: fail what made no progress for ``CSPM_SCAN_STALL_SECONDS``, close the
+    scans it can, and return their ids.
+
+    - a queued scan never planned in that time fails (no worker took its planning task);
+    - a running unit with no result that long after its first start fails (its worker was
+      lost for good, or it keeps killing its workers): a live unit's time limit ends it well
+      before;
+    - a running scan none of whose units started or finished in that time has every
+      unfinished unit failed (their tasks were lost).
+    Each failure says why, on the unit and on the scan, and the scan closes by the usual rule
+    (partial if some unit succeeded). Every write is conditional, so a unit finishing at the
+    same moment, or two runs of the watchdog, record one outcome.
+    """
+    now = now or timezone.now()
+    seconds = settings.CSPM_SCAN_STALL_SECONDS
+    bound = _duration(seconds)
+    cutoff = now - dt.timedelta(seconds=seconds)
+    live = Scan.objects.filter(state__in=LIVE)
+    if account_id is not None:
+        live = live.filter(account_id=account_id)
+    closed: list[int] = []
+    for scan_id in live.filter(state=Scan.State.QUEUED, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        if Scan.objects.filter(pk=scan_id, state=Scan.State.QUEUED).update(
+            state=Scan.State.FAILED,
+            finished_at=now,
+            error=f"Never started: no worker planned it within {bound} (are workers reading "
+            "the 'scans' queue?). Closed by the watchdog.",
+        ):
+            closed.append(scan_id)
+    running = live.filter(state=Scan.State.RUNNING).annotate(
+        last_start=Max("regions__started_at"), last_finish=Max("regions__finished_at")
+    )
+    unfinished = [ScanRegion.State.PENDING, ScanRegion.State.RUNNING]
+    for scan in running:
+        marks = (scan.created_at, scan.started_at, scan.last_start, scan.last_finish)
+        stalled = max(mark for mark in marks if mark is not None) < cutoff
+        units = scan.regions.filter(state__in=unfinished)
+        if not stalled:
+            units = units.filter(state=ScanRegion.State.RUNNING, started_at__lt=cutoff)
+        for row in units:
+            if row.state == ScanRegion.State.RUNNING:
+                reason = (
+                    f"No result {bound} after it started: its worker was lost, or it hung. "
+                    "Failed by the watchdog."
+                )
+            else:
+                reason = (
+                    f"Never ran: the scan made no progress for {bound} (its task was lost). "
+                    "Failed by the watchdog."
+                )
+            _record_unit_failure(scan, row.region, reason, now=now)
+        reason = f"No progress for {bound}: closed by the watchdog." if stalled else ""
+        if finish_scan(scan.pk, now, reason=reason):
+            closed.append(scan.pk)
+    return closed
 
 
 def run_scan_inline(

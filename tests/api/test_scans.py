@@ -15,7 +15,9 @@ def test_an_analyst_starts_a_scan_and_polls_it(
     api, analyst, make_account, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr("findings.services.scans._dispatch", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        "findings.services.scans._dispatch", lambda *args, **kwargs: queued.append(args)
+    )
     account = make_account()
     response = api(analyst).post(URL, {"account": account.pk})
     assert response.status_code == 202
@@ -34,7 +36,7 @@ def test_an_analyst_starts_a_scan_and_polls_it(
 
 
 def test_starting_a_scan_names_the_bad_account(api, analyst, make_account, monkeypatch):
-    monkeypatch.setattr("findings.services.scans._dispatch", lambda *args: None)
+    monkeypatch.setattr("findings.services.scans._dispatch", lambda *args, **kwargs: None)
     assert "account" in api(analyst).post(URL, {"account": 999}).json()
     assert "account" in api(analyst).post(URL, {}).json()
     disabled = make_account(enabled=False)

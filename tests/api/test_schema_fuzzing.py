@@ -37,7 +37,7 @@ def fuzzable(settings, monkeypatch, estate):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"writes": "100000/minute", "auth_failure": "100000/minute"},
     }
-    monkeypatch.setattr("findings.services.scans._dispatch", lambda *args: None)
+    monkeypatch.setattr("findings.services.scans._dispatch", lambda *args, **kwargs: None)
     return estate
 
 
