@@ -85,17 +85,23 @@ def test_failed_units_record_no_changes_and_the_next_success_catches_up(
     _delete_default_vpcs(aws, "eu-west-1")  # eu-west-1 unit
     client(aws, "s3").create_bucket(Bucket="story-uploads")  # global unit
     imdsv2(aws, story, "required")  # us-east-1 unit
-    # Denying eu-west-1 fails its unit, and the global one too (it reads trails and analyzers
-    # in every region).
+    # Denying eu-west-1 fails its unit only: the global unit leaves the region out of its
+    # account-wide lookups and records it.
     aws_front.denied.add("eu-west-1")
     partial = scan_now(account, expect=Scan.State.PARTIAL)
     assert dict(partial.regions.values_list("region", "state")) == {
         "eu-west-1": ScanRegion.State.FAILED,
-        "global": ScanRegion.State.FAILED,
+        "global": ScanRegion.State.SUCCEEDED,
         "us-east-1": ScanRegion.State.SUCCEEDED,
     }
-    # Only the unit that succeeded recorded its change.
-    assert kinds(partial) == {("fixed", "ec2_instance_imdsv2_required", "web-server")}
+    assert "eu-west-1" in partial.regions.get(region="global").skipped_regions
+    # The units that succeeded recorded their changes; the failed one none.
+    assert {c.resource_label for c in get_scan_changes(partial, kinds=["new_failure"])} == {
+        "story-uploads"
+    }
+    assert {(k, c, label) for k, c, label in kinds(partial) if k != "new_failure"} == {
+        ("fixed", "ec2_instance_imdsv2_required", "web-server")
+    }
     aws_front.denied.clear()
     caught_up = scan_now(account)
     # "Since the previous successful run of the unit": the scan that saw it records it.
@@ -105,9 +111,7 @@ def test_failed_units_record_no_changes_and_the_next_success_catches_up(
     assert set(gone.values_list("finding_id", flat=True)) == set(
         removed.values_list("pk", flat=True)
     )
-    assert {c.resource_label for c in get_scan_changes(caught_up, kinds=["new_failure"])} == {
-        "story-uploads"
-    }
+    assert not get_scan_changes(caught_up, kinds=["new_failure"])
     assert not caught_up.changes.filter(kind=ScanChange.Kind.FIXED).exists()
 
 
