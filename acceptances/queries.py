@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 
 from acceptances.models import AcceptanceChange, RiskAcceptance
-from findings.models import Control
+from findings.queries import matching_controls
 
 
 def get_pending_change(acceptance: RiskAcceptance) -> AcceptanceChange | None:
@@ -86,17 +86,6 @@ def get_acceptances(
         output_field=IntegerField(),
     )
     return acceptances.order_by(live_first, F("expires_at").asc(nulls_last=True), "pk")
-
-
-def matching_controls(text: str) -> QuerySet[Control]:
-    """Controls whose reference is ``text`` ("5.6"), or whose title holds every word of it
-    ("IMDS", "bucket policy")."""
-    text = text.strip()
-    words = text.split()
-    by_words = Q()
-    for word in words:
-        by_words &= Q(title__icontains=word)
-    return Control.objects.filter(Q(ref=text) | by_words)
 
 
 def get_live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
