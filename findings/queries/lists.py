@@ -121,11 +121,35 @@ def get_findings_list(filters: ListFilters) -> QuerySet[Finding]:
         )
     search = filters.search.strip()
     if search:
+        by_resource = Q(resource_id__in=_resource_ids(search))
+        # The catalog is small: its matches are read first, so that a search no control title
+        # holds (most names and tags) is a plain semi-join the planner can drive from the few
+        # matching resources, not an OR over every finding.
+        checks = _checks_of(matching_controls(search))
         findings = findings.filter(
-            Q(resource_id__in=_matching_resources(search).values("pk"))
-            | Q(control_check__in=Check.objects.filter(controls__in=matching_controls(search)))
+            by_resource | Q(control_check__in=checks) if checks else by_resource
         )
     return findings
+
+
+# Up to this many matching resources are passed as a list of ids: with the checks of matching
+# controls, an OR of two index lookups instead of a scan of every finding.
+LISTED_IDS = 5000
+
+
+def _resource_ids(search: str) -> Any:
+    ids = list(_matching_resources(search).values_list("pk", flat=True)[: LISTED_IDS + 1])
+    if len(ids) <= LISTED_IDS:
+        return ids
+    return _matching_resources(search).values("pk")
+
+
+def _checks_of(controls: QuerySet[Control]) -> list[int]:
+    return list(
+        Check.controls.through.objects.filter(control__in=controls)
+        .values_list("check_id", flat=True)
+        .distinct()
+    )
 
 
 def get_resources_list(filters: ListFilters) -> QuerySet[Resource]:
@@ -152,12 +176,12 @@ def get_resources_list(filters: ListFilters) -> QuerySet[Resource]:
         resources = resources.filter(pk__in=findings.values("resource_id"))
     search = filters.search.strip()
     if search:
-        by_control = Finding.objects.filter(
-            control_check__in=Check.objects.filter(controls__in=matching_controls(search))
-        ).values("resource_id")
-        resources = resources.filter(
-            Q(pk__in=_matching_resources(search).values("pk")) | Q(pk__in=by_control)
-        )
+        by_resource = Q(pk__in=_matching_resources(search).values("pk"))
+        checks = _checks_of(matching_controls(search))
+        if checks:
+            by_control = Finding.objects.filter(control_check__in=checks).values("resource_id")
+            by_resource |= Q(pk__in=by_control)
+        resources = resources.filter(by_resource)
     return resources
 
 
