@@ -95,18 +95,26 @@ def test_pages_follow_each_other_by_key_and_the_count_is_bounded(
     monkeypatch.setattr("findings.views.PAGE_SIZE", 4)
     client = login(viewer)
     url = reverse("finding-list")
-    seen: list[str] = []
-    params = {"sort": "-resource"}
-    for _ in range(5):
-        response = client.get(url, params)
-        seen += shown(response)
-        cursor = response.context["page"].next_cursor
-        if cursor is None:
-            break
-        assert f"after={cursor}" in response.content.decode()
-        params = {"sort": "-resource", "after": cursor}
-    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 11
-    assert response.context["page"].count == 11
+
+    def every_page(sort: str) -> list[str]:
+        seen: list[str] = []
+        params = {"sort": sort}
+        for _ in range(5):
+            response = client.get(url, params)
+            seen += shown(response)
+            assert response.context["page"].count == 11
+            cursor = response.context["page"].next_cursor
+            if cursor is None:
+                return seen
+            assert f"after={cursor}" in response.content.decode()
+            params = {"sort": sort, "after": cursor}
+        raise AssertionError("more pages than rows")
+
+    by_name = every_page("-resource")
+    assert by_name == sorted(by_name, reverse=True) and len(set(by_name)) == 11
+    # A date column, ties broken by id: each row once, in the order of discovery.
+    by_date = every_page("first_seen")
+    assert len(by_date) == len(set(by_date)) == 11 and by_date[-1] == "extra-5"
 
     monkeypatch.setattr(queries.lists, "COUNT_LIMIT", 10)
     assert "More than 10 in all" in client.get(url).content.decode()
