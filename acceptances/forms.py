@@ -243,7 +243,10 @@ class AcceptanceFilterForm(forms.Form):
         queryset=Zone.objects.all(), required=False, empty_label="Any zone"
     )
     control = forms.CharField(
-        required=False, max_length=20, label="Control", help_text="e.g. 2.1.2"
+        required=False,
+        max_length=100,
+        label="Control",
+        help_text="A reference or words of its title, e.g. 2.1.2 or IMDS",
     )
     reason = forms.ChoiceField(choices=[("", "Any reason"), *Reason.choices], required=False)
     owner = forms.ModelChoiceField(queryset=_users(), required=False, empty_label="Anyone")

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 
 from acceptances.models import AcceptanceChange, RiskAcceptance
+from findings.queries import matching_controls
 
 
 def get_pending_change(acceptance: RiskAcceptance) -> AcceptanceChange | None:
@@ -50,15 +51,17 @@ def get_acceptances(
     expires_within_days: int | None = None,
     now: dt.datetime,
 ) -> QuerySet[RiskAcceptance]:
-    """Acceptances matching the filters, soonest expiry first (no end last), with how many
-    findings each covers now. ``state`` may also be "stale": live but no longer needed."""
+    """Acceptances matching the filters: live ones (proposed, active) first, each group soonest
+    expiry first (no end last), with how many findings each covers now. ``control_ref`` is a
+    control's reference ("2.1.2") or words of its title ("IMDS", "bucket policy").
+    ``state`` may also be "stale": live but no longer needed."""
     acceptances = RiskAcceptance.objects.select_related(
         "control", "control__benchmark", "zone", "resource", "owner"
     ).annotate(covering=Count("covered_findings"))
     if zone is not None:
         acceptances = acceptances.filter(zone=zone)
-    if control_ref:
-        acceptances = acceptances.filter(control__ref=control_ref.strip())
+    if control_ref.strip():
+        acceptances = acceptances.filter(control__in=matching_controls(control_ref))
     if reason:
         acceptances = acceptances.filter(reason=reason)
     if owner is not None:
@@ -75,7 +78,14 @@ def get_acceptances(
             expires_at__isnull=False,
             expires_at__lte=now + dt.timedelta(days=expires_within_days),
         )
-    return acceptances.order_by(F("expires_at").asc(nulls_last=True), "pk")
+    # A revoked or expired acceptance ended on a past date, so by expiry alone it sorted
+    # above every live one; what still holds a scope is what a reader looks for first.
+    live_first = Case(
+        When(state__in=RiskAcceptance.LIVE_STATES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return acceptances.order_by(live_first, F("expires_at").asc(nulls_last=True), "pk")
 
 
 def get_live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:

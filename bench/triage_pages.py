@@ -1,4 +1,5 @@
-"""Triage pages at scale: the posture overview and a control page over one million findings.
+"""Triage pages at scale: the posture overview, a control page, and the Findings and Resources
+pages (search, sort, filters) over one million findings.
 
     .venv/bin/python bench/triage_pages.py [--resources 100000] [--checks 10] [--users 20]
                                            [--seconds 20] [--reuse]
@@ -215,6 +216,8 @@ def main() -> None:
     total = Finding.objects.count()
     control = busiest_control()
     zone_id = services.Zone.objects.get(name="shards 0-2").pk
+    # A distinctive word of the busiest control's title (a search a reader would type).
+    title_word = max(control.title.split(), key=len).strip(".,'\"()")
     print(
         f"scale: {total:,} findings; control page {control.ref} "
         f"({Finding.objects.filter(control_check__controls=control).count():,} findings)"
@@ -235,6 +238,15 @@ def main() -> None:
         f"control {control.ref} (zone filter)": (
             f"/controls/{control.pk}/?zone={zone_id}&status=all"
         ),
+        "findings (page 1)": "/findings/",
+        "findings, search a name": "/findings/?q=web-1-eu-west-1-42",
+        "findings, search a tag": "/findings/?q=Shard%3D3&status=fail",
+        f"findings, search '{title_word}'": f"/findings/?q={title_word}",
+        "findings, sorted by resource": "/findings/?sort=resource",
+        "findings, sorted by first seen desc": "/findings/?sort=-first_seen",
+        "findings, zone filter": f"/findings/?zone={zone_id}&status=fail",
+        "resources (page 1)": "/resources/",
+        "resources, failing, by name": "/resources/?status=fail&sort=name",
     }
     try:
         client = Client(base)

@@ -6,8 +6,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from findings import hooks
-from findings.models import AccountRegion, Benchmark, CloudAccount, Severity
-from findings.queries import PostureScope
+from findings.models import AccountRegion, Benchmark, CloudAccount, Control, Severity
+from findings.queries import (
+    FINDING_SORTS,
+    RESOURCE_SORTS,
+    ListFilters,
+    PostureScope,
+    get_default_benchmark,
+)
 
 STATUS_CHOICES = [
     ("", "Any status"),
@@ -82,6 +88,74 @@ class ControlFindingsFilterForm(ScopeFilterForm):
     q = forms.CharField(
         label="Search", required=False, max_length=200, help_text="Resource name or ARN contains"
     )
+
+
+def _sort_choices(sorts: dict[str, str]) -> list[tuple[str, str]]:
+    return [(s, s) for name in sorts for s in (name, f"-{name}")]
+
+
+class _ControlChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Control) -> str:
+        return f"{obj.ref} {obj.title}"
+
+
+class FindingListFilterForm(ScopeFilterForm):
+    """The Findings page: a search box, the overview's filters, a control, a sort column."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="Resource name, id, ARN or tag (key=value); a control's number or title words",
+    )
+    control = _ControlChoice(queryset=Control.objects.none(), required=False, empty_label="All")
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *FINDING_STATUS_CHOICES[:4]], required=False
+    )
+    resource_type = forms.CharField(
+        label="Resource type", required=False, max_length=100, help_text="e.g. AWS::S3::Bucket"
+    )
+    sort = forms.ChoiceField(choices=_sort_choices(FINDING_SORTS), required=False)
+
+    field_order = ["q", "zone", "account", "region", "control", "severity", "status"]
+    sorts = FINDING_SORTS
+    default_sort = "status"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        benchmark = get_default_benchmark()
+        controls = Control.objects.filter(automated=True)
+        if benchmark is not None:
+            controls = controls.filter(benchmark=benchmark)
+        self.fields["control"].queryset = controls.order_by("position")
+
+    def filters(self) -> ListFilters:
+        """The filters the (valid) form describes."""
+        data = self.cleaned_data
+        return ListFilters(
+            scope=self.scope(),
+            search=data.get("q", ""),
+            control=data.get("control"),
+            severity=data.get("severity", ""),
+            status=data.get("status", ""),
+            resource_type=data.get("resource_type", ""),
+        )
+
+    def sort_key(self) -> str:
+        return (self.cleaned_data.get("sort") if self.is_valid() else "") or self.default_sort
+
+
+class ResourceListFilterForm(FindingListFilterForm):
+    """The Resources page: the same filters; a status keeps resources with such findings."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Any"), ("fail", "With failing findings"), ("accepted", "With accepted")],
+        required=False,
+    )
+    sort = forms.ChoiceField(choices=_sort_choices(RESOURCE_SORTS), required=False)
+    sorts = RESOURCE_SORTS
+    default_sort = "name"
 
 
 class StartScanForm(forms.Form):

@@ -5,6 +5,10 @@ from findings import views
 urlpatterns = [
     path("", views.overview, name="home"),
     path("controls/<int:pk>/", views.control_detail, name="control-detail"),
+    path("findings/", views.finding_list, name="finding-list"),
+    path("findings/export", views.finding_export, name="finding-export"),
+    path("resources/", views.resource_list, name="resource-list"),
+    path("resources/export", views.resource_export, name="resource-export"),
     path("resources/<int:pk>/", views.resource_detail, name="resource-detail"),
     path("remediation/main.tf", views.remediation_terraform, name="remediation-terraform"),
     path("scans/", views.scan_list, name="scan-list"),

@@ -7,6 +7,7 @@ the role's read permission (outsiders get 403); writes check theirs in the servi
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -21,8 +22,15 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from cspm.api.base import EXPORT_FORMATS, streaming_export
 from findings import hooks, queries
-from findings.forms import ControlFindingsFilterForm, PostureFilterForm, StartScanForm
+from findings.forms import (
+    ControlFindingsFilterForm,
+    FindingListFilterForm,
+    PostureFilterForm,
+    ResourceListFilterForm,
+    StartScanForm,
+)
 from findings.models import Control, Resource, Scan
 from findings.remediation import selection as remediation_selection
 from findings.remediation.web import fixes_by_finding, terraform_download
@@ -165,6 +173,152 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "zones": list(resource.zones.order_by("name")),
             "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
         },
+    )
+
+
+FINDING_COLUMNS = [
+    ("Check", "check"),
+    ("Resource", "resource"),
+    ("Account", "account"),
+    ("Region", "region"),
+    ("Status", "status"),
+    ("First seen", "first_seen"),
+]
+RESOURCE_COLUMNS = [
+    ("Resource", "name"),
+    ("Type", "type"),
+    ("Account", "account"),
+    ("Region", "region"),
+    ("First seen", "first_seen"),
+]
+
+
+def _sort_headers(sort: str, columns: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Column headers: a click sorts by the column, a second click reverses the order."""
+    headers = []
+    for label, key in columns:
+        current = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        headers.append(
+            {
+                "label": label,
+                "sort": f"-{key}" if sort == key else key,
+                "aria_sort": current,
+            }
+        )
+    return headers
+
+
+def _list_page(
+    request: HttpRequest,
+    form: FindingListFilterForm,
+    rows: Any,
+    template: str,
+    load: Any,
+    columns: list[tuple[str, str]],
+) -> HttpResponse:
+    """A Findings or Resources page: the filtered rows, one keyset page in the chosen order."""
+    sort = form.sort_key()
+    status = 200
+    error = ""
+    page = None
+    if not form.is_valid():
+        # Never a list that silently ignores a filter: the fields say what to fix.
+        error, status = "Correct the filters marked below.", 400
+    else:
+        try:
+            page = queries.get_keyset_page(
+                rows, sort, form.sorts, request.GET.get("after", ""), PAGE_SIZE
+            )
+            page.rows = load(page.rows)
+        except queries.BadCursor as exc:
+            error, status = str(exc), 400
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "sort": sort,
+            "headers": _sort_headers(sort, columns),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _list_form(form_class: type[FindingListFilterForm], request: HttpRequest):
+    form = form_class(request.GET)
+    form.is_valid()  # errors show beside their fields; valid fields still filter
+    return form
+
+
+@_read("findings.view_finding")
+def finding_list(request: HttpRequest) -> HttpResponse:
+    """Every finding across controls: search, the overview's filters, sortable, exportable."""
+    form = _list_form(FindingListFilterForm, request)
+    rows = queries.get_findings_list(form.filters())
+    return _list_page(
+        request,
+        form,
+        rows,
+        "findings/finding_list.html",
+        queries.load_finding_rows,
+        FINDING_COLUMNS,
+    )
+
+
+@_read("findings.view_resource")
+def resource_list(request: HttpRequest) -> HttpResponse:
+    """Every resource (not gone): search, the overview's filters, sortable, exportable."""
+    form = _list_form(ResourceListFilterForm, request)
+    rows = queries.get_resources_list(form.filters())
+    return _list_page(
+        request,
+        form,
+        rows,
+        "findings/resource_list.html",
+        queries.load_resource_rows,
+        RESOURCE_COLUMNS,
+    )
+
+
+def _export_format(request: HttpRequest, form: FindingListFilterForm) -> str | HttpResponse:
+    """The export's format, or a 400 naming what is wrong: an export never ignores a filter."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponse("format: choose csv or json.", status=400, content_type="text/plain")
+    if not form.is_valid():
+        text = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponse(text, status=400, content_type="text/plain")
+    return fmt
+
+
+@_read("findings.view_finding")
+def finding_export(request: HttpRequest) -> HttpResponse:
+    """The Findings page's rows, every one that matches its filters, as the API exports them."""
+    form = _list_form(FindingListFilterForm, request)
+    fmt = _export_format(request, form)
+    if isinstance(fmt, HttpResponse):
+        return fmt
+    rows = queries.get_findings_list(form.filters())
+    return streaming_export(
+        lambda: queries.iter_findings_export(rows), queries.EXPORT_FIELDS, fmt, "findings"
+    )
+
+
+@_read("findings.view_resource")
+def resource_export(request: HttpRequest) -> HttpResponse:
+    """The Resources page's rows, every one that matches its filters."""
+    form = _list_form(ResourceListFilterForm, request)
+    fmt = _export_format(request, form)
+    if isinstance(fmt, HttpResponse):
+        return fmt
+    rows = queries.get_resources_list(form.filters())
+    return streaming_export(
+        lambda: queries.iter_resources_export(rows),
+        queries.RESOURCE_EXPORT_FIELDS,
+        fmt,
+        "resources",
     )
 
 

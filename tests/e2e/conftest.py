@@ -73,8 +73,10 @@ def open_page(browser, live_server):
     """A new browser session logged in as ``user`` (password of the personas)."""
     contexts = []
 
-    def open_as(user, width: int = 1440, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def open_as(user, width: int = 1440, height: int = 900, color_scheme: str = "light"):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=color_scheme
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -68,6 +68,8 @@ def test_every_main_page_fits_a_phone(open_page, live_server, analyst, estate, a
     url = live_server.url
     pages = {
         "overview": "/",
+        "findings": "/findings/?q=story",
+        "resources": "/resources/",
         "control": f"/controls/{estate['control'].pk}/",
         "resource": f"/resources/{estate['resource'].pk}/",
         "acceptances": "/acceptances/",

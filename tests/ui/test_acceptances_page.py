@@ -58,6 +58,27 @@ def test_it_lists_acceptances_soonest_expiry_first_and_filters_them(
     assert response.status_code == 200 and "expires_within" in response.context["form"].errors
 
 
+def test_live_acceptances_come_before_revoked_ones(login, viewer, estate, accept, approver):
+    later = accept(zone=estate.prod, days=60)
+    revoked = accept(resource=estate.findings["scratch"].resource, days=5)
+    services.revoke_acceptance(revoked, actor=approver)
+    endless = accept(resource=estate.findings["imds"].resource, ref="5.6", days=None)
+    # The revoked one has the soonest end date, yet it no longer holds anything: last.
+    response = login(viewer).get(reverse("acceptance-list"))
+    assert listed(response) == [later.pk, endless.pk, revoked.pk]
+
+
+def test_the_control_filter_matches_words_of_the_title(login, viewer, estate, accept):
+    bucket = accept(zone=estate.prod)  # 2.1.2: "...MFA Delete is enabled on S3 buckets"
+    imds = accept(resource=estate.findings["imds"].resource, ref="5.6")
+    client = login(viewer)
+    url = reverse("acceptance-list")
+    assert listed(client.get(url, {"control": "IMDS"})) == [imds.pk]
+    assert listed(client.get(url, {"control": "imdsv2 metadata"})) == [imds.pk]
+    assert listed(client.get(url, {"control": "2.1.2"})) == [bucket.pk]
+    assert listed(client.get(url, {"control": "no such words"})) == []
+
+
 def test_no_longer_needed_ones_are_found_by_that_state(login, viewer, estate, accept):
     stale = accept(resource=estate.findings["scratch"].resource)
     RiskAcceptance.objects.filter(pk=stale.pk).update(stale_since=timezone.now())
