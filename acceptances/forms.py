@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
+from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import (
     EXPIRY_PRESETS,
     expiry_from_preset,
@@ -255,6 +255,65 @@ class AcceptanceFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _users()
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: who, what, and a range of days (both ends included)."""
+
+    SYSTEM = "system"
+
+    person = forms.ChoiceField(required=False)
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *AcceptanceEvent.Action.choices], required=False
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from acceptances.wording import person
+
+        super().__init__(*args, **kwargs)
+        actors = get_user_model().objects.filter(
+            pk__in=AcceptanceEvent.objects.filter(actor__isnull=False).values("actor")
+        )
+        self.fields["person"].choices = [
+            ("", "Anyone"),
+            (self.SYSTEM, "The system"),
+            *((str(u.pk), person(u)) for u in actors.order_by("username")),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The last day must not be before the first.")
+        return data
+
+    def query(self) -> dict:
+        """The keyword arguments of ``queries.get_audit_events`` (days in the site's zone)."""
+        from django.contrib.auth import get_user_model
+
+        data = self.cleaned_data
+
+        def start_of(day: dt.date) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+        person = data.get("person") or ""
+        return {
+            "system": person == self.SYSTEM,
+            "actor": get_user_model().objects.filter(pk=int(person)).first()
+            if person.isdigit()
+            else None,
+            "action": data.get("action") or "",
+            "since": start_of(data["since"]) if data.get("since") else None,
+            "until": start_of(data["until"] + dt.timedelta(days=1)) if data.get("until") else None,
+        }
 
 
 # One line per rule shape and what it matches (Django renders a field's help text as HTML).

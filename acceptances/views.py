@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from acceptances import queries, services
+from acceptances import queries, services, wording
 from acceptances.forms import (
     AcceptanceFilterForm,
     AcceptRiskForm,
+    AuditFilterForm,
     ExtendForm,
     PreviewForm,
     RevokeForm,
@@ -30,6 +31,7 @@ from acceptances.forms import (
     ZoneForm,
 )
 from acceptances.models import AcceptanceChange, RiskAcceptance, Zone, ZoneWatch
+from cspm.api.base import streaming_export
 from findings.models import Control
 
 PAGE_SIZE = 50
@@ -208,19 +210,28 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _change_lines(change: AcceptanceChange) -> list[str]:
+    rows = queries.get_change_rows(change)
+    return wording.describe_changes(rows, wording.people_named([rows]))
+
+
 def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -> dict:
     user = request.user
     pending = queries.get_pending_change(acceptance)
     return {
         "acceptance": acceptance,
         "pending_change": pending,
-        "pending_rows": queries.get_change_rows(pending) if pending else {},
+        "pending_lines": _change_lines(pending) if pending else [],
+        "pending_by": wording.person(pending.proposed_by) if pending else "",
+        "pending_when": wording.when(pending.proposed_at) if pending else "",
         # Four-eyes: the proposer may withdraw it, never approve it.
         "can_decide_change": pending is not None
         and pending.proposed_by_id != user.pk
         and user.has_perm("acceptances.approve_riskacceptance"),
         "can_withdraw_change": pending is not None and pending.proposed_by_id == user.pk,
-        "events": acceptance.events.select_related("actor").order_by("-at", "-pk"),
+        "events": wording.describe_events(
+            acceptance.events.select_related("actor").order_by("-at", "-pk")
+        ),
         "covered": acceptance.covered_findings.count(),
         "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
         "extend_form": forms.get("extend_form")
@@ -380,6 +391,72 @@ def acceptance_shorten(request: HttpRequest, pk: int) -> HttpResponse:
             return _acted(request, acceptance, f"It now ends earlier, on {expires_at:%Y-%m-%d}.")
     context = _detail_context(request, acceptance, shorten_form=form)
     return render(request, "acceptances/acceptance_detail.html", context, status=400)
+
+
+# --- Audit log -------------------------------------------------------------------------------
+
+AUDIT_FIELDS = ["at", "by", "action", "acceptance", "control", "scope", "changes", "note"]
+
+
+@_read("acceptances.view_riskacceptance")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Every decision across acceptances, newest first; filterable, paged, exportable.
+
+    Whoever may read acceptances (viewers too) reads it: it holds nothing their detail pages
+    do not already show."""
+    form = AuditFilterForm(request.GET or None)
+    valid = form.is_bound and form.is_valid()
+    events = queries.get_audit_events(**(form.query() if valid else {}))
+    fmt = request.GET.get("export", "")
+    if fmt in ("csv", "json") and (valid or not form.is_bound):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return streaming_export(
+            lambda: _audit_rows(events, plain=fmt == "csv"),
+            AUDIT_FIELDS,
+            fmt,
+            f"audit-log-{stamp}",
+        )
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    wording.describe_events(page.object_list)
+    return render(
+        request,
+        "acceptances/audit_log.html",
+        {"form": form, "page": page},
+        status=400 if form.is_bound and not valid else 200,
+    )
+
+
+def _audit_rows(events, *, plain: bool):
+    """Export rows in chunks (the people named in a chunk's diffs are read once per chunk).
+
+    CSV cells hold the plain words; JSON keeps the recorded diff exactly, beside them."""
+    chunk = 1000
+    last = None
+    while True:
+        batch = (
+            events
+            if last is None
+            else events.filter(Q(at__lt=last[0]) | Q(at=last[0], pk__lt=last[1]))
+        )
+        batch = wording.describe_events(batch[:chunk])
+        for event in batch:
+            a = event.acceptance
+            row = {
+                "at": event.at.isoformat(),
+                "by": event.actor.get_username() if event.actor else "system",
+                "action": event.get_action_display(),
+                "acceptance": a.pk,
+                "control": a.control.ref,
+                "scope": a.scope_label,
+                "changes": "; ".join(event.lines) if plain else event.lines,
+                "note": event.note,
+            }
+            if not plain:
+                row["diff"] = event.changes
+            yield row
+        if len(batch) < chunk:
+            return
+        last = (batch[-1].at, batch[-1].pk)
 
 
 # --- Zones ------------------------------------------------------------------------------------
