@@ -362,6 +362,14 @@ class ZoneForm(forms.Form):
         help_text=TAG_RULES_HELP,
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in RULE_KEYS:
+            # The error slot is always there: the live preview fills it as rules are typed.
+            self.fields[name].widget.attrs["aria-describedby"] = (
+                f"id_{name}_helptext id_{name}_error"
+            )
+
     @staticmethod
     def _split(text: str, commas: bool = True) -> list[str]:
         parts = text.splitlines()

@@ -31,6 +31,7 @@ from acceptances.forms import (
     ZoneForm,
 )
 from acceptances.models import AcceptanceChange, RiskAcceptance, Zone, ZoneWatch
+from acceptances.zones import RULE_KEYS as RULE_FIELDS
 from cspm.api.base import streaming_export
 from findings.models import Control
 
@@ -497,7 +498,7 @@ def zone_watch(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"You now hear about drift in zone {zone} after each scan.")
     else:
         messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-    return redirect("zone-list")
+    return _back_to_zones(request, zone)
 
 
 @require_POST
@@ -506,6 +507,13 @@ def zone_unwatch(request: HttpRequest, pk: int) -> HttpResponse:
     zone = get_object_or_404(Zone, pk=pk)
     if services.unwatch_zone(request.user, zone, actor=request.user):
         messages.success(request, f"You no longer hear about zone {zone}.")
+    return _back_to_zones(request, zone)
+
+
+def _back_to_zones(request: HttpRequest, zone: Zone) -> HttpResponse:
+    """Back to the page the watch form was on: the zone's own page or the list."""
+    if request.POST.get("back") == "zone":
+        return redirect("zone-edit", pk=zone.pk)
     return redirect("zone-list")
 
 
@@ -553,9 +561,31 @@ def zone_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "acceptances": zone.acceptances.select_related("control").order_by("-pk")[:50]
             if zone
             else [],
+            **(_zone_page(request, zone) if zone else {}),
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+def _zone_page(request: HttpRequest, zone: Zone) -> dict:
+    """The zone's posture (the overview's query, filtered to the zone) and who watches it."""
+    from findings import queries as findings_queries
+
+    benchmark = findings_queries.get_default_benchmark()
+    rows = []
+    if benchmark is not None:
+        scope = findings_queries.PostureScope(zone_id=None if zone.is_builtin else zone.pk)
+        rows = findings_queries.get_control_posture(benchmark, scope=scope)
+    worst = sorted((r for r in rows if r.failing), key=lambda r: (-r.failing, r.control.ref))
+    watchers = zone.watches.select_related("user").order_by("user__username")
+    return {
+        "benchmark": benchmark,
+        "totals": findings_queries.summarize_posture(rows),
+        "worst": worst[:10],
+        "watchers": [(wording.person(w.user), w) for w in watchers],
+        "my_watch": next((w for w in watchers if w.user_id == request.user.pk), None),
+        "watch_form": WatchForm(),
+    }
 
 
 def _zone_preview(form: ZoneForm | None, zone: Zone | None) -> dict:
@@ -567,19 +597,43 @@ def _zone_preview(form: ZoneForm | None, zone: Zone | None) -> dict:
         if zone.is_builtin:
             return {"count": Resource.objects.filter(gone_at__isnull=True).count(), "sample": []}
         form = ZoneForm(ZoneForm.initial_for(zone))
-    if not form.is_valid():
+    # The rules alone make the preview: a name not typed yet does not hide it.
+    if not form.is_valid() and any(name in form.errors for name in RULE_FIELDS):
         return {}
     try:
         resources = services.resources_matching(form.rules())
     except ValidationError as exc:
-        return {"errors": exc.messages}
+        return _rule_errors(form, exc)
     return {
         "count": resources.count(),
         "sample": list(resources.select_related("account").order_by("name")[:20]),
     }
 
 
+def _rule_errors(form: ZoneForm, exc: ValidationError) -> dict:
+    """A rule set's errors split by the field that holds them ("tags: ..." beside Tag rules)."""
+    beside: dict[str, list[str]] = {name: [] for name in RULE_FIELDS}
+    general = []
+    for error in exc.messages:
+        prefix, _, rest = error.partition(": ")
+        if prefix in beside:
+            beside[prefix].append(rest)
+        else:
+            general.append(error)
+    return {"errors": general, "beside": beside, "invalid": True}
+
+
 @_read("acceptances.view_zone")
 def zone_preview(request: HttpRequest) -> HttpResponse:
     form = ZoneForm(request.POST if request.method == "POST" else request.GET)
-    return render(request, "acceptances/_zone_preview.html", {"preview": _zone_preview(form, None)})
+    preview = _zone_preview(form, None)
+    # Rule errors go beside their fields (out of band); each call clears the fixed ones.
+    return render(
+        request,
+        "acceptances/_zone_preview.html",
+        {
+            "preview": preview,
+            "beside": preview.get("beside") or {name: [] for name in RULE_FIELDS},
+            "live": True,
+        },
+    )
