@@ -70,6 +70,9 @@ class ExpiryFields(forms.Form):
         return None
 
 
+ACCEPT_TREATMENTS = (Treatment.RETAIN, Treatment.TAKE, Treatment.SHARE)
+
+
 class AcceptRiskForm(ExpiryFields):
     """Accept a control's risk in a zone, or on selected resources."""
 
@@ -91,13 +94,18 @@ class AcceptRiskForm(ExpiryFields):
         required=False,
         widget=forms.MultipleHiddenInput,
     )
-    treatment = forms.ChoiceField(choices=Treatment.choices, initial=Treatment.RETAIN)
+    # Accepting keeps the risk: retain it, take it for an opportunity, or share it (and keep
+    # the rest). Avoiding it, removing its source or changing its likelihood or consequences
+    # (ISO 31000 §6.5.2) are acting on it, with their own actions.
+    treatment = forms.ChoiceField(
+        choices=[(t.value, t.label) for t in ACCEPT_TREATMENTS], initial=Treatment.RETAIN
+    )
     reason = forms.ChoiceField(choices=Reason.choices)
     reason_detail = forms.CharField(
-        label="Custom reason",
+        label="Explanation",
         required=False,
         max_length=200,
-        help_text="Required when the reason is “Custom”.",
+        help_text=f"Required when the reason is “{Reason.CUSTOM.label}”.",
     )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -137,6 +145,13 @@ class AcceptRiskForm(ExpiryFields):
             self.add_error("zone", "Choose the zone the acceptance covers.")
         if scope == self.SCOPE_RESOURCES and not data.get("resources"):
             self.add_error("scope", "No resource is selected; select failing resources first.")
+        # Reported with the other errors of the form, not after them are fixed (the service
+        # checks it again).
+        if data.get("reason") == Reason.CUSTOM and not data.get("reason_detail", "").strip():
+            self.add_error(
+                "reason_detail",
+                f"The reason is “{Reason.CUSTOM.label}”: say in a few words what it is.",
+            )
         return data
 
 
