@@ -418,7 +418,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             f"audit-log-{stamp}",
         )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    wording.describe_events(page.object_list)
+    page.object_list = wording.describe_events(page.object_list)
     return render(
         request,
         "acceptances/audit_log.html",
