@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
+from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import (
     EXPIRY_PRESETS,
     expiry_from_preset,
@@ -70,6 +70,9 @@ class ExpiryFields(forms.Form):
         return None
 
 
+ACCEPT_TREATMENTS = (Treatment.RETAIN, Treatment.TAKE, Treatment.SHARE)
+
+
 class AcceptRiskForm(ExpiryFields):
     """Accept a control's risk in a zone, or on selected resources."""
 
@@ -91,13 +94,18 @@ class AcceptRiskForm(ExpiryFields):
         required=False,
         widget=forms.MultipleHiddenInput,
     )
-    treatment = forms.ChoiceField(choices=Treatment.choices, initial=Treatment.RETAIN)
+    # Accepting keeps the risk: retain it, take it for an opportunity, or share it (and keep
+    # the rest). Avoiding it, removing its source or changing its likelihood or consequences
+    # (ISO 31000 §6.5.2) are acting on it, with their own actions.
+    treatment = forms.ChoiceField(
+        choices=[(t.value, t.label) for t in ACCEPT_TREATMENTS], initial=Treatment.RETAIN
+    )
     reason = forms.ChoiceField(choices=Reason.choices)
     reason_detail = forms.CharField(
-        label="Custom reason",
+        label="Explanation",
         required=False,
         max_length=200,
-        help_text="Required when the reason is “Custom”.",
+        help_text=f"Required when the reason is “{Reason.CUSTOM.label}”.",
     )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -137,6 +145,13 @@ class AcceptRiskForm(ExpiryFields):
             self.add_error("zone", "Choose the zone the acceptance covers.")
         if scope == self.SCOPE_RESOURCES and not data.get("resources"):
             self.add_error("scope", "No resource is selected; select failing resources first.")
+        # Reported with the other errors of the form, not after them are fixed (the service
+        # checks it again).
+        if data.get("reason") == Reason.CUSTOM and not data.get("reason_detail", "").strip():
+            self.add_error(
+                "reason_detail",
+                f"The reason is “{Reason.CUSTOM.label}”: say in a few words what it is.",
+            )
         return data
 
 
@@ -260,6 +275,65 @@ class AcceptanceFilterForm(forms.Form):
         self.fields["owner"].queryset = _users()
 
 
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: who, what, and a range of days (both ends included)."""
+
+    SYSTEM = "system"
+
+    person = forms.ChoiceField(required=False)
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *AcceptanceEvent.Action.choices], required=False
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from acceptances.wording import person
+
+        super().__init__(*args, **kwargs)
+        actors = get_user_model().objects.filter(
+            pk__in=AcceptanceEvent.objects.filter(actor__isnull=False).values("actor")
+        )
+        self.fields["person"].choices = [
+            ("", "Anyone"),
+            (self.SYSTEM, "The system"),
+            *((str(u.pk), person(u)) for u in actors.order_by("username")),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The last day must not be before the first.")
+        return data
+
+    def query(self) -> dict:
+        """The keyword arguments of ``queries.get_audit_events`` (days in the site's zone)."""
+        from django.contrib.auth import get_user_model
+
+        data = self.cleaned_data
+
+        def start_of(day: dt.date) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+        person = data.get("person") or ""
+        return {
+            "system": person == self.SYSTEM,
+            "actor": get_user_model().objects.filter(pk=int(person)).first()
+            if person.isdigit()
+            else None,
+            "action": data.get("action") or "",
+            "since": start_of(data["since"]) if data.get("since") else None,
+            "until": start_of(data["until"] + dt.timedelta(days=1)) if data.get("until") else None,
+        }
+
+
 # One line per rule shape and what it matches (Django renders a field's help text as HTML).
 TAG_RULES_HELP = (
     "One rule per line; every rule must hold. Keys and values are case-sensitive, as in AWS."
@@ -305,6 +379,14 @@ class ZoneForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=TAG_RULES_HELP,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in RULE_KEYS:
+            # The error slot is always there: the live preview fills it as rules are typed.
+            self.fields[name].widget.attrs["aria-describedby"] = (
+                f"id_{name}_helptext id_{name}_error"
+            )
 
     @staticmethod
     def _split(text: str, commas: bool = True) -> list[str]:

@@ -279,7 +279,11 @@ class AcceptanceEvent(models.Model):
 
     class Meta:
         ordering = ["acceptance", "at", "pk"]
-        indexes = [models.Index(fields=["acceptance", "at"], name="acceptanceevent_history_idx")]
+        indexes = [
+            models.Index(fields=["acceptance", "at"], name="acceptanceevent_history_idx"),
+            # The audit log: every event, newest first, a page at a time.
+            models.Index(fields=["-at", "-id"], name="acceptanceevent_audit_idx"),
+        ]
 
     def __str__(self) -> str:
         return (

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 
-from acceptances.models import AcceptanceChange, RiskAcceptance
+from acceptances.models import AcceptanceChange, AcceptanceEvent, RiskAcceptance
 from findings.queries import matching_controls
 
 
@@ -173,3 +173,31 @@ def iter_acceptances_export(
             "stale_since": _iso(acceptance.stale_since),
             "covered_findings": acceptance.covered_count,
         }
+
+
+def get_audit_events(
+    *,
+    actor: Any = None,
+    system: bool = False,
+    action: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[AcceptanceEvent]:
+    """Every recorded decision across acceptances, newest first: the audit log.
+
+    ``actor`` narrows to one person's events, ``system`` to the expiry job's and the scans'
+    (no actor); ``since`` is inclusive, ``until`` exclusive."""
+    events = AcceptanceEvent.objects.select_related(
+        "actor", "acceptance__control", "acceptance__zone", "acceptance__resource"
+    ).order_by("-at", "-pk")
+    if system:
+        events = events.filter(actor__isnull=True)
+    elif actor is not None:
+        events = events.filter(actor=actor)
+    if action:
+        events = events.filter(action=action)
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lt=until)
+    return events

@@ -23,6 +23,7 @@ urlpatterns = [
         name="acceptance-change-reject",
     ),
     path("acceptances/<int:pk>/end-earlier", views.acceptance_shorten, name="acceptance-shorten"),
+    path("audit/", views.audit_log, name="audit-log"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),
     path("zones/preview", views.zone_preview, name="zone-preview"),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from acceptances import queries, services
+from acceptances import queries, services, wording
 from acceptances.forms import (
     AcceptanceFilterForm,
     AcceptRiskForm,
+    AuditFilterForm,
     ExtendForm,
     PreviewForm,
     RevokeForm,
@@ -30,6 +31,8 @@ from acceptances.forms import (
     ZoneForm,
 )
 from acceptances.models import AcceptanceChange, RiskAcceptance, Zone, ZoneWatch
+from acceptances.zones import RULE_KEYS as RULE_FIELDS
+from cspm.api.base import streaming_export
 from findings.models import Control
 
 PAGE_SIZE = 50
@@ -208,19 +211,28 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _change_lines(change: AcceptanceChange) -> list[str]:
+    rows = queries.get_change_rows(change)
+    return wording.describe_changes(rows, wording.people_named([rows]))
+
+
 def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -> dict:
     user = request.user
     pending = queries.get_pending_change(acceptance)
     return {
         "acceptance": acceptance,
         "pending_change": pending,
-        "pending_rows": queries.get_change_rows(pending) if pending else {},
+        "pending_lines": _change_lines(pending) if pending else [],
+        "pending_by": wording.person(pending.proposed_by) if pending else "",
+        "pending_when": wording.when(pending.proposed_at) if pending else "",
         # Four-eyes: the proposer may withdraw it, never approve it.
         "can_decide_change": pending is not None
         and pending.proposed_by_id != user.pk
         and user.has_perm("acceptances.approve_riskacceptance"),
         "can_withdraw_change": pending is not None and pending.proposed_by_id == user.pk,
-        "events": acceptance.events.select_related("actor").order_by("-at", "-pk"),
+        "events": wording.describe_events(
+            acceptance.events.select_related("actor").order_by("-at", "-pk")
+        ),
         "covered": acceptance.covered_findings.count(),
         "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
         "extend_form": forms.get("extend_form")
@@ -382,6 +394,72 @@ def acceptance_shorten(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "acceptances/acceptance_detail.html", context, status=400)
 
 
+# --- Audit log -------------------------------------------------------------------------------
+
+AUDIT_FIELDS = ["at", "by", "action", "acceptance", "control", "scope", "changes", "note"]
+
+
+@_read("acceptances.view_riskacceptance")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Every decision across acceptances, newest first; filterable, paged, exportable.
+
+    Whoever may read acceptances (viewers too) reads it: it holds nothing their detail pages
+    do not already show."""
+    form = AuditFilterForm(request.GET or None)
+    valid = form.is_bound and form.is_valid()
+    events = queries.get_audit_events(**(form.query() if valid else {}))
+    fmt = request.GET.get("export", "")
+    if fmt in ("csv", "json") and (valid or not form.is_bound):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return streaming_export(
+            lambda: _audit_rows(events, plain=fmt == "csv"),
+            AUDIT_FIELDS,
+            fmt,
+            f"audit-log-{stamp}",
+        )
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = wording.describe_events(page.object_list)
+    return render(
+        request,
+        "acceptances/audit_log.html",
+        {"form": form, "page": page},
+        status=400 if form.is_bound and not valid else 200,
+    )
+
+
+def _audit_rows(events, *, plain: bool):
+    """Export rows in chunks (the people named in a chunk's diffs are read once per chunk).
+
+    CSV cells hold the plain words; JSON keeps the recorded diff exactly, beside them."""
+    chunk = 1000
+    last = None
+    while True:
+        batch = (
+            events
+            if last is None
+            else events.filter(Q(at__lt=last[0]) | Q(at=last[0], pk__lt=last[1]))
+        )
+        batch = wording.describe_events(batch[:chunk])
+        for event in batch:
+            a = event.acceptance
+            row = {
+                "at": event.at.isoformat(),
+                "by": event.actor.get_username() if event.actor else "system",
+                "action": event.get_action_display(),
+                "acceptance": a.pk,
+                "control": a.control.ref,
+                "scope": a.scope_label,
+                "changes": "; ".join(event.lines) if plain else event.lines,
+                "note": event.note,
+            }
+            if not plain:
+                row["diff"] = event.changes
+            yield row
+        if len(batch) < chunk:
+            return
+        last = (batch[-1].at, batch[-1].pk)
+
+
 # --- Zones ------------------------------------------------------------------------------------
 
 
@@ -420,7 +498,7 @@ def zone_watch(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"You now hear about drift in zone {zone} after each scan.")
     else:
         messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-    return redirect("zone-list")
+    return _back_to_zones(request, zone)
 
 
 @require_POST
@@ -429,6 +507,13 @@ def zone_unwatch(request: HttpRequest, pk: int) -> HttpResponse:
     zone = get_object_or_404(Zone, pk=pk)
     if services.unwatch_zone(request.user, zone, actor=request.user):
         messages.success(request, f"You no longer hear about zone {zone}.")
+    return _back_to_zones(request, zone)
+
+
+def _back_to_zones(request: HttpRequest, zone: Zone) -> HttpResponse:
+    """Back to the page the watch form was on: the zone's own page or the list."""
+    if request.POST.get("back") == "zone":
+        return redirect("zone-edit", pk=zone.pk)
     return redirect("zone-list")
 
 
@@ -476,9 +561,31 @@ def zone_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "acceptances": zone.acceptances.select_related("control").order_by("-pk")[:50]
             if zone
             else [],
+            **(_zone_page(request, zone) if zone else {}),
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+def _zone_page(request: HttpRequest, zone: Zone) -> dict:
+    """The zone's posture (the overview's query, filtered to the zone) and who watches it."""
+    from findings import queries as findings_queries
+
+    benchmark = findings_queries.get_default_benchmark()
+    rows = []
+    if benchmark is not None:
+        scope = findings_queries.PostureScope(zone_id=None if zone.is_builtin else zone.pk)
+        rows = findings_queries.get_control_posture(benchmark, scope=scope)
+    worst = sorted((r for r in rows if r.failing), key=lambda r: (-r.failing, r.control.ref))
+    watchers = zone.watches.select_related("user").order_by("user__username")
+    return {
+        "benchmark": benchmark,
+        "totals": findings_queries.summarize_posture(rows),
+        "worst": worst[:10],
+        "watchers": [(wording.person(w.user), w) for w in watchers],
+        "my_watch": next((w for w in watchers if w.user_id == request.user.pk), None),
+        "watch_form": WatchForm(),
+    }
 
 
 def _zone_preview(form: ZoneForm | None, zone: Zone | None) -> dict:
@@ -490,19 +597,43 @@ def _zone_preview(form: ZoneForm | None, zone: Zone | None) -> dict:
         if zone.is_builtin:
             return {"count": Resource.objects.filter(gone_at__isnull=True).count(), "sample": []}
         form = ZoneForm(ZoneForm.initial_for(zone))
-    if not form.is_valid():
+    # The rules alone make the preview: a name not typed yet does not hide it.
+    if not form.is_valid() and any(name in form.errors for name in RULE_FIELDS):
         return {}
     try:
         resources = services.resources_matching(form.rules())
     except ValidationError as exc:
-        return {"errors": exc.messages}
+        return _rule_errors(form, exc)
     return {
         "count": resources.count(),
         "sample": list(resources.select_related("account").order_by("name")[:20]),
     }
 
 
+def _rule_errors(form: ZoneForm, exc: ValidationError) -> dict:
+    """A rule set's errors split by the field that holds them ("tags: ..." beside Tag rules)."""
+    beside: dict[str, list[str]] = {name: [] for name in RULE_FIELDS}
+    general = []
+    for error in exc.messages:
+        prefix, _, rest = error.partition(": ")
+        if prefix in beside:
+            beside[prefix].append(rest)
+        else:
+            general.append(error)
+    return {"errors": general, "beside": beside, "invalid": True}
+
+
 @_read("acceptances.view_zone")
 def zone_preview(request: HttpRequest) -> HttpResponse:
     form = ZoneForm(request.POST if request.method == "POST" else request.GET)
-    return render(request, "acceptances/_zone_preview.html", {"preview": _zone_preview(form, None)})
+    preview = _zone_preview(form, None)
+    # Rule errors go beside their fields (out of band); each call clears the fixed ones.
+    return render(
+        request,
+        "acceptances/_zone_preview.html",
+        {
+            "preview": preview,
+            "beside": preview.get("beside") or {name: [] for name in RULE_FIELDS},
+            "live": True,
+        },
+    )

@@ -18,13 +18,14 @@ from acceptances.models import (
     RiskAcceptance,
     Treatment,
     Zone,
+    ZoneWatch,
 )
 from acceptances.services import expiry_from_preset, extension_base, validate_extension
 from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
 from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
 from cspm.roles import users_with_a_role
-from findings.models import Control, Resource
+from findings.models import Control, Resource, Severity
 
 RULES_SCHEMA = {
     "type": "object",
@@ -103,6 +104,29 @@ class ZonePreviewSerializer(serializers.Serializer):
 class ZonePreviewResultSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many current resources the rules match.")
     sample = ResourceRefSerializer(many=True, help_text="Up to 20 of them.")
+
+
+class ZoneWatchInputSerializer(serializers.Serializer):
+    min_severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Alerts from this severity up; empty: every severity.",
+    )
+
+
+class ZoneWatchSerializer(serializers.ModelSerializer):
+    zone = serializers.PrimaryKeyRelatedField(read_only=True)
+    user = serializers.CharField(source="user.get_username", read_only=True)
+    min_severity = serializers.CharField(
+        read_only=True, help_text="Alerts from this severity up; empty: every severity."
+    )
+
+    class Meta:
+        model = ZoneWatch
+        fields = ("zone", "user", "min_severity", "created_at")
+        read_only_fields = fields
 
 
 def _active_users():

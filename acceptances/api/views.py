@@ -126,6 +126,37 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         }
         return Response(serializers.ZonePreviewResultSerializer(result).data)
 
+    @extend_schema(
+        methods=["POST"],
+        summary="Watch a zone: drift alerts by email after each scan (for yourself)",
+        request=serializers.ZoneWatchInputSerializer,
+        responses={200: serializers.ZoneWatchSerializer, 201: serializers.ZoneWatchSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Stop watching a zone (for yourself); 204 whether or not you watched it",
+        request=None,
+        responses={204: OpenApiResponse(description="Not watching it (any more).")},
+    )
+    @action(detail=True, methods=["post", "delete"])
+    def watch(self, request: Request, pk: str | None = None) -> Response:
+        # Anyone who reads zones watches them for themselves (the service checks it again);
+        # watching someone else is the admin console's.
+        zone = self.get_object()
+        if request.method == "DELETE":
+            services.unwatch_zone(request.user, zone, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = serializers.ZoneWatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        existed = zone.watches.filter(user=request.user).exists()
+        watch = services.watch_zone(
+            request.user, zone, actor=request.user, min_severity=data.validated_data["min_severity"]
+        )
+        return Response(
+            serializers.ZoneWatchSerializer(watch).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
 
 def _acceptance_queryset() -> QuerySet[RiskAcceptance]:
     pending = AcceptanceChange.objects.filter(state=AcceptanceChange.State.PENDING).select_related(

@@ -73,7 +73,9 @@ def _validate_reason(reason: str, reason_detail: str, justification: str, treatm
     if reason not in Reason.values:
         errors["reason"] = f"Unknown reason '{reason}'; use one of {', '.join(Reason.values)}."
     elif reason == Reason.CUSTOM and not reason_detail.strip():
-        errors["reason_detail"] = "Say in a few words what the custom reason is."
+        errors["reason_detail"] = (
+            f"The reason is “{Reason.CUSTOM.label}”: say in a few words what it is."
+        )
     if not (justification or "").strip():
         errors["justification"] = "Explain why this risk is acceptable."
     if treatment not in Treatment.values:

@@ -8,7 +8,13 @@
     if (event.detail.target && event.detail.target.id === "dialog-body") {
       const d = dialog();
       if (!d.open) d.showModal();
-      const first = d.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      // After an error, the first invalid field the person can see; else the first field.
+      const visible = (el) => el.getClientRects().length > 0;
+      const invalid = [...d.querySelectorAll("[aria-invalid=true]")].find(visible);
+      const alert = d.querySelector(".error[role=alert]");
+      if (alert && !invalid) alert.setAttribute("tabindex", "-1");
+      const first = invalid || alert ||
+        d.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
       if (first) first.focus();
     }
   });

@@ -19,6 +19,7 @@ def test_the_schema_validates_without_a_warning(tmp_path):
         "/api/v1/acceptances/bulk/",
         "/api/v1/acceptances/{id}/extend/",
         "/api/v1/zones/preview/",
+        "/api/v1/zones/{id}/watch/",
         "/api/v1/posture/",
         "/api/v1/tokens/{id}/revoke/",
     ):

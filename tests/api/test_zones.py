@@ -142,3 +142,39 @@ def test_rules_beyond_the_limits_are_refused_naming_the_limit(
         assert response.status_code == 400
         assert message in " ".join(response.json()["rules"])
     assert not Zone.objects.filter(name="too much").exists()
+
+
+def test_watching_and_unwatching_a_zone_through_the_api(api, viewer, outsider, estate):
+    from acceptances.models import ZoneWatch
+
+    zone = estate["zone"]
+    url = f"{URL}{zone.pk}/watch/"
+    client = api(viewer)
+    response = client.post(url, {"min_severity": "high"})
+    assert response.status_code == 201, response.json()
+    assert response.json()["user"] == "victor-viewer"
+    assert response.json()["zone"] == zone.pk and response.json()["min_severity"] == "high"
+    # Again: the same watch, its severity changed.
+    response = client.post(url, {})
+    assert response.status_code == 200 and response.json()["min_severity"] == ""
+    assert ZoneWatch.objects.filter(zone=zone, user=viewer).count() == 1
+    bad = client.post(url, {"min_severity": "loud"})
+    assert bad.status_code == 400 and set(bad.json()) == {"min_severity"}
+
+    assert client.delete(url).status_code == 204
+    assert not ZoneWatch.objects.filter(zone=zone).exists()
+    assert client.delete(url).status_code == 204  # not watching it: the same answer
+
+    # Someone who may not read zones gets no such zone; nobody anonymous gets in.
+    assert api(outsider).post(url, {}).status_code == 404
+    assert api().post(url, {}).status_code in (401, 403)
+    assert api(viewer).post(f"{URL}999999/watch/", {}).status_code == 404
+    assert not ZoneWatch.objects.exists()
+
+
+def test_a_user_without_an_email_cannot_watch(api, viewer, estate):
+    viewer.email = ""
+    viewer.save(update_fields=["email"])
+    response = api(viewer).post(f"{URL}{estate['zone'].pk}/watch/", {})
+    assert response.status_code == 400
+    assert "no email address" in str(response.json())

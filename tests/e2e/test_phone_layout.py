@@ -79,6 +79,7 @@ def test_every_main_page_fits_a_phone(open_page, live_server, analyst, estate, a
         "zone-new": "/zones/new",
         "scans": "/scans/",
         "scan": f"/scans/{estate['scan'].pk}/",
+        "audit": "/audit/",
     }
     for name, path in pages.items():
         page.goto(url + path)

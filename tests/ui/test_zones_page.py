@@ -37,7 +37,7 @@ def test_the_preview_counts_matches_as_rules_are_typed(login, viewer, estate):
     response = client.post(reverse("zone-preview"), zone_post(regions="eu-west-1"))
     assert response.context["preview"]["count"] == 0
     bad = client.post(reverse("zone-preview"), zone_post(account_ids="12345"))
-    assert bad.context["preview"]["errors"]
+    assert bad.context["preview"]["beside"]["account_ids"]
 
 
 def test_bad_rules_are_reported_beside_their_field(login, approver, estate):
@@ -154,3 +154,72 @@ def test_a_quoted_value_with_parentheses_is_matched(login, approver, estate, mak
     zone = Zone.objects.get(name="odd")
     assert [m.resource.name for m in zone.memberships.all()] == ["odd"]
     assert zone.rules == {"tags": ['Name="a (b)"', 'Team in ("x, y", z)']}
+
+
+def _rule_field(html: str, name: str) -> str:
+    """The block of the zone form that holds one rule's field."""
+    start = html.index(f'data-rule="{name}"')
+    return html[start : html.index("</textarea>", start)]
+
+
+def test_a_rule_error_shows_beside_its_field_as_it_is_typed_and_on_save(login, approver, estate):
+    client = login(approver)
+    # The live preview (no name typed yet) sends each rule's error to its own field's slot,
+    # and empties the slots of the rules that are fine.
+    live = client.post(
+        reverse("zone-preview"), zone_post(name="", account_ids="12345", tags="Team in web")
+    ).content.decode()
+    assert (
+        '<div class="rule-errors" id="id_account_ids_error" aria-live="polite" '
+        'hx-swap-oob="true"><ul class="errorlist"><li>&#x27;12345&#x27; is not a 12-digit '
+        "AWS account id</li></ul></div>"
+    ) in live
+    assert "write a list as key in (a, b)" in live.split('id="id_tags_error"')[1]
+    assert (
+        '<div class="rule-errors" id="id_regions_error" aria-live="polite" '
+        'hx-swap-oob="true"></div>' in live
+    )
+    assert "Fix the rules marked beside their fields." in live
+    # Saving places it in the same slot, between the field's label and its box.
+    page = client.get(reverse("zone-new")).content.decode()
+    assert 'id="id_account_ids_error"' in _rule_field(page, "account_ids")
+    saved = client.post(reverse("zone-new"), zone_post(name="x", account_ids="12345"))
+    block = _rule_field(saved.content.decode(), "account_ids")
+    assert "is not a 12-digit AWS account id" in block
+    assert 'aria-describedby="id_account_ids_helptext id_account_ids_error"' in block
+    assert "12-digit" not in _rule_field(saved.content.decode(), "regions")
+
+
+def test_the_zone_page_shows_its_posture_and_watchers(login, approver, viewer, estate):
+    from acceptances import services
+
+    images = estate.findings["images"]
+    services.accept_risk(
+        actor=approver,
+        control=images.control_check.controls.get(),
+        resource=images.resource,
+        owner=approver,
+        reason="risk_owned",
+        justification="Public images only.",
+        expires_at=None,
+    )
+    services.watch_zone(approver, estate.prod, actor=approver, min_severity="high")
+    page = login(viewer).get(reverse("zone-edit", args=[estate.prod.pk]))
+    text = page.content.decode()
+    # Only the zone's two prod buckets count: one fails, one is accepted (the dev bucket's
+    # failure and the other account's instance are outside it).
+    assert page.context["totals"].failing == 1 and page.context["totals"].accepted == 1
+    assert '<strong data-testid="zone-failing">1</strong>' in text
+    assert '<strong data-testid="zone-accepted">1</strong>' in text
+    assert f'href="/?zone={estate.prod.pk}"' in text
+    watchers = text.split('data-testid="zone-watchers"')[1].split("</ul>")[0]
+    assert "arthur-approver · from high" in watchers
+    # The viewer watches it from the page and comes back to it.
+    response = login(viewer).post(
+        reverse("zone-watch", args=[estate.prod.pk]), {"min_severity": "", "back": "zone"}
+    )
+    assert response.status_code == 302 and response.url == reverse(
+        "zone-edit", args=[estate.prod.pk]
+    )
+    text = login(viewer).get(reverse("zone-edit", args=[estate.prod.pk])).content.decode()
+    assert "victor-viewer · every severity" in text
