@@ -51,7 +51,7 @@ def test_the_worker_logs_each_task_start_and_end_with_its_id(celery_worker, tmp_
     from acceptances import tasks
 
     task_id = tasks.expire_acceptances.delay().id
-    log = tmp_path / "worker.log"
+    log = tmp_path / "worker-1.log"  # the first worker the fixture started
     finished = f"acceptances.expire_acceptances[{task_id}] finished: SUCCESS in "
     wait_for(lambda: finished in log.read_text(), timeout=60)
     text = log.read_text()
