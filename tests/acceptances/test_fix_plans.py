@@ -95,6 +95,16 @@ def test_an_analyst_plans_a_fix_shown_on_the_control_and_resource_pages(finding,
     assert "fix planned until 2026-12-15" in resource_page
     assert "overdue" not in resource_page
     assert "SEC-1" in reader.get(reverse("fix-plan-list")).content.decode()
+    # A zone plan from the control page's "Plan a fix in a zone…".
+    assert (
+        "Plan a fix in a zone"
+        in _as(analyst).get(reverse("control-detail", args=[control.pk])).content.decode()
+    )
+    everywhere = Zone.objects.get(is_builtin=True)
+    form = _form(finding, owner=analyst.pk, zone=everywhere.pk, due_on="2026-12-31")
+    form["resource"] = ""
+    assert _as(analyst).post(reverse("fix-plan-new"), form).status_code == 302
+    assert FixPlan.objects.get(zone=everywhere).due_on == dt.date(2026, 12, 31)
     # One open plan per finding.
     again = _as(analyst).post(reverse("fix-plan-new"), _form(finding, owner=analyst.pk))
     assert again.status_code == 400 and "open fix plan" in again.content.decode()

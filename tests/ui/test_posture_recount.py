@@ -78,3 +78,11 @@ def test_a_transaction_of_many_changes_queues_one_recount(
             justification="Known.",
         )
     assert sum(1 for c in callbacks if c is _send_recount) == 1
+
+
+def test_the_first_overview_after_a_scan_reads_counts_counted_on_commit(
+    story_account, scan_now, viewer, client
+):
+    scan_now(story_account)
+    client.force_login(viewer)
+    assert _recounts(client) == 0
