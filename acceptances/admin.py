@@ -21,6 +21,8 @@ from acceptances.models import (
     AcceptanceEvent,
     DriftAlert,
     ExpiryReminder,
+    FixPlan,
+    FixPlanEvent,
     RiskAcceptance,
     Zone,
     ZoneWatch,
@@ -416,3 +418,25 @@ class DriftAlertAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class FixPlanEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = FixPlanEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "actor", "note")
+    readonly_fields = fields
+    ordering = ("-at", "-pk")
+
+
+@admin.register(FixPlan)
+class FixPlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: plans are made and cancelled on the Fix plans page (through the services),
+    and closed by scans."""
+
+    list_display = ("pk", "control", "scope_label", "owner", "due_on", "state", "closed_at")
+    list_filter = ("state",)
+    search_fields = ("control__ref", "resource__name", "resource__arn", "zone__name", "note")
+    date_hierarchy = "due_on"
+    list_select_related = ("control", "resource", "zone", "owner")
+    inlines = [FixPlanEventInline]

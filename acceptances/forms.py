@@ -425,3 +425,33 @@ class WatchForm(forms.Form):
         choices=[("", "Every severity"), *Severity.choices],
         required=False,
     )
+
+
+class FixPlanForm(forms.Form):
+    """Plan a fix (treatment: remove the risk source) of one finding or of a control in a zone.
+    Dates and the ticket address are checked by the service, which names the field."""
+
+    control = forms.ModelChoiceField(queryset=Control.objects.all(), widget=forms.HiddenInput)
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.filter(gone_at__isnull=True),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    zone = forms.ModelChoiceField(
+        queryset=Zone.objects.all(),
+        required=False,
+        help_text="Every failing finding of the control in this zone is to be fixed.",
+    )
+    owner = forms.ModelChoiceField(queryset=_users(), help_text="Sees to the fix.")
+    due_on = forms.DateField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}))
+    ticket_url = forms.CharField(
+        label="Ticket URL",
+        max_length=500,
+        required=False,
+        help_text="Optional: the http:// or https:// address of the ticket tracking the work.",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _users()

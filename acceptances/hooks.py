@@ -12,8 +12,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from acceptances import queries, tasks
-from acceptances.models import AcceptanceEvent, RiskAcceptance, Zone, ZoneMembership
-from acceptances.services import refresh_coverage, refresh_memberships_for_unit, refresh_staleness
+from acceptances.models import AcceptanceEvent, FixPlan, RiskAcceptance, Zone, ZoneMembership
+from acceptances.services import (
+    close_fixed_plans,
+    refresh_coverage,
+    refresh_memberships_for_unit,
+    refresh_staleness,
+)
 from findings import hooks
 from findings.models import Finding
 
@@ -47,6 +52,8 @@ def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
     """What the scan saw may have made acceptances unnecessary (or necessary again); those it
     flags are recorded among the scan's changes."""
     refresh_staleness(now, scan_id=scan_id)
+    # Fix plans whose fix the scan saw close themselves.
+    close_fixed_plans(scan_id, now)
 
 
 def on_drift_recorded(scan_id: int) -> None:
@@ -84,6 +91,18 @@ def live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
     return queries.get_live_acceptances_for(control_id)
 
 
+def open_fix_plans(
+    *, control_id: int | None = None, resource_id: int | None = None, overdue: bool = False
+) -> list[FixPlan]:
+    from django.utils import timezone
+
+    return queries.get_open_fix_plans(
+        control_id=control_id,
+        resource_id=resource_id,
+        overdue_on=timezone.localdate() if overdue else None,
+    )
+
+
 def fulfil() -> None:
     hooks.fulfil(
         on_unit_ingested=on_unit_ingested,
@@ -94,4 +113,5 @@ def fulfil() -> None:
         is_whole_zone=is_whole_zone,
         posture_marks_sql=posture_marks_sql,
         live_acceptances_for=live_acceptances_for,
+        open_fix_plans=open_fix_plans,
     )

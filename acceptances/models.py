@@ -464,3 +464,131 @@ class DriftAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Drift alert of scan {self.scan_id} to {self.email}"
+
+
+class FixPlan(models.Model):
+    """A decision to fix: the ISO 31000 treatment "remove the risk source", tracked.
+
+    On one finding (a control on a resource) or on a control in a zone. Open until a scan sees
+    it done (the finding passes, or no finding of the control in the zone fails), or until
+    someone cancels it. Unlike an acceptance it changes no count: the findings stay failing
+    until they are fixed; the plan says who fixes them, by when.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done (a scan saw it fixed)"
+        CANCELLED = "cancelled", "Cancelled"
+
+    treatment = Treatment.REMOVE_SOURCE
+
+    control = models.ForeignKey(
+        "findings.Control", on_delete=models.PROTECT, related_name="fix_plans"
+    )
+    resource = models.ForeignKey(
+        "findings.Resource",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fix_plans",
+    )
+    zone = models.ForeignKey(
+        Zone, null=True, blank=True, on_delete=models.PROTECT, related_name="fix_plans"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_fix_plans",
+        help_text="Who sees to the fix.",
+    )
+    due_on = models.DateField(help_text="The day the fix is planned to be done by.")
+    ticket_url = models.URLField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_fix_plans"
+    )
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_scan = models.ForeignKey(
+        "findings.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The overdue reminder claims a plan with a conditional update on this, so two ticks or two
+    # workers never remind of the same plan twice.
+    overdue_warned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(resource__isnull=False) & Q(zone__isnull=True))
+                | (Q(resource__isnull=True) & Q(zone__isnull=False)),
+                name="fixplan_one_scope",
+                violation_error_message="A fix plan covers either one resource or one zone.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "done", "cancelled"]),
+                name="fixplan_state_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open") | Q(closed_at__isnull=False),
+                name="fixplan_closed_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["control", "resource"],
+                condition=Q(state="open", resource__isnull=False),
+                name="fixplan_one_open_per_resource",
+                violation_error_message="This finding already has an open fix plan.",
+            ),
+            models.UniqueConstraint(
+                fields=["control", "zone"],
+                condition=Q(state="open", zone__isnull=False),
+                name="fixplan_one_open_per_zone",
+                violation_error_message="This control already has an open fix plan in this zone.",
+            ),
+        ]
+        indexes = [
+            # Overdue plans (overview, reminders) and the plans list: open ones by due date.
+            models.Index(fields=["state", "due_on"], name="fixplan_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fix {self.control} on {self.scope_label} by {self.due_on}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.resource_id is not None:
+            return str(self.resource)
+        return f"zone {self.zone}"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.state == self.State.OPEN and self.due_on < today
+
+
+class FixPlanEvent(models.Model):
+    """Append-only history of a fix plan: planned, cancelled, done (by which scan)."""
+
+    class Action(models.TextChoices):
+        PLANNED = "planned", "Fix planned"
+        CANCELLED = "cancelled", "Cancelled"
+        DONE = "done", "Done: a scan saw it fixed"
+
+    plan = models.ForeignKey(FixPlan, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Empty: the system (a scan).",
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan", "at", "pk"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()} by {self.actor or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+        )

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acceptances import services
-from acceptances.models import ExpiryReminder, RiskAcceptance
+from acceptances.models import ExpiryReminder, FixPlan, RiskAcceptance
 from cspm.email import send_templated
 
 logger = logging.getLogger(__name__)
@@ -433,3 +433,61 @@ def expire_and_notify(now: dt.datetime | None = None) -> list[int]:
     if expired:
         notify_expired(expired)
     return expired
+
+
+# --- Overdue fix plans ------------------------------------------------------------------------
+
+
+def fix_plans_url() -> str:
+    return f"{settings.SITE_URL}{reverse('fix-plan-list')}"
+
+
+def _plan_item(plan: FixPlan, today: dt.date) -> dict[str, Any]:
+    short, full = _scope(plan)  # type: ignore[arg-type] - same scope fields as an acceptance
+    return {
+        "pk": plan.pk,
+        "control_ref": plan.control.ref,
+        "control_title": plan.control.title,
+        "scope": full,
+        "scope_short": short,
+        "owner": _display_name(plan.owner),
+        "due_on": plan.due_on,
+        "days_late": (today - plan.due_on).days,
+        "ticket_url": plan.ticket_url,
+        "url": fix_plans_url(),
+    }
+
+
+def send_overdue_fix_plan_reminders(now: dt.datetime | None = None) -> list[str]:
+    """Tell owners (and creators) once when a fix plan passes its due date: one digest per
+    address, sent with the expiry reminders. Each plan is claimed with a conditional update of
+    ``overdue_warned_at``, so overlapping runs never mail the same plan twice; a plan whose
+    email reached nobody is released for the next run. Returns the addresses reached."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    outgoing: dict[str, _Outgoing] = {}
+    result: dict[str, list[str]] = {"sent": []}
+    with transaction.atomic():
+        due = FixPlan.objects.filter(
+            state=FixPlan.State.OPEN, due_on__lt=today, overdue_warned_at__isnull=True
+        ).select_related(*_RELATED)
+        for plan in due:
+            claimed = FixPlan.objects.filter(
+                pk=plan.pk, state=FixPlan.State.OPEN, overdue_warned_at__isnull=True
+            ).update(overdue_warned_at=now)
+            if not claimed:
+                continue  # another run has it
+            item = _plan_item(plan, today)
+            for person in _recipients(plan):  # type: ignore[arg-type] - owner and creator
+                _add(outgoing, person, item)
+
+        def deliver() -> None:
+            sent, failed = _send_each("fix-plan-overdue", outgoing)
+            result["sent"] = sent
+            reached = {pk for address in sent for pk in outgoing[address].acceptance_ids}
+            missed = {pk for address in failed for pk in outgoing[address].acceptance_ids}
+            FixPlan.objects.filter(pk__in=missed - reached).update(overdue_warned_at=None)
+
+        if outgoing:
+            transaction.on_commit(deliver)
+    return result["sent"]

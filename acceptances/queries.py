@@ -8,7 +8,13 @@ from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 
-from acceptances.models import AcceptanceChange, AcceptanceEvent, RiskAcceptance
+from acceptances.models import (
+    AcceptanceChange,
+    AcceptanceEvent,
+    FixPlan,
+    RiskAcceptance,
+    ZoneMembership,
+)
 from findings.queries import matching_controls
 
 
@@ -201,3 +207,29 @@ def get_audit_events(
     if until is not None:
         events = events.filter(at__lt=until)
     return events
+
+
+def get_open_fix_plans(
+    *,
+    control_id: int | None = None,
+    resource_id: int | None = None,
+    overdue_on: dt.date | None = None,
+) -> list[FixPlan]:
+    """Open fix plans, due date first: of a control; of a resource (its own and those of the
+    zones it is in, the built-in zone included); or, with ``overdue_on``, those due before
+    that day. Open plans are few: the ``fixplan_due_idx`` index serves every variant."""
+    from django.db.models import Q
+
+    plans = FixPlan.objects.filter(state=FixPlan.State.OPEN).select_related(
+        "control", "resource", "zone", "owner"
+    )
+    if control_id is not None:
+        plans = plans.filter(control_id=control_id)
+    if resource_id is not None:
+        zones = ZoneMembership.objects.filter(resource_id=resource_id).values("zone_id")
+        plans = plans.filter(
+            Q(resource_id=resource_id) | Q(zone_id__in=zones) | Q(zone__is_builtin=True)
+        )
+    if overdue_on is not None:
+        plans = plans.filter(due_on__lt=overdue_on)
+    return list(plans.order_by("due_on", "pk"))

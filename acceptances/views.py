@@ -24,13 +24,14 @@ from acceptances.forms import (
     AcceptRiskForm,
     AuditFilterForm,
     ExtendForm,
+    FixPlanForm,
     PreviewForm,
     RevokeForm,
     ShortenForm,
     WatchForm,
     ZoneForm,
 )
-from acceptances.models import AcceptanceChange, RiskAcceptance, Zone, ZoneWatch
+from acceptances.models import AcceptanceChange, FixPlan, RiskAcceptance, Zone, ZoneWatch
 from acceptances.zones import RULE_KEYS as RULE_FIELDS
 from cspm.api.base import streaming_export
 from findings.models import Control
@@ -637,3 +638,98 @@ def zone_preview(request: HttpRequest) -> HttpResponse:
             "live": True,
         },
     )
+
+
+# --- Fix plans --------------------------------------------------------------------------------
+
+
+@_read("acceptances.add_fixplan")
+def fix_plan_new(request: HttpRequest) -> HttpResponse:
+    """Plan a fix: a plain form page for a finding (control and resource) or a control in a
+    zone. GET fills it from the query string; POST saves and returns to the control."""
+    if request.method == "POST":
+        form = FixPlanForm(request.POST)
+    else:
+        control_id = _as_id(request.GET.get("control"))
+        if control_id is None:
+            return HttpResponseBadRequest("control: an id (a whole number) is required.")
+        control = get_object_or_404(Control, pk=control_id)
+        resource_id = _as_id(request.GET.get("resource"))
+        form = FixPlanForm(
+            initial={
+                "control": control,
+                "resource": resource_id,
+                "zone": None
+                if resource_id
+                else (request.GET.get("zone") or services.default_zone()),
+                "owner": request.user,
+            }
+        )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan = services.plan_fix(
+                actor=request.user,
+                control=data["control"],
+                resource=data["resource"],
+                zone=None if data["resource"] else data["zone"],
+                owner=data["owner"],
+                due_on=data["due_on"],
+                ticket_url=data["ticket_url"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Fix of {plan.control.ref} on {plan.scope_label} planned until {plan.due_on}.",
+            )
+            return redirect("control-detail", pk=plan.control_id)
+    control = form.cleaned_data.get("control") if form.is_bound and form.is_valid() else None
+    if control is None:
+        control = (
+            form.initial.get("control")
+            or Control.objects.filter(pk=_as_id(request.POST.get("control"))).first()
+        )
+    resource = form.initial.get("resource") or request.POST.get("resource")
+    return render(
+        request,
+        "acceptances/fix_plan_form.html",
+        {"form": form, "control": control, "for_resource": bool(resource)},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@_read("acceptances.view_fixplan")
+def fix_plan_list(request: HttpRequest) -> HttpResponse:
+    """Open fix plans (overdue flagged), then the latest closed ones."""
+    today = timezone.localdate()
+    closed = (
+        FixPlan.objects.exclude(state=FixPlan.State.OPEN)
+        .select_related("control", "resource", "zone", "owner")
+        .order_by("-closed_at", "-pk")[:50]
+    )
+    return render(
+        request,
+        "acceptances/fix_plan_list.html",
+        {
+            "open_plans": queries.get_open_fix_plans(),
+            "closed_plans": closed,
+            "today": today,
+            "can_plan": request.user.has_perm("acceptances.add_fixplan"),
+        },
+    )
+
+
+@require_POST
+@_read("acceptances.view_fixplan")
+def fix_plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(FixPlan, pk=pk)
+    try:
+        services.cancel_fix_plan(actor=request.user, plan=plan, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Fix plan #{plan.pk} cancelled.")
+    return redirect("fix-plan-list")

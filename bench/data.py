@@ -111,9 +111,7 @@ def write_spread_estate(accounts: int, resources: int, checks_per_resource: int 
     per_unit = max(1, resources // (accounts * len(REGIONS)))
     created = []
     for a in range(accounts):
-        account = CloudAccount.objects.create(
-            account_id=f"{999910000000 + a}", name=f"bench-{a}"
-        )
+        account = CloudAccount.objects.create(account_id=f"{999910000000 + a}", name=f"bench-{a}")
         created.append(account)
         scan = Scan.objects.create(account=account, state="running")
         for region in REGIONS:

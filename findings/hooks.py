@@ -20,7 +20,9 @@ Reads the scan side's pages and posture counts need from the treatment side:
   (and has no membership rows);
 - ``posture_marks_sql()``: SQL scalars that move whenever a decision may change a posture count
   (see ``findings.queries.posture.posture_fingerprint``);
-- ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page.
+- ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page;
+- ``open_fix_plans(control_id=, resource_id=, overdue=)``: open fix plans of a control, of a
+  resource (its own and its zones'), or all overdue ones, for the pages that show them.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ _zone_member_ids: Hook[Callable[[int], Any]] = Hook("zone_member_ids")
 _is_whole_zone: Hook[Callable[[int], bool]] = Hook("is_whole_zone")
 _posture_marks_sql: Hook[Callable[[], list[str]]] = Hook("posture_marks_sql")
 _live_acceptances_for: Hook[Callable[[int], Any]] = Hook("live_acceptances_for")
+_open_fix_plans: Hook[Callable[..., list[Any]]] = Hook("open_fix_plans")
 
 
 def zones() -> Any:
@@ -129,6 +132,14 @@ def live_acceptances_for(control_id: int) -> Any:
     return _live_acceptances_for.function(control_id)
 
 
+def open_fix_plans(
+    *, control_id: int | None = None, resource_id: int | None = None, overdue: bool = False
+) -> list[Any]:
+    """Open fix plans (due date first): of a control, of a resource and the zones it is in,
+    or every overdue one."""
+    return _open_fix_plans.function(control_id=control_id, resource_id=resource_id, overdue=overdue)
+
+
 def fulfil(
     *,
     on_unit_ingested: UnitIngestedHook,
@@ -139,6 +150,7 @@ def fulfil(
     is_whole_zone: Callable[[int], bool],
     posture_marks_sql: Callable[[], list[str]],
     live_acceptances_for: Callable[[int], Any],
+    open_fix_plans: Callable[..., list[Any]],
 ) -> None:
     """Give every hook its implementation (all at once, so none can be forgotten)."""
     _unit_ingested.fulfil(on_unit_ingested)
@@ -149,3 +161,4 @@ def fulfil(
     _is_whole_zone.fulfil(is_whole_zone)
     _posture_marks_sql.fulfil(posture_marks_sql)
     _live_acceptances_for.fulfil(live_acceptances_for)
+    _open_fix_plans.fulfil(open_fix_plans)

@@ -61,3 +61,11 @@ def start_due_scans() -> list[int]:
 def close_stalled_scans() -> list[int]:
     """Beat, every 5 minutes: fail what made no progress for CSPM_SCAN_STALL_SECONDS."""
     return scans.close_stalled_scans()
+
+
+@shared_task(name="findings.recount_posture", ignore_result=True)
+def recount_posture() -> bool:
+    """After a write: count the overview's posture into the cache under the new fingerprint."""
+    from findings import queries
+
+    return queries.warm_posture_counts()

@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -84,6 +85,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "last_changes": queries.get_top_scan_changes(last_scan) if last_scan else [],
             "last_counts": queries.get_scan_change_counts(last_scan) if last_scan else {},
             "can_scan": request.user.has_perm("findings.add_scan"),
+            "overdue_plans": hooks.open_fix_plans(overdue=True),
             # The table is rendered once per data version and set of filters.
             "posture_version": queries.get_posture_version(),
         },
@@ -150,6 +152,9 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "list_html": mark_safe(list_html),  # noqa: S308 - rendered by our own template
         "acceptances": hooks.live_acceptances_for(control.pk),
         "can_accept": can_accept,
+        "fix_plans": hooks.open_fix_plans(control_id=control.pk),
+        "can_plan": request.user.has_perm("acceptances.add_fixplan"),
+        "today": timezone.localdate(),
     }
     return render(request, "findings/control_detail.html", context)
 
@@ -172,8 +177,20 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "fixes": fixes_by_finding([f for f in findings if f.is_open]),
             "zones": list(resource.zones.order_by("name")),
             "can_accept": request.user.has_perm("acceptances.add_riskacceptance"),
+            "can_plan": request.user.has_perm("acceptances.add_fixplan"),
+            # The plan of each control on this resource (its own first, else its zone's).
+            "plans": _plans_by_control(resource.pk),
+            "today": timezone.localdate(),
         },
     )
+
+
+def _plans_by_control(resource_id: int) -> dict[int, Any]:
+    plans: dict[int, Any] = {}
+    for plan in hooks.open_fix_plans(resource_id=resource_id):
+        if plan.resource_id is not None or plan.control_id not in plans:
+            plans[plan.control_id] = plan
+    return plans
 
 
 FINDING_COLUMNS = [

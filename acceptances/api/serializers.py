@@ -14,6 +14,7 @@ from acceptances import queries
 from acceptances.models import (
     AcceptanceChange,
     AcceptanceEvent,
+    FixPlan,
     Reason,
     RiskAcceptance,
     Treatment,
@@ -373,3 +374,64 @@ class WouldCoverSerializer(serializers.Serializer):
     count = serializers.IntegerField(
         help_text="Open failing findings an acceptance of this scope would cover."
     )
+
+
+class FixPlanCreateSerializer(serializers.Serializer):
+    control = IdRelatedField(queryset=Control.objects.all())
+    resource = IdRelatedField(
+        queryset=Resource.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Fix one finding (the control on this resource)...",
+    )
+    zone = IdRelatedField(
+        queryset=Zone.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="...or every failing finding of the control in a zone.",
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=_active_users(),
+        required=False,
+        help_text="Who sees to the fix (username); default: you.",
+    )
+    due_on = serializers.DateField(help_text="The day the fix is due (today or later).")
+    ticket_url = serializers.CharField(
+        max_length=500,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="An http:// or https:// address of the ticket.",
+    )
+    note = serializers.CharField(max_length=10000, allow_blank=True, required=False, default="")
+
+
+class FixPlanSerializer(serializers.ModelSerializer):
+    control = serializers.CharField(source="control.ref", read_only=True)
+    owner = serializers.CharField(source="owner.get_username", read_only=True)
+    created_by = serializers.CharField(source="created_by.get_username", read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FixPlan
+        fields = (
+            "id",
+            "control",
+            "resource",
+            "zone",
+            "owner",
+            "due_on",
+            "ticket_url",
+            "note",
+            "state",
+            "overdue",
+            "created_by",
+            "created_at",
+            "closed_at",
+            "closed_by_scan",
+        )
+        read_only_fields = fields
+
+    def get_overdue(self, plan: FixPlan) -> bool:
+        return plan.is_overdue(timezone.localdate())

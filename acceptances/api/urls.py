@@ -7,5 +7,6 @@ from acceptances.api import views
 router = SimpleRouter()
 router.register("zones", views.ZoneViewSet, basename="zone")
 router.register("acceptances", views.AcceptanceViewSet, basename="acceptance")
+router.register("fix-plans", views.FixPlanViewSet, basename="fix-plan")
 
 urlpatterns = router.urls

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from acceptances import queries, services
 from acceptances.api import filters, serializers
-from acceptances.models import AcceptanceChange, RiskAcceptance, Zone
+from acceptances.models import AcceptanceChange, FixPlan, RiskAcceptance, Zone
 from cspm.api.base import ID_REGEX
 from cspm.api.exceptions import validation_error_detail
 from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id_param
@@ -431,3 +431,35 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return export_response(
             self, queries.iter_acceptances_export, queries.ACCEPTANCE_EXPORT_FIELDS, "acceptances"
         )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Fix plans, open ones first by due date"),
+    retrieve=extend_schema(summary="One fix plan"),
+)
+class FixPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Decisions to remove a risk source: who fixes what by when. Analysts plan."""
+
+    serializer_class = serializers.FixPlanSerializer
+    lookup_value_regex = ID_REGEX
+    action_permissions = {"create": "acceptances.add_fixplan"}
+
+    def get_queryset(self) -> QuerySet[FixPlan]:
+        plans = FixPlan.objects.select_related("control", "owner", "created_by")
+        state = self.request.query_params.get("state")
+        if state in FixPlan.State.values:
+            plans = plans.filter(state=state)
+        return plans.order_by("-state", "due_on", "pk")  # "open" sorts after "done", "cancelled"
+
+    @extend_schema(
+        summary="Plan a fix (analyst)",
+        request=serializers.FixPlanCreateSerializer,
+        responses={201: serializers.FixPlanSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = serializers.FixPlanCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values.setdefault("owner", request.user)
+        plan = services.plan_fix(actor=request.user, **values)
+        return Response(serializers.FixPlanSerializer(plan).data, status=status.HTTP_201_CREATED)

@@ -37,6 +37,12 @@ from acceptances.services.expiry import (
     validate_extension,
     validate_shortening,
 )
+from acceptances.services.fix_plans import (
+    cancel_fix_plan,
+    close_fixed_plans,
+    plan_fix,
+    validate_fix_plan,
+)
 from acceptances.services.history import EDITABLE_FIELDS
 from acceptances.services.watches import unwatch_zone, watch_zone
 from acceptances.services.zones import (
@@ -55,12 +61,15 @@ __all__ = [
     "accept_risk_in_scope",
     "approve_acceptance",
     "approve_acceptance_change",
+    "cancel_fix_plan",
+    "close_fixed_plans",
     "count_would_cover",
     "count_would_cover_resources",
     "default_zone",
     "expire_due_acceptances",
     "expiry_from_preset",
     "extension_base",
+    "plan_fix",
     "preview_cover",
     "preview_zone",
     "refresh_coverage",
@@ -74,6 +83,7 @@ __all__ = [
     "unwatch_zone",
     "update_acceptance",
     "validate_extension",
+    "validate_fix_plan",
     "validate_new_acceptance",
     "validate_shortening",
     "validate_update",

@@ -12,6 +12,7 @@ from acceptances.models import (
     AcceptanceEvent,
     RiskAcceptance,
 )
+from findings.services.posture import queue_posture_recount
 
 # Fields a person may edit on an acceptance, and how they appear in the history.
 EDITABLE_FIELDS = ("justification", "reason", "reason_detail", "owner", "expires_at", "treatment")
@@ -39,6 +40,8 @@ def _record(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> AcceptanceEvent:
+    # Every change of an acceptance writes an event, which moves the posture fingerprint.
+    queue_posture_recount()
     return AcceptanceEvent.objects.create(
         acceptance=acceptance,
         action=action,

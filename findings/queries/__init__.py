@@ -41,6 +41,7 @@ from findings.queries.posture import (
     posture_cache_key,
     posture_fingerprint,
     summarize_posture,
+    warm_posture_counts,
 )
 from findings.queries.triage import (
     EXPORT_FIELDS,
@@ -99,5 +100,6 @@ __all__ = [
     "posture_cache_key",
     "posture_fingerprint",
     "summarize_posture",
+    "warm_posture_counts",
     "with_last_seen",
 ]

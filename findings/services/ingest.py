@@ -36,6 +36,7 @@ from findings.models import (
     ScanChange,
 )
 from findings.scanner import UnitOutcome
+from findings.services.posture import queue_posture_recount
 
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
@@ -415,6 +416,8 @@ class _UnitIngest:
         self.hold_last_seen()
         self.mark_scanned()
         self.clock.lap("changes")
+        # The unit moved the posture fingerprint: recount after the unit's commit.
+        queue_posture_recount()
         return self.stats
 
     def compare(self) -> None:

@@ -40,6 +40,7 @@ from findings.models import CloudAccount, PostureSnapshot, Scan, ScanRegion
 from findings.queries.changes import count_changes
 from findings.services.catalog import sync_checks
 from findings.services.ingest import IngestStats, db_text, ingest_unit
+from findings.services.posture import queue_posture_recount
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +355,7 @@ def finish_scan(scan_id: int, now: dt.datetime | None = None, reason: str = "") 
                 hooks.on_drift_recorded(scan_id)
             if final != Scan.State.FAILED:
                 record_posture_snapshot(scan, now)
+            queue_posture_recount()
     return closed
 
 

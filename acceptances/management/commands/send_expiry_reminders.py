@@ -13,7 +13,8 @@ from acceptances.notifications import ReminderReport
 class Command(BaseCommand):
     help = (
         "Remind owners (and creators) of active risk acceptances nearing expiry, at the "
-        "thresholds of CSPM_REMINDER_DAYS: one digest per person. Safe to run alongside the "
+        "thresholds of CSPM_REMINDER_DAYS: one digest per person; and owners of fix plans past "
+        "their due date, once. Safe to run alongside the "
         "beat task: each reminder is sent once. Exit 1 when a digest could not be sent (it is "
         "tried again on the next run)."
     )
@@ -27,6 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         report = notifications.send_expiry_reminders(dry_run=options["dry_run"])
+        if not options["dry_run"]:
+            # Fix plans past their due date ride with the reminders, as in the beat task.
+            plans_sent = notifications.send_overdue_fix_plan_reminders()
+            if plans_sent:
+                self.stdout.write(f"Sent {len(plans_sent)} overdue fix plan digest(s).")
         if report.dry_run:
             self._summary(report)
         else:
