@@ -84,6 +84,10 @@ def live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
     return queries.get_live_acceptances_for(control_id)
 
 
+def attention(now: dt.datetime) -> queries.Attention:
+    return queries.get_attention(now)
+
+
 def fulfil() -> None:
     hooks.fulfil(
         on_unit_ingested=on_unit_ingested,
@@ -94,4 +98,5 @@ def fulfil() -> None:
         is_whole_zone=is_whole_zone,
         posture_marks_sql=posture_marks_sql,
         live_acceptances_for=live_acceptances_for,
+        attention=attention,
     )

@@ -20,7 +20,9 @@ Reads the scan side's pages and posture counts need from the treatment side:
   (and has no membership rows);
 - ``posture_marks_sql()``: SQL scalars that move whenever a decision may change a posture count
   (see ``findings.queries.posture.posture_fingerprint``);
-- ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page.
+- ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page;
+- ``attention(now)``: acceptances ending soon, proposals and changes awaiting approval, for the
+  overview's "needs you now" panels.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ _zone_member_ids: Hook[Callable[[int], Any]] = Hook("zone_member_ids")
 _is_whole_zone: Hook[Callable[[int], bool]] = Hook("is_whole_zone")
 _posture_marks_sql: Hook[Callable[[], list[str]]] = Hook("posture_marks_sql")
 _live_acceptances_for: Hook[Callable[[int], Any]] = Hook("live_acceptances_for")
+_attention: Hook[Callable[[dt.datetime], Any]] = Hook("attention")
 
 
 def zones() -> Any:
@@ -129,6 +132,11 @@ def live_acceptances_for(control_id: int) -> Any:
     return _live_acceptances_for.function(control_id)
 
 
+def attention(now: dt.datetime) -> Any:
+    """What of the treatment side needs someone now (``acceptances.queries.Attention``)."""
+    return _attention.function(now)
+
+
 def fulfil(
     *,
     on_unit_ingested: UnitIngestedHook,
@@ -139,6 +147,7 @@ def fulfil(
     is_whole_zone: Callable[[int], bool],
     posture_marks_sql: Callable[[], list[str]],
     live_acceptances_for: Callable[[int], Any],
+    attention: Callable[[dt.datetime], Any],
 ) -> None:
     """Give every hook its implementation (all at once, so none can be forgotten)."""
     _unit_ingested.fulfil(on_unit_ingested)
@@ -149,3 +158,4 @@ def fulfil(
     _is_whole_zone.fulfil(is_whole_zone)
     _posture_marks_sql.fulfil(posture_marks_sql)
     _live_acceptances_for.fulfil(live_acceptances_for)
+    _attention.fulfil(attention)

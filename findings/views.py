@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -31,7 +32,7 @@ from findings.forms import (
     ResourceListFilterForm,
     StartScanForm,
 )
-from findings.models import Control, Resource, Scan
+from findings.models import SEVERITY_RANK, Control, Resource, Scan, ScanChange
 from findings.remediation import selection as remediation_selection
 from findings.remediation.web import fixes_by_finding, terraform_download
 from findings.services.scans import BrokerUnavailable, start_scan
@@ -45,6 +46,41 @@ CHANGES_SHOWN = 500
 def _read(perm: str):
     """Read access: the viewer role and up. Outsiders (no role) get 403, not a login loop."""
     return permission_required(perm, raise_exception=True)
+
+
+# The overview table's sortable columns: query value -> key of a row (ties keep benchmark order).
+_STATUS_RANK = {"fail": 0, "accepted": 1, "manual": 2, "not evaluated": 3, "pass": 4}
+OVERVIEW_SORTS: dict[str, Any] = {
+    "ref": lambda r: Control.sort_key(r.control.ref),
+    "title": lambda r: r.control.title.lower(),
+    "severity": lambda r: SEVERITY_RANK.get(r.control.severity, 0),
+    "level": lambda r: r.control.level,
+    "status": lambda r: _STATUS_RANK.get(r.status, 9),
+    "failing": lambda r: r.failing,
+    "accepted": lambda r: r.accepted,
+    "passing": lambda r: r.passing,
+}
+OVERVIEW_COLUMNS = [
+    ("Control", "ref"),
+    ("Title", "title"),
+    ("Severity", "severity"),
+    ("Level", "level"),
+    ("Status", "status"),
+    ("Failing", "failing"),
+    ("Accepted", "accepted"),
+    ("Passing", "passing"),
+]
+
+
+def sort_posture_rows(
+    rows: list[queries.ControlPosture], sort: str
+) -> tuple[list[queries.ControlPosture], str]:
+    """Rows ordered by ``sort`` (a column key, ``-`` first for descending); an unknown key
+    keeps the benchmark's order. Returns the rows and the sort applied ("" for the default)."""
+    key = sort.removeprefix("-")
+    if key not in OVERVIEW_SORTS or sort == "ref":
+        return rows, ""
+    return sorted(rows, key=OVERVIEW_SORTS[key], reverse=sort.startswith("-")), sort
 
 
 @_read("findings.view_finding")
@@ -70,6 +106,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             shown = [r for r in shown if r.control.severity == severity]
         if status:
             shown = [r for r in shown if r.status == status]
+    shown, sort = sort_posture_rows(shown, request.GET.get("sort", ""))
+    headers = _sort_headers(sort or "ref", OVERVIEW_COLUMNS)
     return render(
         request,
         "findings/overview.html",
@@ -83,6 +121,15 @@ def overview(request: HttpRequest) -> HttpResponse:
             "last_scan": last_scan,
             "last_changes": queries.get_top_scan_changes(last_scan) if last_scan else [],
             "last_counts": queries.get_scan_change_counts(last_scan) if last_scan else {},
+            # What needs someone now: the last scan's new failures and the decisions waiting.
+            "new_failures": (
+                queries.get_scan_changes(last_scan, [ScanChange.Kind.NEW_FAILURE], limit=10)
+                if last_scan
+                else []
+            ),
+            "attention": hooks.attention(timezone.now()),
+            "sort": sort,
+            "headers": headers,
             "can_scan": request.user.has_perm("findings.add_scan"),
             # The table is rendered once per data version and set of filters.
             "posture_version": queries.get_posture_version(),
