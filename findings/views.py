@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from cspm.api.base import EXPORT_FORMATS, streaming_export
 from findings import hooks, queries
+from findings.chart import posture_chart
 from findings.forms import (
     ControlFindingsFilterForm,
     FindingListFilterForm,
@@ -98,6 +99,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     totals = queries.summarize_posture(rows)
     account = form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
     last_scan = queries.get_last_finished_scan(account)
+    history = queries.get_posture_history(account)
     shown = rows
     if form.is_bound and form.is_valid():
         severity = form.cleaned_data["severity"]
@@ -117,7 +119,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows": shown,
             "all_rows": rows,
             "totals": totals,
-            "history": queries.get_posture_history(account),
+            "history": history,
+            "chart": posture_chart(history),
             "last_scan": last_scan,
             "last_changes": queries.get_top_scan_changes(last_scan) if last_scan else [],
             "last_counts": queries.get_scan_change_counts(last_scan) if last_scan else {},
