@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from acceptances import queries, tasks
-from acceptances.models import AcceptanceEvent, RiskAcceptance, Zone, ZoneMembership
+from acceptances.models import AcceptanceEvent, Attestation, RiskAcceptance, Zone, ZoneMembership
 from acceptances.services import refresh_coverage, refresh_memberships_for_unit, refresh_staleness
 from findings import hooks
 from findings.models import Finding
@@ -88,6 +88,10 @@ def attention(now: dt.datetime) -> queries.Attention:
     return queries.get_attention(now)
 
 
+def attestations_for(control_id: int) -> list[Attestation]:
+    return list(Attestation.objects.select_related("attested_by").filter(control_id=control_id)[:5])
+
+
 def fulfil() -> None:
     hooks.fulfil(
         on_unit_ingested=on_unit_ingested,
@@ -99,4 +103,5 @@ def fulfil() -> None:
         posture_marks_sql=posture_marks_sql,
         live_acceptances_for=live_acceptances_for,
         attention=attention,
+        attestations_for=attestations_for,
     )

@@ -20,8 +20,10 @@ def expire_acceptances() -> list[int]:
 
 @shared_task(name="acceptances.send_expiry_reminders", ignore_result=True)
 def send_expiry_reminders() -> int:
-    """Beat, hourly: remind owners of acceptances nearing expiry; returns the digests sent."""
-    return len(notifications.send_expiry_reminders().sent)
+    """Beat, hourly: remind owners of acceptances nearing expiry, and authors of attestations
+    nearing their end; returns the emails planned."""
+    sent = len(notifications.send_expiry_reminders().sent)
+    return sent + len(notifications.send_attestation_reminders())
 
 
 # Retries only when the mail server could not be reached: those alerts were released unsent

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("acceptances/<int:pk>/end-earlier", views.acceptance_shorten, name="acceptance-shorten"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("controls/<int:pk>/attest", views.control_attest, name="control-attest"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),
     path("zones/preview", views.zone_preview, name="zone-preview"),

@@ -21,6 +21,7 @@ Reads the scan side's pages and posture counts need from the treatment side:
 - ``posture_marks_sql()``: SQL scalars that move whenever a decision may change a posture count
   (see ``findings.queries.posture.posture_fingerprint``);
 - ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page;
+- ``attestations_for(control_id)``: a manual control's attestations, newest first, for its page;
 - ``attention(now)``: acceptances ending soon, proposals and changes awaiting approval, for the
   overview's "needs you now" panels.
 """
@@ -105,6 +106,7 @@ _is_whole_zone: Hook[Callable[[int], bool]] = Hook("is_whole_zone")
 _posture_marks_sql: Hook[Callable[[], list[str]]] = Hook("posture_marks_sql")
 _live_acceptances_for: Hook[Callable[[int], Any]] = Hook("live_acceptances_for")
 _attention: Hook[Callable[[dt.datetime], Any]] = Hook("attention")
+_attestations_for: Hook[Callable[[int], Any]] = Hook("attestations_for")
 
 
 def zones() -> Any:
@@ -132,6 +134,11 @@ def live_acceptances_for(control_id: int) -> Any:
     return _live_acceptances_for.function(control_id)
 
 
+def attestations_for(control_id: int) -> Any:
+    """A control's attestations, newest first (a list, at most a few)."""
+    return _attestations_for.function(control_id)
+
+
 def attention(now: dt.datetime) -> Any:
     """What of the treatment side needs someone now (``acceptances.queries.Attention``)."""
     return _attention.function(now)
@@ -148,6 +155,7 @@ def fulfil(
     posture_marks_sql: Callable[[], list[str]],
     live_acceptances_for: Callable[[int], Any],
     attention: Callable[[dt.datetime], Any],
+    attestations_for: Callable[[int], Any],
 ) -> None:
     """Give every hook its implementation (all at once, so none can be forgotten)."""
     _unit_ingested.fulfil(on_unit_ingested)
@@ -159,3 +167,4 @@ def fulfil(
     _posture_marks_sql.fulfil(posture_marks_sql)
     _live_acceptances_for.fulfil(live_acceptances_for)
     _attention.fulfil(attention)
+    _attestations_for.fulfil(attestations_for)

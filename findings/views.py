@@ -199,6 +199,11 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status": status,
         "list_html": mark_safe(list_html),  # noqa: S308 - rendered by our own template
         "acceptances": hooks.live_acceptances_for(control.pk),
+        # A manual control: the people's dated decisions on it, and who may record one.
+        "attestations": [] if control.automated else hooks.attestations_for(control.pk),
+        "can_attest": not control.automated
+        and request.user.has_perm("acceptances.approve_riskacceptance"),
+        "now": timezone.now(),
         "can_accept": can_accept,
     }
     return render(request, "findings/control_detail.html", context)

@@ -22,6 +22,7 @@ from acceptances.services.acceptances import (
     validate_new_acceptance,
     validate_update,
 )
+from acceptances.services.attestations import attest_control, claim_due_attestation_reminders
 from acceptances.services.coverage import (
     count_would_cover,
     count_would_cover_resources,
@@ -55,6 +56,8 @@ __all__ = [
     "accept_risk_in_scope",
     "approve_acceptance",
     "approve_acceptance_change",
+    "attest_control",
+    "claim_due_attestation_reminders",
     "count_would_cover",
     "count_would_cover_resources",
     "default_zone",
