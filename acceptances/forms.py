@@ -455,3 +455,23 @@ class FixPlanForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _users()
+
+
+class AttestationForm(forms.Form):
+    """An approver's attestation of a manual control: what was checked, until when it holds."""
+
+    evidence = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text="What you checked and found, for an auditor.",
+    )
+    expires_on = forms.DateField(
+        label="Holds until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The day it must be checked again; you are reminded 30 days before.",
+    )
+
+    def expires_at(self) -> dt.datetime:
+        """The end of the chosen day, in the site's time zone."""
+        day = self.cleaned_data["expires_on"]
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))

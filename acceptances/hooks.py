@@ -12,7 +12,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from acceptances import queries, tasks
-from acceptances.models import AcceptanceEvent, FixPlan, RiskAcceptance, Zone, ZoneMembership
+from acceptances.models import (
+    AcceptanceEvent,
+    Attestation,
+    FixPlan,
+    RiskAcceptance,
+    Zone,
+    ZoneMembership,
+)
 from acceptances.services import (
     close_fixed_plans,
     refresh_coverage,
@@ -103,6 +110,14 @@ def open_fix_plans(
     )
 
 
+def attention(now: dt.datetime) -> queries.Attention:
+    return queries.get_attention(now)
+
+
+def attestations_for(control_id: int) -> list[Attestation]:
+    return list(Attestation.objects.select_related("attested_by").filter(control_id=control_id)[:5])
+
+
 def fulfil() -> None:
     hooks.fulfil(
         on_unit_ingested=on_unit_ingested,
@@ -114,4 +129,6 @@ def fulfil() -> None:
         posture_marks_sql=posture_marks_sql,
         live_acceptances_for=live_acceptances_for,
         open_fix_plans=open_fix_plans,
+        attention=attention,
+        attestations_for=attestations_for,
     )

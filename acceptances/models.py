@@ -592,3 +592,40 @@ class FixPlanEvent(models.Model):
         return (
             f"{self.get_action_display()} by {self.actor or 'system'} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+class Attestation(models.Model):
+    """A person's dated decision on a control the benchmark marks manual: what they checked
+    (the evidence), until when it holds. The newest current one answers "decided?" on the
+    control's page; before it ends its author is reminded once, like an acceptance's owner."""
+
+    control = models.ForeignKey(
+        "findings.Control", on_delete=models.PROTECT, related_name="attestations"
+    )
+    evidence = models.TextField(help_text="What was checked and found, for an auditor.")
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attested_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="Until when the attestation holds.")
+    # The reminder's claim: set by the one run whose conditional UPDATE wins.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-attested_at", "-pk"]
+        indexes = [
+            # A control's page: its attestations, newest first.
+            models.Index(fields=["control", "-attested_at"], name="attestation_control_idx"),
+            # The reminder job: unreminded attestations by end date.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(reminded_at__isnull=True),
+                name="attestation_due_reminder_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attestation of {self.control_id} until {self.expires_at:%Y-%m-%d}"
+
+    def is_current(self, now: dt.datetime) -> bool:
+        return self.attested_at <= now < self.expires_at

@@ -491,3 +491,37 @@ def send_overdue_fix_plan_reminders(now: dt.datetime | None = None) -> list[str]
         if outgoing:
             transaction.on_commit(deliver)
     return result["sent"]
+
+
+def send_attestation_reminders(now: dt.datetime | None = None) -> list[int]:
+    """Remind the author of each attestation ending within ``ATTESTATION_REMINDER_DAYS``, once.
+
+    The claim (``services.claim_due_attestation_reminders``) commits before the emails go out:
+    a second run, or a concurrent one, claims nothing and sends nothing. Returns the ids reminded.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = services.claim_due_attestation_reminders(now)
+    for attestation in claimed:
+        person = attestation.attested_by
+        if not (person.is_active and person.email):
+            logger.warning("Attestation %s ends soon and its author has no email", attestation.pk)
+            continue
+        control = attestation.control
+        try:
+            send_templated(
+                "attestation-reminder",
+                [person.email],
+                {
+                    "name": _display_name(person),
+                    "control_ref": control.ref,
+                    "control_title": control.title,
+                    "attested_at": attestation.attested_at,
+                    "expires_at": attestation.expires_at,
+                    "days_left": max(0, math.ceil((attestation.expires_at - now).days)),
+                    "url": f"{settings.SITE_URL}{reverse('control-detail', args=[control.pk])}",
+                },
+            )
+        except Exception:
+            logger.exception("Could not send the reminder of attestation %s", attestation.pk)
+    return [a.pk for a in claimed]

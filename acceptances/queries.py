@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
@@ -92,6 +93,57 @@ def get_acceptances(
         output_field=IntegerField(),
     )
     return acceptances.order_by(live_first, F("expires_at").asc(nulls_last=True), "pk")
+
+
+@dataclass
+class Attention:
+    """What of the treatment side needs someone now, for the overview's panels."""
+
+    expiring: list[RiskAcceptance]
+    expiring_count: int
+    proposed: list[RiskAcceptance]
+    proposed_count: int
+    pending_changes: list[AcceptanceChange]
+    pending_changes_count: int
+
+
+EXPIRING_WITHIN_DAYS = 30
+
+
+def get_attention(
+    now: dt.datetime, *, days: int = EXPIRING_WITHIN_DAYS, limit: int = 10
+) -> Attention:
+    """Live acceptances ending within ``days`` (soonest first), acceptances proposed and changes
+    awaiting a second approver (oldest first): the first ``limit`` of each, with their counts."""
+    expiring = (
+        RiskAcceptance.objects.select_related("control", "resource", "zone", "owner")
+        .filter(
+            state__in=RiskAcceptance.LIVE_STATES,
+            expires_at__isnull=False,
+            expires_at__lte=now + dt.timedelta(days=days),
+        )
+        .order_by("expires_at", "pk")
+    )
+    proposed = (
+        RiskAcceptance.objects.select_related("control", "resource", "zone", "created_by")
+        .filter(state=RiskAcceptance.State.PROPOSED)
+        .order_by("created_at", "pk")
+    )
+    changes = (
+        AcceptanceChange.objects.select_related(
+            "acceptance__control", "acceptance__resource", "acceptance__zone", "proposed_by"
+        )
+        .filter(state=AcceptanceChange.State.PENDING)
+        .order_by("proposed_at", "pk")
+    )
+    return Attention(
+        expiring=list(expiring[:limit]),
+        expiring_count=expiring.count(),
+        proposed=list(proposed[:limit]),
+        proposed_count=proposed.count(),
+        pending_changes=list(changes[:limit]),
+        pending_changes_count=changes.count(),
+    )
 
 
 def get_live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:

@@ -20,10 +20,11 @@ def expire_acceptances() -> list[int]:
 
 @shared_task(name="acceptances.send_expiry_reminders", ignore_result=True)
 def send_expiry_reminders() -> int:
-    """Beat, hourly: remind owners of acceptances nearing expiry, and of fix plans past their
-    due date; returns the digests sent."""
+    """Beat, hourly: remind owners of acceptances nearing expiry and of fix plans past their due
+    date, and authors of attestations nearing their end; returns the emails sent or planned."""
     sent = len(notifications.send_expiry_reminders().sent)
-    return sent + len(notifications.send_overdue_fix_plan_reminders())
+    sent += len(notifications.send_overdue_fix_plan_reminders())
+    return sent + len(notifications.send_attestation_reminders())
 
 
 # Retries only when the mail server could not be reached: those alerts were released unsent

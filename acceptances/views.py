@@ -22,6 +22,7 @@ from acceptances import queries, services, wording
 from acceptances.forms import (
     AcceptanceFilterForm,
     AcceptRiskForm,
+    AttestationForm,
     AuditFilterForm,
     ExtendForm,
     FixPlanForm,
@@ -733,3 +734,37 @@ def fix_plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Fix plan #{plan.pk} cancelled.")
     return redirect("fix-plan-list")
+
+
+@require_POST
+@_read("findings.view_finding")
+def control_attest(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an approver's attestation of a manual control; back to the control's page."""
+    control = get_object_or_404(Control, pk=pk)
+    if not request.user.has_perm("acceptances.approve_riskacceptance"):
+        raise PermissionDenied("Only approvers may attest a manual control.")
+    form = AttestationForm(request.POST)
+    page = reverse("control-detail", args=[control.pk])
+    if not form.is_valid():
+        errors = "; ".join(
+            f"{form.fields[name].label or name.replace('_', ' ').capitalize()}: {' '.join(e)}"
+            for name, e in form.errors.items()
+        )
+        messages.error(request, f"Not attested. {errors}")
+        return redirect(page)
+    try:
+        services.attest_control(
+            actor=request.user,
+            control=control,
+            evidence=form.cleaned_data["evidence"],
+            expires_at=form.expires_at(),
+        )
+    except ValidationError as exc:
+        names = {"expires_at": "Holds until", "evidence": "Evidence", "control": "Control"}
+        errors = "; ".join(
+            f"{names.get(name, name)}: {' '.join(e)}" for name, e in exc.message_dict.items()
+        )
+        messages.error(request, f"Not attested. {errors}")
+        return redirect(page)
+    messages.success(request, "Attested: the control shows your decision until its end date.")
+    return redirect(page)

@@ -23,6 +23,9 @@ Reads the scan side's pages and posture counts need from the treatment side:
 - ``live_acceptances_for(control_id)``: the live acceptances of a control, for its page;
 - ``open_fix_plans(control_id=, resource_id=, overdue=)``: open fix plans of a control, of a
   resource (its own and its zones'), or all overdue ones, for the pages that show them.
+- ``attestations_for(control_id)``: a manual control's attestations, newest first, for its page;
+- ``attention(now)``: acceptances ending soon, proposals and changes awaiting approval, for the
+  overview's "needs you now" panels.
 """
 
 from __future__ import annotations
@@ -105,6 +108,8 @@ _is_whole_zone: Hook[Callable[[int], bool]] = Hook("is_whole_zone")
 _posture_marks_sql: Hook[Callable[[], list[str]]] = Hook("posture_marks_sql")
 _live_acceptances_for: Hook[Callable[[int], Any]] = Hook("live_acceptances_for")
 _open_fix_plans: Hook[Callable[..., list[Any]]] = Hook("open_fix_plans")
+_attention: Hook[Callable[[dt.datetime], Any]] = Hook("attention")
+_attestations_for: Hook[Callable[[int], Any]] = Hook("attestations_for")
 
 
 def zones() -> Any:
@@ -140,6 +145,16 @@ def open_fix_plans(
     return _open_fix_plans.function(control_id=control_id, resource_id=resource_id, overdue=overdue)
 
 
+def attestations_for(control_id: int) -> Any:
+    """A control's attestations, newest first (a list, at most a few)."""
+    return _attestations_for.function(control_id)
+
+
+def attention(now: dt.datetime) -> Any:
+    """What of the treatment side needs someone now (``acceptances.queries.Attention``)."""
+    return _attention.function(now)
+
+
 def fulfil(
     *,
     on_unit_ingested: UnitIngestedHook,
@@ -151,6 +166,8 @@ def fulfil(
     posture_marks_sql: Callable[[], list[str]],
     live_acceptances_for: Callable[[int], Any],
     open_fix_plans: Callable[..., list[Any]],
+    attention: Callable[[dt.datetime], Any],
+    attestations_for: Callable[[int], Any],
 ) -> None:
     """Give every hook its implementation (all at once, so none can be forgotten)."""
     _unit_ingested.fulfil(on_unit_ingested)
@@ -162,3 +179,5 @@ def fulfil(
     _posture_marks_sql.fulfil(posture_marks_sql)
     _live_acceptances_for.fulfil(live_acceptances_for)
     _open_fix_plans.fulfil(open_fix_plans)
+    _attention.fulfil(attention)
+    _attestations_for.fulfil(attestations_for)

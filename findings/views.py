@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from cspm.api.base import EXPORT_FORMATS, streaming_export
 from findings import hooks, queries
+from findings.chart import posture_chart
 from findings.forms import (
     ControlFindingsFilterForm,
     FindingListFilterForm,
@@ -32,7 +33,7 @@ from findings.forms import (
     ResourceListFilterForm,
     StartScanForm,
 )
-from findings.models import Control, Resource, Scan
+from findings.models import SEVERITY_RANK, Control, Resource, Scan, ScanChange
 from findings.remediation import selection as remediation_selection
 from findings.remediation.web import fixes_by_finding, terraform_download
 from findings.services.scans import BrokerUnavailable, start_scan
@@ -46,6 +47,41 @@ CHANGES_SHOWN = 500
 def _read(perm: str):
     """Read access: the viewer role and up. Outsiders (no role) get 403, not a login loop."""
     return permission_required(perm, raise_exception=True)
+
+
+# The overview table's sortable columns: query value -> key of a row (ties keep benchmark order).
+_STATUS_RANK = {"fail": 0, "accepted": 1, "manual": 2, "not evaluated": 3, "pass": 4}
+OVERVIEW_SORTS: dict[str, Any] = {
+    "ref": lambda r: Control.sort_key(r.control.ref),
+    "title": lambda r: r.control.title.lower(),
+    "severity": lambda r: SEVERITY_RANK.get(r.control.severity, 0),
+    "level": lambda r: r.control.level,
+    "status": lambda r: _STATUS_RANK.get(r.status, 9),
+    "failing": lambda r: r.failing,
+    "accepted": lambda r: r.accepted,
+    "passing": lambda r: r.passing,
+}
+OVERVIEW_COLUMNS = [
+    ("Control", "ref"),
+    ("Title", "title"),
+    ("Severity", "severity"),
+    ("Level", "level"),
+    ("Status", "status"),
+    ("Failing", "failing"),
+    ("Accepted", "accepted"),
+    ("Passing", "passing"),
+]
+
+
+def sort_posture_rows(
+    rows: list[queries.ControlPosture], sort: str
+) -> tuple[list[queries.ControlPosture], str]:
+    """Rows ordered by ``sort`` (a column key, ``-`` first for descending); an unknown key
+    keeps the benchmark's order. Returns the rows and the sort applied ("" for the default)."""
+    key = sort.removeprefix("-")
+    if key not in OVERVIEW_SORTS or sort == "ref":
+        return rows, ""
+    return sorted(rows, key=OVERVIEW_SORTS[key], reverse=sort.startswith("-")), sort
 
 
 @_read("findings.view_finding")
@@ -63,6 +99,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     totals = queries.summarize_posture(rows)
     account = form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
     last_scan = queries.get_last_finished_scan(account)
+    history = queries.get_posture_history(account)
     shown = rows
     if form.is_bound and form.is_valid():
         severity = form.cleaned_data["severity"]
@@ -71,6 +108,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             shown = [r for r in shown if r.control.severity == severity]
         if status:
             shown = [r for r in shown if r.status == status]
+    shown, sort = sort_posture_rows(shown, request.GET.get("sort", ""))
+    headers = _sort_headers(sort or "ref", OVERVIEW_COLUMNS)
     return render(
         request,
         "findings/overview.html",
@@ -80,10 +119,20 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows": shown,
             "all_rows": rows,
             "totals": totals,
-            "history": queries.get_posture_history(account),
+            "history": history,
+            "chart": posture_chart(history),
             "last_scan": last_scan,
             "last_changes": queries.get_top_scan_changes(last_scan) if last_scan else [],
             "last_counts": queries.get_scan_change_counts(last_scan) if last_scan else {},
+            # What needs someone now: the last scan's new failures and the decisions waiting.
+            "new_failures": (
+                queries.get_scan_changes(last_scan, [ScanChange.Kind.NEW_FAILURE], limit=10)
+                if last_scan
+                else []
+            ),
+            "attention": hooks.attention(timezone.now()),
+            "sort": sort,
+            "headers": headers,
             "can_scan": request.user.has_perm("findings.add_scan"),
             "overdue_plans": hooks.open_fix_plans(overdue=True),
             # The table is rendered once per data version and set of filters.
@@ -151,6 +200,11 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status": status,
         "list_html": mark_safe(list_html),  # noqa: S308 - rendered by our own template
         "acceptances": hooks.live_acceptances_for(control.pk),
+        # A manual control: the people's dated decisions on it, and who may record one.
+        "attestations": [] if control.automated else hooks.attestations_for(control.pk),
+        "can_attest": not control.automated
+        and request.user.has_perm("acceptances.approve_riskacceptance"),
+        "now": timezone.now(),
         "can_accept": can_accept,
         "fix_plans": hooks.open_fix_plans(control_id=control.pk),
         "can_plan": request.user.has_perm("acceptances.add_fixplan"),

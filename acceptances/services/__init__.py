@@ -22,6 +22,7 @@ from acceptances.services.acceptances import (
     validate_new_acceptance,
     validate_update,
 )
+from acceptances.services.attestations import attest_control, claim_due_attestation_reminders
 from acceptances.services.coverage import (
     count_would_cover,
     count_would_cover_resources,
@@ -61,7 +62,9 @@ __all__ = [
     "accept_risk_in_scope",
     "approve_acceptance",
     "approve_acceptance_change",
+    "attest_control",
     "cancel_fix_plan",
+    "claim_due_attestation_reminders",
     "close_fixed_plans",
     "count_would_cover",
     "count_would_cover_resources",

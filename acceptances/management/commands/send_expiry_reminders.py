@@ -16,7 +16,8 @@ class Command(BaseCommand):
         "thresholds of CSPM_REMINDER_DAYS: one digest per person; and owners of fix plans past "
         "their due date, once. Safe to run alongside the "
         "beat task: each reminder is sent once. Exit 1 when a digest could not be sent (it is "
-        "tried again on the next run)."
+        "tried again on the next run). Also reminds the authors of attestations of manual "
+        "controls ending within 30 days, once each."
     )
 
     def add_arguments(self, parser) -> None:
@@ -39,6 +40,10 @@ class Command(BaseCommand):
             # The digests go out when the claims commit; summarise after them. With no
             # transaction open (the normal case) both have already happened and this runs now.
             transaction.on_commit(lambda: self._summary(report))
+            # Attestations of manual controls nearing their end: their authors, once each.
+            attested = notifications.send_attestation_reminders()
+            if attested:
+                self.stdout.write(f"Reminded the authors of {len(attested)} attestation(s).")
 
     def _summary(self, report: ReminderReport) -> None:
         if not report.reminders:
