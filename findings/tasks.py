@@ -67,5 +67,7 @@ def close_stalled_scans() -> list[int]:
 def recount_posture() -> bool:
     """After a write: count the overview's posture into the cache under the new fingerprint."""
     from findings import queries
+    from findings.services.posture import recount_started
 
+    recount_started()
     return queries.warm_posture_counts()

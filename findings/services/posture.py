@@ -5,14 +5,32 @@ from __future__ import annotations
 import logging
 
 from celery import current_app as celery_app
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+#: Set while a recount is queued and not yet started: the writes of a scan's forty units queue
+#: one recount at a time instead of forty (the waiting one counts the latest data when it runs).
+RECOUNT_PENDING_KEY = "posture:recount-pending"
+#: A queued recount lost with its worker stops absorbing new ones after this long.
+RECOUNT_PENDING_SECONDS = 300
+
 
 def _send_recount() -> None:
-    # By name: the tasks module imports the services.
-    celery_app.tasks["findings.recount_posture"].delay()
+    if not cache.add(RECOUNT_PENDING_KEY, True, RECOUNT_PENDING_SECONDS):
+        return  # one is waiting already (or the cache is down: nothing to count into)
+    try:
+        # By name: the tasks module imports the services.
+        celery_app.tasks["findings.recount_posture"].delay()
+    except Exception:
+        cache.delete(RECOUNT_PENDING_KEY)
+        raise
+
+
+def recount_started() -> None:
+    """The queued recount starts: a write from now on queues the next one."""
+    cache.delete(RECOUNT_PENDING_KEY)
 
 
 def queue_posture_recount() -> None:

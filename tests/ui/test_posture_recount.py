@@ -86,3 +86,30 @@ def test_the_first_overview_after_a_scan_reads_counts_counted_on_commit(
     scan_now(story_account)
     client.force_login(viewer)
     assert _recounts(client) == 0
+
+
+def test_a_recount_still_waiting_absorbs_the_next_writes(
+    committed_db, login, viewer, analyst, approver, estate, catalog
+):
+    """A scan's units commit one after another: while a queued recount has not started, later
+    writes queue nothing more; the waiting one counts the latest data when it runs. (Committed
+    rows: each write's on-commit callbacks run at its own commit, as in production.)"""
+    from django.core.cache import cache
+
+    from findings.services.posture import RECOUNT_PENDING_KEY
+    from findings.tasks import recount_posture
+
+    client = login(viewer)
+    cache.set(RECOUNT_PENDING_KEY, True)  # queued by an earlier write, not started yet
+    _accept(analyst, catalog, estate)
+    assert cache.get(RECOUNT_PENDING_KEY)  # nothing more queued, nothing counted
+    assert _recounts(client) > 0
+    cache.clear()
+    cache.set(RECOUNT_PENDING_KEY, True)
+    services.revoke_acceptance(RiskAcceptance.objects.get(), actor=approver, note="Done.")
+    recount_posture()  # the waiting recount runs: it counts the latest data
+    assert cache.get(RECOUNT_PENDING_KEY) is None
+    assert _recounts(client) == 0
+    # A write after it started queues (here: runs at once, tasks are eager) the next one.
+    _accept(analyst, catalog, estate)
+    assert _recounts(client) == 0
