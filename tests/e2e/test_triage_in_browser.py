@@ -40,17 +40,19 @@ def mfa_delete_failures() -> int:
 
 
 def test_an_analyst_accepts_a_zone_and_an_approver_revokes_it(
-    open_page, scanned, analyst, approver, artifacts
+    open_page, scanned, analyst, approver, artifacts, readme_screenshot
 ):
     failing_before = mfa_delete_failures()
     assert failing_before >= 1
     page = open_page(analyst)
-    page.screenshot(path=artifacts / "overview.png", full_page=True)
+    page.screenshot(path=artifacts / "overview-full.png", full_page=True)
+    readme_screenshot(page, "overview.png")
 
     page.locator("tr[data-control='2.1.2'] a").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("MFA Delete")
     expect(page.get_by_test_id("control-failing")).to_have_text(str(failing_before))
     page.screenshot(path=artifacts / "control-2.1.2.png", full_page=True)
+    readme_screenshot(page, "control-page.png")
 
     page.get_by_role("button", name="Accept risk in a zone…").click()
     dialog = page.locator("dialog#dialog")
