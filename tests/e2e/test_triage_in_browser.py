@@ -81,6 +81,12 @@ def test_an_analyst_accepts_a_zone_and_an_approver_revokes_it(
     page = open_page(approver)
     page.get_by_role("link", name="Acceptances").click()
     page.get_by_role("link", name=f"#{acceptance.pk}").click()
+    # The extend form asks for an end date only when "Until a date" is chosen.
+    extend = page.locator("form", has=page.get_by_role("heading", name="Extend"))
+    end_date = extend.get_by_label("End date")
+    expect(end_date).to_be_hidden()
+    extend.get_by_label("Until a date").check()
+    expect(end_date).to_be_visible()
     page.get_by_label("Why revoke it?").fill("The bucket must not stay public after all.")
     page.get_by_role("button", name="Revoke").click()
     page.screenshot(path=artifacts / "after-revoke.png", full_page=True)
