@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +58,66 @@ def p95(values: list[float]) -> float:
 
 def reproduce(script: str, args: str = "") -> None:
     print(f"\nReproduce: .venv/bin/python bench/{script} {args}".rstrip())
+
+
+def wait_for(condition: Callable[[], object], seconds: float, what: str) -> float:
+    """Poll ``condition`` until it is true, at most ``seconds``; the seconds it took."""
+    t0 = time.monotonic()
+    while not condition():
+        if time.monotonic() - t0 > seconds:
+            raise RuntimeError(f"{what}: not within {seconds:g} s")
+        time.sleep(0.02)
+    return time.monotonic() - t0
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A real ``celery worker`` process (queue default, 1 pool process) with ``env`` added to
+    this process's environment; returns once it answers a ping. Stop it with ``stop_worker``."""
+    from cspm.celery import app
+
+    hostname = f"bench-{os.getpid()}@localhost"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cspm",
+            "worker",
+            "-Q",
+            "default",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            hostname,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(
+            lambda: worker.poll() is not None or app.control.ping([hostname], timeout=1),
+            60,
+            "the Celery worker's start",
+        )
+    except RuntimeError:
+        worker.kill()
+        raise
+    if worker.poll() is not None:
+        raise RuntimeError(f"the Celery worker stopped:\n{log.read_text()}")
+    return worker
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

@@ -8,8 +8,15 @@ Builds (or with --reuse, keeps) an estate of resources × checks findings across
 4 regions on PostgreSQL, a zone and acceptances, then serves the app with gunicorn on loopback
 (Redis as the shared cache, as in production) and measures each page's server time (the app's
 own Server-Timing header) and the client's latency: first one user at a time, then ``--users``
-concurrent users for ``--seconds``. Also measures the overview right after a change (the counts
-are recomputed once, then served from the cache until the data changes again).
+concurrent users for ``--seconds``.
+
+Also the first overview after a change (an acceptance edited through the services), ``--changes``
+times each: without a Celery worker, the first view recounts the posture itself (the cold
+recount); with a real worker process, the recount queued on commit runs in the background, the
+bench waits until its counts are cached and then times the view a user opening the page sees.
+
+Redis: ``BENCH_CACHE_URL`` (the shared cache, flushed; default db 14) and ``BENCH_BROKER_URL``
+(Celery's broker, purged; default db 13).
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-from common import ROOT, median, p95, reproduce, setup_django
+from common import ROOT, median, p95, reproduce, setup_django, start_worker, stop_worker, wait_for
 
 PASSWORD = "bench-password-not-secret"  # noqa: S105
 
@@ -107,7 +115,6 @@ def serve(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
-        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
@@ -147,10 +154,43 @@ def figures(label: str, samples: list[tuple[float, float]]) -> None:
     server = [s for s, _ in samples]
     client = [c for _, c in samples]
     print(
-        f"  {label:<38} n={len(samples):>5}  server median {median(server):7.1f} ms"
+        f"  {label:<44} n={len(samples):>5}  server median {median(server):7.1f} ms"
         f"  p95 {p95(server):7.1f} ms   client median {median(client):7.1f} ms"
         f"  p95 {p95(client):7.1f} ms"
     )
+
+
+def change(acceptance, admin) -> None:
+    """One write that moves the posture fingerprint and queues a recount on commit."""
+    from acceptances import services
+
+    services.update_acceptance(acceptance, actor=admin, justification=f"bench {time.time()}")
+
+
+def first_views_with_worker(
+    client: Client, acceptance, admin, changes: int
+) -> tuple[list[tuple[float, float]], list[float]]:
+    """With a real worker: per change, the seconds until the recount's counts are cached, and
+    the first overview view after that."""
+    from django.core.cache import cache
+
+    from cspm.celery import app
+    from findings.queries import PostureScope, get_default_benchmark, posture_cache_key
+
+    app.control.purge()  # recounts queued while no worker ran
+    benchmark = get_default_benchmark()
+    views: list[tuple[float, float]] = []
+    waits: list[float] = []
+    worker = start_worker({}, Path(tempfile.mkdtemp(prefix="bench-worker-")) / "worker.log")
+    try:
+        for _ in range(changes):
+            change(acceptance, admin)
+            key = posture_cache_key(benchmark, PostureScope())
+            waits.append(wait_for(lambda key=key: cache.get(key) is not None, 300, "the recount"))
+            views.append(client.get("/"))
+    finally:
+        stop_worker(worker)
+    return views, waits
 
 
 def load(base: str, pages: dict[str, str], users: int, seconds: int, think: float) -> None:
@@ -200,33 +240,37 @@ def main() -> None:
         default="0,1",
         help="seconds each user pauses between pages, one load phase per value (0: flat out)",
     )
+    parser.add_argument(
+        "--changes", type=int, default=10, help="changes timed, without and with a worker"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep an estate built before")
     args = parser.parse_args()
+    # The bench, gunicorn and the worker share the cache and the broker, as in production.
+    os.environ["CACHE_URL"] = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14")
+    os.environ["CELERY_BROKER_URL"] = os.environ.get(
+        "BENCH_BROKER_URL", "redis://127.0.0.1:6379/13"
+    )
     setup_django(fresh=not args.reuse)
 
     from django.contrib.auth.models import User
-    from django.core.cache import caches
 
-    from acceptances import services
-    from acceptances.models import RiskAcceptance
+    from acceptances.models import RiskAcceptance, Zone
     from findings.models import Finding
 
     if not Finding.objects.exists():
         build_estate(args.resources, args.checks)
     total = Finding.objects.count()
     control = busiest_control()
-    zone_id = services.Zone.objects.get(name="shards 0-2").pk
+    zone_id = Zone.objects.get(name="shards 0-2").pk
     # A distinctive word of the busiest control's title (a search a reader would type).
     title_word = max(control.title.split(), key=len).strip(".,'\"()")
     print(
         f"scale: {total:,} findings; control page {control.ref} "
         f"({Finding.objects.filter(control_check__controls=control).count():,} findings)"
     )
-    os.environ["BENCH_CACHE_URL"] = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14")
     import redis
 
-    redis.Redis.from_url(os.environ["BENCH_CACHE_URL"]).flushdb()
-    del caches
+    redis.Redis.from_url(os.environ["CACHE_URL"]).flushdb()
 
     port = free_port()
     server = serve(port, args.workers, args.threads)
@@ -250,17 +294,21 @@ def main() -> None:
     }
     try:
         client = Client(base)
-        # After a change: the first view recomputes the counts (the cost a change brings).
         admin = User.objects.get(username="bench-admin")
-        cold: list[tuple[float, float]] = []
         acceptance = RiskAcceptance.objects.filter(state="active").first()
-        for _ in range(5):
-            services.update_acceptance(
-                acceptance, actor=admin, justification=f"bench {time.time()}"
-            )
+        # No worker: the recount queued on commit waits in the broker; the first view counts.
+        cold: list[tuple[float, float]] = []
+        for _ in range(args.changes):
+            change(acceptance, admin)
             cold.append(client.get("/"))
+        warm, waits = first_views_with_worker(client, acceptance, admin, args.changes)
         print("\nOne user at a time:")
-        figures("overview, first view after a change", cold)
+        figures("overview, 1st view after a change, no worker", cold)
+        figures("overview, 1st view after worker's recount", warm)
+        print(
+            f"  {'recount in the worker (commit to cached)':<44} n={len(waits):>5}"
+            f"  median {median(waits) * 1000:7.1f} ms  p95 {p95(waits) * 1000:7.1f} ms"
+        )
         for label, path in pages.items():
             client.get(path)  # warm
             figures(label, [client.get(path) for _ in range(30)])

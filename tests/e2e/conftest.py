@@ -69,6 +69,22 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
+def readme_screenshot(artifacts):
+    """Save what the browser shows (the viewport) as ``name`` among the artifacts, and also in
+    ``$CSPM_README_SCREENSHOTS`` when set: the README's pictures are refreshed by running the
+    test with ``CSPM_README_SCREENSHOTS=docs/screenshots``."""
+    readme_dir = os.environ.get("CSPM_README_SCREENSHOTS")
+
+    def save(page, name: str) -> None:
+        page.screenshot(path=artifacts / name)
+        if readme_dir:
+            Path(readme_dir).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=Path(readme_dir) / name)
+
+    return save
+
+
+@pytest.fixture
 def open_page(browser, live_server):
     """A new browser session logged in as ``user`` (password of the personas)."""
     contexts = []

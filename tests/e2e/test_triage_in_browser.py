@@ -40,17 +40,19 @@ def mfa_delete_failures() -> int:
 
 
 def test_an_analyst_accepts_a_zone_and_an_approver_revokes_it(
-    open_page, scanned, analyst, approver, artifacts
+    open_page, scanned, analyst, approver, artifacts, readme_screenshot
 ):
     failing_before = mfa_delete_failures()
     assert failing_before >= 1
     page = open_page(analyst)
-    page.screenshot(path=artifacts / "overview.png", full_page=True)
+    page.screenshot(path=artifacts / "overview-full.png", full_page=True)
+    readme_screenshot(page, "overview.png")
 
     page.locator("tr[data-control='2.1.2'] a").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("MFA Delete")
     expect(page.get_by_test_id("control-failing")).to_have_text(str(failing_before))
     page.screenshot(path=artifacts / "control-2.1.2.png", full_page=True)
+    readme_screenshot(page, "control-page.png")
 
     page.get_by_role("button", name="Accept risk in a zone…").click()
     dialog = page.locator("dialog#dialog")
@@ -79,6 +81,12 @@ def test_an_analyst_accepts_a_zone_and_an_approver_revokes_it(
     page = open_page(approver)
     page.get_by_role("link", name="Acceptances").click()
     page.get_by_role("link", name=f"#{acceptance.pk}").click()
+    # The extend form asks for an end date only when "Until a date" is chosen.
+    extend = page.locator("form", has=page.get_by_role("heading", name="Extend"))
+    end_date = extend.get_by_label("End date")
+    expect(end_date).to_be_hidden()
+    extend.get_by_label("Until a date").check()
+    expect(end_date).to_be_visible()
     page.get_by_label("Why revoke it?").fill("The bucket must not stay public after all.")
     page.get_by_role("button", name="Revoke").click()
     page.screenshot(path=artifacts / "after-revoke.png", full_page=True)
