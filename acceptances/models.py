@@ -109,12 +109,18 @@ class RiskAcceptance(models.Model):
 
     class State(models.TextChoices):
         PROPOSED = "proposed", "Proposed (awaiting approval)"
+        AWAITING_OWNER = "awaiting_owner", "Awaiting the owner's sign-off"
         ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended (a compensating control fails)"
         EXPIRED = "expired", "Expired"
         REVOKED = "revoked", "Revoked"
 
     # States in which an acceptance holds its scope: a second one on the same scope is refused.
-    LIVE_STATES = (State.PROPOSED, State.ACTIVE)
+    # Only ACTIVE covers findings: a proposal, an acceptance whose owner has not signed off the
+    # residual risk, and a suspended one leave their findings failing.
+    LIVE_STATES = (State.PROPOSED, State.AWAITING_OWNER, State.ACTIVE, State.SUSPENDED)
+    # Live states that run out at their expiry (a proposal cannot be approved once it passed).
+    EXPIRING_STATES = (State.AWAITING_OWNER, State.ACTIVE, State.SUSPENDED)
 
     control = models.ForeignKey(
         "findings.Control", on_delete=models.PROTECT, related_name="acceptances"
@@ -150,8 +156,33 @@ class RiskAcceptance(models.Model):
         related_name="approved_acceptances",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    # The risk assessment (ISO/IEC 27005): likelihood and impact of the residual risk, 1 to 5,
+    # and the rating they gave under the bands in force when they were set
+    # (``acceptances.risk``). Empty only on acceptances made before assessments existed.
+    likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    impact = models.PositiveSmallIntegerField(null=True, blank=True)
+    residual_rating = models.CharField(
+        max_length=10, choices=Severity.choices, blank=True, help_text="From likelihood × impact."
+    )
+    # The named owner's acceptance of the residual risk (ISO/IEC 27001 6.1.3 f): when the owner
+    # signed off. A new owner, a renewal or a new assessment asks for it again.
+    owner_signed_off_at = models.DateTimeField(null=True, blank=True)
+    signoff_reminded_at = models.DateTimeField(null=True, blank=True)
+    # Compensating measures in words, beside the checked ones (``CompensatingControl``).
+    compensating_measures = models.TextField(blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    # Re-review on material change: the zone's size at approval (zone-scoped; resource-scoped
+    # acceptances keep a digest per finding in ``ReviewBaseline``), and the open flag.
+    baseline_zone_size = models.PositiveIntegerField(null=True, blank=True)
+    review_flagged_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.JSONField(
+        default=dict, blank=True, help_text="What changed since approval: before and after."
+    )
+    renewals = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times it was renewed after it had expired."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -194,16 +225,34 @@ class RiskAcceptance(models.Model):
                 violation_error_message="A custom reason needs a short explanation.",
             ),
             models.CheckConstraint(
-                condition=Q(state__in=["proposed", "active", "expired", "revoked"]),
+                condition=Q(
+                    state__in=[
+                        "proposed",
+                        "awaiting_owner",
+                        "active",
+                        "suspended",
+                        "expired",
+                        "revoked",
+                    ]
+                ),
                 name="acceptance_state_known",
             ),
             models.CheckConstraint(
                 condition=~Q(state="revoked") | Q(revoked_at__isnull=False),
                 name="acceptance_revoked_has_time",
             ),
+            models.CheckConstraint(
+                condition=(Q(likelihood__isnull=True) & Q(impact__isnull=True))
+                | (Q(likelihood__gte=1, likelihood__lte=5) & Q(impact__gte=1, impact__lte=5)),
+                name="acceptance_assessment_in_range",
+                violation_error_message="Likelihood and impact are both rated 1 to 5.",
+            ),
             models.UniqueConstraint(
                 fields=["control", "resource"],
-                condition=Q(state__in=["proposed", "active"], resource__isnull=False),
+                condition=Q(
+                    state__in=["proposed", "awaiting_owner", "active", "suspended"],
+                    resource__isnull=False,
+                ),
                 name="acceptance_one_live_per_resource",
                 violation_error_message=(
                     "This control already has an active or proposed acceptance on this resource."
@@ -211,7 +260,10 @@ class RiskAcceptance(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["control", "zone"],
-                condition=Q(state__in=["proposed", "active"], zone__isnull=False),
+                condition=Q(
+                    state__in=["proposed", "awaiting_owner", "active", "suspended"],
+                    zone__isnull=False,
+                ),
                 name="acceptance_one_live_per_zone",
                 violation_error_message=(
                     "This control already has an active or proposed acceptance in this zone."
@@ -261,6 +313,13 @@ class AcceptanceEvent(models.Model):
         CHANGE_APPROVED = "change_approved", "Change approved"
         CHANGE_REJECTED = "change_rejected", "Change rejected"
         CHANGE_WITHDRAWN = "change_withdrawn", "Change withdrawn"
+        SIGNED_OFF = "signed_off", "Residual risk accepted by the owner"
+        SUSPENDED = "suspended", "Suspended: a compensating control fails"
+        RESUMED = "resumed", "Resumed: its compensating controls pass"
+        REVIEW_FLAGGED = "review_flagged", "Needs re-review: the accepted configuration changed"
+        REVIEWED = "reviewed", "Re-reviewed"
+        COVERAGE = "coverage", "Coverage changed"
+        APPROVAL_REFUSED = "approval_refused", "Approval refused (self-approval)"
 
     acceptance = models.ForeignKey(RiskAcceptance, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -295,6 +354,132 @@ class AcceptanceEvent(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Acceptance history is append-only; events cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class CompensatingControl(models.Model):
+    """A control named as compensating for an acceptance, checked after every scan.
+
+    Without ``resource`` it compensates wherever the acceptance applies: it holds while no finding
+    of ``control`` fails on the acceptance's resource (resource-scoped) or in its zone. With
+    ``resource`` it is one finding on another resource ("5.2 passes on sg-web"), which must pass.
+    While one fails, the acceptance is suspended (``acceptances.services.compensation``).
+    """
+
+    acceptance = models.ForeignKey(
+        RiskAcceptance, on_delete=models.CASCADE, related_name="compensating_controls"
+    )
+    control = models.ForeignKey("findings.Control", on_delete=models.PROTECT, related_name="+")
+    resource = models.ForeignKey(
+        "findings.Resource", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    failing_since = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["acceptance", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["acceptance", "control", "resource"],
+                name="compensatingcontrol_unique",
+                nulls_distinct=False,
+                violation_error_message="This compensating control is already named.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f" on {self.resource}" if self.resource_id else ""
+        return f"{self.control_id}{where} compensates acceptance {self.acceptance_id}"
+
+
+class ReviewBaseline(models.Model):
+    """The evidence of one covered finding when its acceptance was approved: a later scan that
+    sees other evidence flags the acceptance for re-review."""
+
+    acceptance = models.ForeignKey(
+        RiskAcceptance, on_delete=models.CASCADE, related_name="review_baselines"
+    )
+    finding = models.ForeignKey("findings.Finding", on_delete=models.CASCADE, related_name="+")
+    evidence_digest = models.BigIntegerField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["acceptance", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["acceptance", "finding"], name="reviewbaseline_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Baseline of finding {self.finding_id} for acceptance {self.acceptance_id}"
+
+
+class AppetiteRule(models.Model):
+    """Risk appetite: how far an acceptance may go, by zone, control severity and residual rating.
+
+    A rule applies to an acceptance when each of its criteria that is set matches (an empty
+    criterion matches everything). Every applying rule must allow the terms; the first that does
+    not is named in the refusal (``acceptances.appetite``).
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    zone = models.ForeignKey(
+        Zone,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="appetite_rules",
+        help_text="Empty: every zone and resource.",
+    )
+    severity = models.CharField(
+        max_length=10,
+        choices=Severity.choices,
+        blank=True,
+        help_text="The control's severity it applies to; empty: every severity.",
+    )
+    min_rating = models.CharField(
+        "from residual rating",
+        max_length=10,
+        choices=Severity.choices,
+        blank=True,
+        help_text="Applies from this residual rating up; empty: every rating.",
+    )
+    max_term_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The longest term allowed, in days; empty: no limit."
+    )
+    allow_never = models.BooleanField(
+        default=True, help_text="Whether an acceptance may have no end."
+    )
+    max_renewals = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many renewals are allowed; empty: no limit."
+    )
+    approver_role = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The role that must approve (approver or admin); empty: any approver.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity="") | Q(severity__in=Severity.values),
+                name="appetiterule_severity_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_rating="") | Q(min_rating__in=Severity.values),
+                name="appetiterule_rating_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(approver_role__in=["", "approver", "admin"]),
+                name="appetiterule_role_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AcceptanceChange(models.Model):

@@ -307,6 +307,15 @@ CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
 # When on, a new acceptance starts as "proposed" until an approver other than its creator
 # approves it (four-eyes rule).
 CSPM_REQUIRE_APPROVAL = env.bool("CSPM_REQUIRE_APPROVAL", default=False)
+# The residual-risk bands: the highest likelihood × impact score (1 to 25) of each rating, as
+# four rising numbers for low, medium, high and critical (the last one 25).
+_bands = env.int_list("CSPM_RISK_BANDS", [4, 9, 16, 25])
+if len(_bands) != 4 or _bands[0] < 1 or _bands[-1] != 25 or _bands != sorted(set(_bands)):
+    raise SettingError(
+        f"CSPM_RISK_BANDS={_bands}: four rising numbers, the top score of low, medium, high "
+        "and critical, the last one 25."
+    )
+CSPM_RISK_BANDS = dict(zip(("low", "medium", "high", "critical"), _bands, strict=True))
 # Most ids one Terraform download takes per field (finding ids, resource ids): a selection to
 # review and apply, not the whole estate in one request.
 CSPM_TERRAFORM_MAX_IDS = env.int("CSPM_TERRAFORM_MAX_IDS", 500, minimum=1)

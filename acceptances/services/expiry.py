@@ -108,23 +108,24 @@ def validate_shortening(
 
 
 def expire_due_acceptances(now: dt.datetime | None = None) -> list[int]:
-    """Expire every active acceptance whose expiry has passed; reopen its findings at once.
+    """Expire every acceptance in force, awaiting its owner or suspended whose expiry has
+    passed; reopen its findings at once.
 
-    Each acceptance is claimed with a conditional UPDATE (state still active), so two workers
-    or two beat ticks never expire, record or notify the same one twice.
+    Each acceptance is claimed with a conditional UPDATE (state unchanged since it was read), so
+    two workers or two beat ticks never expire, record or notify the same one twice.
     """
     now = now or timezone.now()
     due = list(
         RiskAcceptance.objects.filter(
-            state=RiskAcceptance.State.ACTIVE, expires_at__lte=now
-        ).values_list("pk", flat=True)
+            state__in=RiskAcceptance.EXPIRING_STATES, expires_at__lte=now
+        ).values_list("pk", "state")
     )
     expired: list[int] = []
-    for pk in due:
+    for pk, state in due:
         with transaction.atomic():
-            claimed = RiskAcceptance.objects.filter(
-                pk=pk, state=RiskAcceptance.State.ACTIVE, expires_at__lte=now
-            ).update(state=RiskAcceptance.State.EXPIRED, handled_at=now, updated_at=now)
+            claimed = RiskAcceptance.objects.filter(pk=pk, state=state, expires_at__lte=now).update(
+                state=RiskAcceptance.State.EXPIRED, handled_at=now, updated_at=now
+            )
             if not claimed:
                 continue
             acceptance = RiskAcceptance.objects.get(pk=pk)
@@ -133,7 +134,7 @@ def expire_due_acceptances(now: dt.datetime | None = None) -> list[int]:
                 AcceptanceEvent.Action.EXPIRED,
                 None,
                 now,
-                {"state": ["active", "expired"]},
+                {"state": [state, "expired"]},
             )
             _uncover(acceptance)
             expired.append(pk)
