@@ -159,6 +159,22 @@ class Benchmark(models.Model):
 
 
 _PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+# Placeholders a resource fills (``Resource.terraform_values``), and the one variable every
+# download declares (``admin_cidr``). A catalog naming any other is refused when loaded.
+RESOURCE_PLACEHOLDERS = {
+    "AWS::S3::Bucket": "bucket_name",
+    "AWS::EC2::Instance": "instance_id",
+    "AWS::EC2::NetworkAcl": "network_acl_id",
+    "AWS::EC2::VPC": "vpc_id",
+    "AWS::EC2::SecurityGroup": "security_group_id",
+    "AWS::CloudTrail::Trail": "trail_name",
+    "AWS::KMS::Key": "kms_key_id",
+    "AWS::IAM::User": "user_name",
+}
+KNOWN_PLACEHOLDERS = frozenset(
+    {"account_id", "region", "resource_id", "resource_name", "resource_arn", "admin_cidr"}
+    | set(RESOURCE_PLACEHOLDERS.values())
+)
 
 
 class Control(models.Model):
@@ -187,6 +203,10 @@ class Control(models.Model):
         help_text="Terraform fix; {{ placeholders }} are filled with a resource's names.",
     )
     references = models.JSONField(default=list, blank=True)
+    # The checks that decide it, as the catalog names them (check ids of ``findings.checks``).
+    # A check may decide controls of several benchmarks: its findings are read by each, and an
+    # acceptance of one covers the same findings under every other (it covers checks).
+    check_ids = models.JSONField(default=list, blank=True)
     # Natural sort order of refs ("1.10" after "1.9"), computed when the catalog is loaded.
     position = models.PositiveIntegerField(default=0)
 
@@ -298,18 +318,8 @@ class Resource(models.Model):
             "resource_name": self.name,
             "resource_arn": self.arn,
         }
-        per_type = {
-            "AWS::S3::Bucket": "bucket_name",
-            "AWS::EC2::Instance": "instance_id",
-            "AWS::EC2::NetworkAcl": "network_acl_id",
-            "AWS::EC2::VPC": "vpc_id",
-            "AWS::EC2::SecurityGroup": "security_group_id",
-            "AWS::CloudTrail::Trail": "trail_name",
-            "AWS::KMS::Key": "kms_key_id",
-            "AWS::IAM::User": "user_name",
-        }
-        if self.resource_type in per_type:
-            values[per_type[self.resource_type]] = values["resource_id"]
+        if self.resource_type in RESOURCE_PLACEHOLDERS:
+            values[RESOURCE_PLACEHOLDERS[self.resource_type]] = values["resource_id"]
         return values
 
 

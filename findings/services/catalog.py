@@ -11,7 +11,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from findings.models import Benchmark, Check, CloudAccount, Control, Severity
+from findings.models import (
+    _PLACEHOLDER_RE,
+    KNOWN_PLACEHOLDERS,
+    Benchmark,
+    Check,
+    CloudAccount,
+    Control,
+    Severity,
+)
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog"
 
@@ -77,6 +85,30 @@ def _validate_catalog(data: Any, source: str) -> None:
             problems.append(f"{where}: severity must be one of {', '.join(Severity.values)}")
         if control.get("level") not in (1, 2):
             problems.append(f"{where}: level must be 1 or 2")
+        checks = control.get("checks", [])
+        if not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):
+            problems.append(f"{where}: 'checks' must be a list of check ids")
+        elif len(set(checks)) != len(checks):
+            problems.append(f"{where}: a check is named twice in 'checks'")
+        for name in (
+            "description",
+            "rationale",
+            "impact",
+            "remediation_console",
+            "remediation_cli",
+            "terraform",
+        ):
+            text = control.get(name)
+            unknown = (
+                sorted(set(_PLACEHOLDER_RE.findall(text)) - KNOWN_PLACEHOLDERS)
+                if isinstance(text, str)
+                else []
+            )
+            if unknown:
+                problems.append(
+                    f"{where}: '{name}' has placeholders nothing fills: "
+                    + ", ".join("{{ " + placeholder + " }}" for placeholder in unknown)
+                )
     if problems:
         raise ValidationError([f"{source}: {p}" for p in problems])
 
@@ -126,6 +158,7 @@ def load_catalog(path: Path) -> CatalogLoad:
             "remediation_cli": item["remediation_cli"],
             "terraform": item["terraform"],
             "references": item["references"],
+            "check_ids": item.get("checks", []),
         }
         control = existing.get(item["ref"])
         if control is None:
@@ -185,18 +218,43 @@ def register_account(
 def sync_checks() -> dict[str, int]:
     """Create or update a Check row per registered check and link it to its controls.
 
-    Checks no longer shipped are kept (findings refer to them) but marked inactive.
+    A check decides the controls its registration names (``@check(controls=...)``, refs of
+    the benchmark it was written for) and every control whose catalog entry lists it
+    (``"checks"``), in any benchmark. Every automated control must be decided by at least one
+    registered check, and a catalog may name only registered checks. Checks no longer shipped
+    are kept (findings refer to them) but marked inactive.
     """
     from findings.checks import REGISTRY
 
-    controls = {
-        (c.benchmark.slug, c.benchmark.version, c.ref): c
-        for c in Control.objects.select_related("benchmark")
+    all_controls = list(Control.objects.select_related("benchmark"))
+    controls = {(c.benchmark.slug, c.benchmark.version, c.ref): c for c in all_controls}
+    declared: dict[str, list[Control]] = {}
+    problems: list[str] = []
+    for control in all_controls:
+        for check_id in control.check_ids:
+            if check_id not in REGISTRY:
+                problems.append(
+                    f"{control.benchmark} {control.ref} names check {check_id}, which is not "
+                    "registered."
+                )
+            declared.setdefault(check_id, []).append(control)
+    decided = {c.pk for cs in declared.values() for c in cs} | {
+        controls[(s.benchmark, s.version, ref)].pk
+        for s in REGISTRY.values()
+        for ref in s.controls
+        if (s.benchmark, s.version, ref) in controls
     }
+    problems.extend(
+        f"{c.benchmark} {c.ref} is automated but no registered check decides it."
+        for c in all_controls
+        if c.automated and c.pk not in decided
+    )
+    if problems:
+        raise ValidationError(problems)
     existing = {c.check_id: c for c in Check.objects.prefetch_related("controls")}
     counts = {"created": 0, "updated": 0, "unchanged": 0, "retired": 0}
     for spec in REGISTRY.values():
-        wanted = []
+        wanted = list(declared.get(spec.check_id, []))
         for ref in spec.controls:
             key = (spec.benchmark, spec.version, ref)
             if key not in controls:
@@ -204,7 +262,8 @@ def sync_checks() -> dict[str, int]:
                     f"Check {spec.check_id} evidences {spec.benchmark} {spec.version} {ref}, "
                     "which the catalog does not hold; load the catalog first."
                 )
-            wanted.append(controls[key])
+            if controls[key] not in wanted:
+                wanted.append(controls[key])
         values = {
             "title": spec.title,
             "service": spec.service,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from findings import services
-from findings.models import Benchmark, Control
+from findings.models import Benchmark, Check, Control
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +97,56 @@ def test_a_malformed_catalog_is_refused_with_the_bad_parts_named(db, tmp_path):
     text = " ".join(info.value.messages)
     assert "severity must be one of" in text and "'title' must be a str" in text
     assert Control.objects.count() == 0
+
+
+def _second_benchmark(tmp_path, controls: list[dict]) -> object:
+    data = json.loads(CATALOG.read_text())
+    data["benchmark"].update(slug="example-next", name="Example next", version="1.0.0")
+    data["controls"] = controls
+    path = tmp_path / "next.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_catalog_names_the_checks_that_decide_its_controls(catalog, tmp_path):
+    v2 = {c["ref"]: c for c in json.loads(CATALOG.read_text())["controls"]}
+    # The IMDSv2 recommendation renumbered, decided by the same check as v2.0.0 5.6.
+    moved = {**v2["5.6"], "ref": "5.7", "checks": ["ec2_instance_imdsv2_required"]}
+    services.load_catalog(_second_benchmark(tmp_path, [moved]))
+    services.sync_checks()
+    check = Check.objects.get(check_id="ec2_instance_imdsv2_required")
+    assert sorted((c.benchmark.slug, c.ref) for c in check.controls.all()) == [
+        ("cis-aws-foundations", "5.6"),
+        ("example-next", "5.7"),
+    ]
+
+
+def test_syncing_refuses_unknown_checks_and_automated_controls_nothing_decides(catalog, tmp_path):
+    v2 = {c["ref"]: c for c in json.loads(CATALOG.read_text())["controls"]}
+    services.load_catalog(
+        _second_benchmark(
+            tmp_path,
+            [
+                {**v2["5.6"], "ref": "9.1", "checks": ["ec2_no_such_check"]},
+                {**v2["2.1.1"], "ref": "9.2", "automated": True, "checks": []},
+            ],
+        )
+    )
+    with pytest.raises(ValidationError) as info:
+        services.sync_checks()
+    text = " ".join(info.value.messages)
+    assert "9.1 names check ec2_no_such_check, which is not registered" in text
+    assert "9.2 is automated but no registered check decides it" in text
+
+
+def test_a_placeholder_nothing_fills_is_refused_at_load(db, tmp_path):
+    data = json.loads(CATALOG.read_text())
+    data["controls"][0]["terraform"] = 'resource "x" "y" { name = "{{ bukcet_name }}" }'
+    data["controls"][1]["checks"] = ["one", "one"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ValidationError) as info:
+        services.load_catalog(bad)
+    text = " ".join(info.value.messages)
+    assert "placeholders nothing fills: {{ bukcet_name }}" in text
+    assert "a check is named twice" in text
