@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 
 from acceptances.models import (
     AcceptanceChange,
@@ -147,10 +147,18 @@ def get_attention(
 
 
 def get_live_acceptances_for(control_id: int) -> QuerySet[RiskAcceptance]:
-    """The proposed and active acceptances of a control, for its page."""
-    return RiskAcceptance.objects.filter(
-        control_id=control_id, state__in=RiskAcceptance.LIVE_STATES
-    ).select_related("zone", "resource", "owner")
+    """The live acceptances that apply to a control, for its page: its own, and those made on
+    a control of another benchmark (or version) that shares a check with it (a decision
+    follows the check, not the version)."""
+    from findings.models import Check
+
+    checks = Check.objects.filter(controls=control_id).values("pk")
+    return (
+        RiskAcceptance.objects.filter(state__in=RiskAcceptance.LIVE_STATES)
+        .filter(Q(control_id=control_id) | Q(control__checks__in=checks))
+        .distinct()
+        .select_related("zone", "resource", "owner", "control__benchmark")
+    )
 
 
 ACCEPTANCE_EXPORT_FIELDS = [

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from acceptances import queries, services, wording
+from acceptances.benchmarks import across_benchmarks, carry_over
 from acceptances.forms import (
     AcceptanceFilterForm,
     AcceptRiskForm,
@@ -35,7 +36,8 @@ from acceptances.forms import (
 from acceptances.models import AcceptanceChange, FixPlan, RiskAcceptance, Zone, ZoneWatch
 from acceptances.zones import RULE_KEYS as RULE_FIELDS
 from cspm.api.base import streaming_export
-from findings.models import Control
+from findings.models import Benchmark, Control
+from findings.queries import benchmarks as findings_benchmarks
 
 PAGE_SIZE = 50
 
@@ -236,6 +238,7 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
             acceptance.events.select_related("actor").order_by("-at", "-pk")
         ),
         "covered": acceptance.covered_findings.count(),
+        "across": across_benchmarks(acceptance),
         "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
         "extend_form": forms.get("extend_form")
         or ExtendForm(initial={"expiry": "30"}, auto_id="extend_%s", acceptance=acceptance),
@@ -768,3 +771,28 @@ def control_attest(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(page)
     messages.success(request, "Attested: the control shows your decision until its end date.")
     return redirect(page)
+
+
+@_read("acceptances.view_riskacceptance")
+def benchmark_diff(request: HttpRequest) -> HttpResponse:
+    """What moving to another benchmark version changes for this team: controls, findings
+    newly read, and acceptances that carry over or would no longer apply."""
+    benchmarks = list(Benchmark.objects.order_by("slug", "version"))
+    benchmarks.sort(key=lambda b: (b.slug, Control.sort_key(b.version)))
+    context: dict = {"benchmarks": benchmarks, "error": ""}
+    old, new = request.GET.get("old", ""), request.GET.get("new", "")
+    status = 200
+    if old or new:
+        chosen = {str(b.pk): b for b in benchmarks}
+        if old not in chosen or new not in chosen:
+            context["error"] = "Choose two loaded benchmarks."
+            status = 400
+        elif old == new:
+            context["error"] = "Choose two different versions."
+            status = 400
+        else:
+            diff = findings_benchmarks.diff_benchmarks(chosen[old], chosen[new])
+            carried, lost = carry_over(diff)
+            context.update(diff=diff, carried=carried, lost=lost)
+        context.update(old=old, new=new)
+    return render(request, "acceptances/benchmark_diff.html", context, status=status)

@@ -16,6 +16,7 @@ naming the variable (one line: see ``cspm.env.SettingError``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -304,6 +305,15 @@ CSPM_SCAN_STALL_SECONDS = env.int(
 )
 # Days before expiry at which owners are reminded.
 CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
+# The benchmark pages, exports and alerts show when none is chosen: "<slug>" for the newest
+# version of that benchmark, or "<slug>@<version>" for one version (CIS AWS Foundations' newest
+# by default). Findings belong to checks: every loaded benchmark reads the same scans.
+CSPM_DEFAULT_BENCHMARK = env.str("CSPM_DEFAULT_BENCHMARK", "cis-aws-foundations")
+if not re.fullmatch(r"[a-z0-9-]+(@[0-9A-Za-z.\-]+)?", CSPM_DEFAULT_BENCHMARK):
+    raise SettingError(
+        f"CSPM_DEFAULT_BENCHMARK={CSPM_DEFAULT_BENCHMARK!r}: a benchmark slug, optionally with "
+        "@version (e.g. cis-aws-foundations@2.0.0)."
+    )
 # When on, a new acceptance starts as "proposed" until an approver other than its creator
 # approves it (four-eyes rule).
 CSPM_REQUIRE_APPROVAL = env.bool("CSPM_REQUIRE_APPROVAL", default=False)

@@ -37,6 +37,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _story_benchmark() -> None:
+    """The story was audited against CIS AWS Foundations v2.0.0: pages, exports and workers
+    default to it in the tests (the product defaults to the newest CIS version loaded;
+    tests/findings/test_benchmarks_side_by_side.py covers that)."""
+    import os
+
+    from django.conf import settings
+
+    settings.CSPM_DEFAULT_BENCHMARK = "cis-aws-foundations@2.0.0"
+    os.environ["CSPM_DEFAULT_BENCHMARK"] = "cis-aws-foundations@2.0.0"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_aws_sessions():
     """Each test assumes roles anew: cached sessions would hide what a test set up."""

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from findings import hooks
@@ -24,11 +25,15 @@ DEFAULT_BENCHMARK_SLUG = "cis-aws-foundations"
 
 
 def get_default_benchmark() -> Benchmark | None:
-    """The newest version of CIS AWS Foundations, or any benchmark if that one is absent."""
+    """The benchmark ``CSPM_DEFAULT_BENCHMARK`` names ("slug" for its newest version, or
+    "slug@version"); the newest CIS AWS Foundations when that one is not loaded, or any."""
     benchmarks = list(Benchmark.objects.all())
     if not benchmarks:
         return None
-    preferred = [b for b in benchmarks if b.slug == DEFAULT_BENCHMARK_SLUG] or benchmarks
+    wanted = getattr(settings, "CSPM_DEFAULT_BENCHMARK", DEFAULT_BENCHMARK_SLUG)
+    slug, _, version = wanted.partition("@")
+    chosen = [b for b in benchmarks if b.slug == slug and (not version or b.version == version)]
+    preferred = chosen or [b for b in benchmarks if b.slug == DEFAULT_BENCHMARK_SLUG] or benchmarks
     return max(preferred, key=lambda b: Control.sort_key(b.version))
 
 

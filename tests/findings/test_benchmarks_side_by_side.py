@@ -1,0 +1,164 @@
+"""Several benchmarks read one scan: a decision follows the check, not the version.
+
+A second version of CIS AWS Foundations is built from the shipped v2.0.0 catalog the way a new
+release changes it: the IMDSv2 recommendation renumbered (5.6 -> 5.7, decided by the same
+check), MFA Delete (2.1.2) dropped, one new manual recommendation.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from acceptances import services
+from acceptances.benchmarks import across_benchmarks
+from findings import services as findings_services
+from findings.models import Benchmark, Finding
+from findings.queries import get_default_benchmark
+from findings.queries.benchmarks import diff_benchmarks, find_benchmark
+
+pytestmark = pytest.mark.django_db
+
+NEXT = "99.0.0"
+
+
+@pytest.fixture
+def next_version(catalog, tmp_path) -> Benchmark:
+    from findings.checks import REGISTRY
+
+    data = json.loads(
+        (findings_services.CATALOG_DIR / "cis_aws_foundations_2.0.0.json").read_text()
+    )
+    data["benchmark"]["version"] = NEXT
+    deciding: dict[str, list[str]] = {}
+    for spec in REGISTRY.values():
+        for ref in spec.controls:
+            deciding.setdefault(ref, []).append(spec.check_id)
+    controls = []
+    for control in data["controls"]:
+        if control["ref"] == "2.1.2":
+            continue  # dropped
+        # The same checks decide each recommendation in the new version.
+        control = {**control, "checks": deciding.get(control["ref"], [])}
+        if control["ref"] == "5.6":
+            control["ref"] = "5.7"  # renumbered
+        controls.append(control)
+    controls.append(
+        {
+            **controls[0],
+            "ref": "5.8",
+            "section": "5",
+            "title": "Ensure a new manual recommendation is reviewed",
+            "automated": False,
+            "checks": [],
+        }
+    )
+    data["controls"] = controls
+    path = tmp_path / "next.json"
+    path.write_text(json.dumps(data))
+    benchmark = findings_services.load_catalog(path).benchmark
+    findings_services.sync_checks()
+    return benchmark
+
+
+def _accept(analyst, control, resource) -> object:
+    return services.accept_risk(
+        actor=analyst,
+        control=control,
+        resource=resource,
+        owner=analyst,
+        reason="risk_owned",
+        justification="Until the OS upgrade lands.",
+    )
+
+
+def test_the_default_benchmark_is_the_newest_cis_unless_a_setting_names_one(
+    next_version, catalog, settings
+):
+    settings.CSPM_DEFAULT_BENCHMARK = "cis-aws-foundations"
+    assert get_default_benchmark() == next_version
+    settings.CSPM_DEFAULT_BENCHMARK = "cis-aws-foundations@2.0.0"
+    assert get_default_benchmark() == catalog
+    assert find_benchmark("2.0.0") == catalog
+    assert find_benchmark("cis-aws-foundations") == next_version
+    with pytest.raises(ValueError, match=r"loaded: cis-aws-foundations@2\.0\.0"):
+        find_benchmark("7.0.0")
+
+
+def test_the_diff_names_renumbered_dropped_and_added_controls(next_version, catalog):
+    diff = diff_benchmarks(catalog, next_version)
+    assert [(p.old.ref, p.new.ref) for p in diff.renumbered] == [("5.6", "5.7")]
+    assert [c.ref for c in diff.removed] == ["2.1.2"]
+    assert [c.ref for c in diff.added] == ["5.8"]
+    assert diff.newly_evaluated == {}
+
+
+def test_an_acceptance_under_one_version_shows_under_the_next_and_says_what_it_left(
+    next_version, catalog, story_account, scan_now, analyst, client
+):
+    scan_now(story_account)
+    web = Finding.objects.get(control_check__check_id="ec2_instance_imdsv2_required").resource
+    imds = _accept(analyst, catalog.controls.get(ref="5.6"), web)
+    bucket = Finding.objects.get(
+        control_check__check_id="s3_bucket_mfa_delete_enabled", resource__name="story-images"
+    ).resource
+    mfa = _accept(analyst, catalog.controls.get(ref="2.1.2"), bucket)
+
+    across = across_benchmarks(imds)
+    assert [
+        (g.benchmark.version, [r.control.ref for r in g.controls]) for g in across.elsewhere
+    ] == [(NEXT, ["5.7"])]
+    assert across.elsewhere[0].controls[0].covered and across.no_longer_in == []
+    mfa_across = across_benchmarks(mfa)
+    assert mfa_across.elsewhere == [] and [b.version for b in mfa_across.no_longer_in] == [NEXT]
+
+    # The next version's control page reads the same finding as accepted, and names the
+    # acceptance made under v2.0.0.
+    client.force_login(analyst)
+    moved = next_version.controls.get(ref="5.7")
+    page = client.get(reverse("control-detail", args=[moved.pk])).content.decode()
+    assert 'data-testid="control-accepted">1<' in page
+    assert f"#{imds.pk}</a> <span" in page and "made on 5.6 of" in page
+    # MFA Delete is no control of the next version: its acceptance says so, and stays.
+    detail = client.get(reverse("acceptance-detail", args=[mfa.pk])).content.decode()
+    assert "No longer in" in detail and NEXT in detail
+    mfa.refresh_from_db()
+    assert mfa.state == "active" and mfa.covered_findings.count() == 1
+
+
+def test_the_diff_command_and_page_list_what_carries_over(
+    next_version, catalog, story_account, scan_now, analyst, client, capsys
+):
+    scan_now(story_account)
+    web = Finding.objects.get(control_check__check_id="ec2_instance_imdsv2_required").resource
+    imds = _accept(analyst, catalog.controls.get(ref="5.6"), web)
+    bucket = Finding.objects.get(
+        control_check__check_id="s3_bucket_mfa_delete_enabled", resource__name="story-images"
+    ).resource
+    mfa = _accept(analyst, catalog.controls.get(ref="2.1.2"), bucket)
+
+    call_command("benchmark_diff", "2.0.0", f"cis-aws-foundations@{NEXT}")
+    out = capsys.readouterr().out
+    assert "1 added, 1 removed, 1 renumbered" in out
+    assert "renumbered 5.6 -> 5.7" in out
+    assert f"carries    #{imds.pk}" in out and "-> 5.7" in out
+    assert f"no longer  #{mfa.pk}" in out
+
+    client.force_login(analyst)
+    url = reverse("benchmark-diff")
+    page = client.get(url, {"old": catalog.pk, "new": next_version.pk})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "1 carry over · 1 would no longer apply" in body
+    assert client.get(url, {"old": catalog.pk, "new": catalog.pk}).status_code == 400
+    assert client.get(url, {"old": "x", "new": next_version.pk}).status_code == 400
+
+
+def test_the_diff_command_refuses_unknown_versions(catalog):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"No benchmark .7\.0\.0. is loaded"):
+        call_command("benchmark_diff", "2.0.0", "7.0.0")
