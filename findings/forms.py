@@ -108,6 +108,12 @@ class FindingListFilterForm(ScopeFilterForm):
         max_length=200,
         help_text="Resource name, id, ARN or tag (key=value); a control's number or title words",
     )
+    benchmark = forms.ModelChoiceField(
+        queryset=Benchmark.objects.all(),
+        required=False,
+        empty_label="Every benchmark",
+        help_text="Findings of the checks that decide its controls",
+    )
     control = _ControlChoice(queryset=Control.objects.none(), required=False, empty_label="All")
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     status = forms.ChoiceField(
@@ -118,13 +124,17 @@ class FindingListFilterForm(ScopeFilterForm):
     )
     sort = forms.ChoiceField(choices=_sort_choices(FINDING_SORTS), required=False)
 
-    field_order = ["q", "zone", "account", "region", "control", "severity", "status"]
+    field_order = ["q", "benchmark", "zone", "account", "region", "control", "severity", "status"]
     sorts = FINDING_SORTS
     default_sort = "status"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        benchmark = get_default_benchmark()
+        # The control list follows the chosen benchmark (the default one when none is).
+        chosen = Benchmark.objects.filter(
+            pk=self.data.get("benchmark") if str(self.data.get("benchmark", "")).isdigit() else None
+        ).first()
+        benchmark = chosen or get_default_benchmark()
         controls = Control.objects.filter(automated=True)
         if benchmark is not None:
             controls = controls.filter(benchmark=benchmark)
@@ -140,6 +150,7 @@ class FindingListFilterForm(ScopeFilterForm):
             severity=data.get("severity", ""),
             status=data.get("status", ""),
             resource_type=data.get("resource_type", ""),
+            benchmark=data.get("benchmark"),
         )
 
     def sort_key(self) -> str:

@@ -19,6 +19,7 @@ from findings.models import (
     Scan,
     Severity,
 )
+from findings.queries import get_default_benchmark
 
 
 def in_zone(queryset: QuerySet, zone: Model, resource_field: str) -> QuerySet:
@@ -102,7 +103,13 @@ class FindingFilter(filters.FilterSet):
         queryset=Control.objects.all(), method="filter_control", help_text="A control's id."
     )
     control_ref = filters.CharFilter(
-        method="filter_control_ref", help_text="A control's reference, e.g. 2.1.1."
+        method="filter_control_ref",
+        help_text="A control's reference, e.g. 2.1.1, in `benchmark` (the default one if none).",
+    )
+    benchmark = filters.ModelChoiceFilter(
+        queryset=Benchmark.objects.all(),
+        method="filter_benchmark",
+        help_text="A benchmark's id: findings of the checks that decide its controls.",
     )
     check = filters.CharFilter(
         field_name="control_check__check_id", help_text="A check id, e.g. s3_bucket_mfa_delete."
@@ -144,7 +151,19 @@ class FindingFilter(filters.FilterSet):
     def filter_control_ref(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return queryset
-        return queryset.filter(control_check__in=Check.objects.filter(controls__ref=value))
+        # A reference means a control of one benchmark: 5.6 is IMDSv2 in one version and
+        # something else in another.
+        benchmark = self.form.cleaned_data.get("benchmark") or get_default_benchmark()
+        return queryset.filter(
+            control_check__in=Check.objects.filter(
+                controls__ref=value, controls__benchmark=benchmark
+            )
+        )
+
+    def filter_benchmark(self, queryset: QuerySet, name: str, value: Benchmark | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(control_check__in=Check.objects.filter(controls__benchmark=value))
 
     def filter_zone(self, queryset: QuerySet, name: str, value: Model | None) -> QuerySet:
         return in_zone(queryset, value, "resource_id") if value else queryset

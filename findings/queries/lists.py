@@ -21,7 +21,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast
 
 from findings import hooks
-from findings.models import Check, Control, Finding, Resource
+from findings.models import Benchmark, Check, Control, Finding, Resource
 from findings.queries.posture import PostureScope
 from findings.queries.triage import FINDING_STATUS_FILTERS
 
@@ -89,6 +89,8 @@ class ListFilters:
     severity: str = ""
     status: str = ""
     resource_type: str = ""
+    # Only findings of checks that decide a control of this benchmark (None: every finding).
+    benchmark: Benchmark | None = None
 
 
 def get_findings_list(filters: ListFilters) -> QuerySet[Finding]:
@@ -107,12 +109,18 @@ def get_findings_list(filters: ListFilters) -> QuerySet[Finding]:
             resource_id__in=Resource.objects.filter(gone_at__isnull=False).values("pk")
         )
     findings = _scoped(findings, filters.scope, "resource_id")
+    if filters.benchmark is not None:
+        findings = findings.filter(
+            control_check__in=Check.objects.filter(controls__benchmark=filters.benchmark)
+        )
     if filters.control is not None:
         findings = findings.filter(control_check__in=Check.objects.filter(controls=filters.control))
     if filters.severity:
-        findings = findings.filter(
-            control_check__in=Check.objects.filter(controls__severity=filters.severity)
-        )
+        # The severity a control has in the chosen benchmark (versions may rate it apart).
+        graded = Check.objects.filter(controls__severity=filters.severity)
+        if filters.benchmark is not None:
+            graded = graded.filter(controls__benchmark=filters.benchmark)
+        findings = findings.filter(control_check__in=graded)
     if filters.resource_type:
         findings = findings.filter(
             resource_id__in=Resource.objects.filter(resource_type=filters.resource_type).values(
@@ -125,7 +133,10 @@ def get_findings_list(filters: ListFilters) -> QuerySet[Finding]:
         # The catalog is small: its matches are read first, so that a search no control title
         # holds (most names and tags) is a plain semi-join the planner can drive from the few
         # matching resources, not an OR over every finding.
-        checks = _checks_of(matching_controls(search))
+        controls = matching_controls(search)
+        if filters.benchmark is not None:
+            controls = controls.filter(benchmark=filters.benchmark)
+        checks = _checks_of(controls)
         findings = findings.filter(
             by_resource | Q(control_check__in=checks) if checks else by_resource
         )
@@ -168,16 +179,24 @@ def get_resources_list(filters: ListFilters) -> QuerySet[Resource]:
         findings = findings.filter(control_check__in=Check.objects.filter(controls=filters.control))
         narrowed = True
     if filters.severity:
-        findings = findings.filter(
-            control_check__in=Check.objects.filter(controls__severity=filters.severity)
-        )
+        graded = Check.objects.filter(controls__severity=filters.severity)
+        if filters.benchmark is not None:
+            graded = graded.filter(controls__benchmark=filters.benchmark)
+        findings = findings.filter(control_check__in=graded)
         narrowed = True
+    if narrowed and filters.benchmark is not None:
+        findings = findings.filter(
+            control_check__in=Check.objects.filter(controls__benchmark=filters.benchmark)
+        )
     if narrowed:
         resources = resources.filter(pk__in=findings.values("resource_id"))
     search = filters.search.strip()
     if search:
         by_resource = Q(pk__in=_matching_resources(search).values("pk"))
-        checks = _checks_of(matching_controls(search))
+        controls = matching_controls(search)
+        if filters.benchmark is not None:
+            controls = controls.filter(benchmark=filters.benchmark)
+        checks = _checks_of(controls)
         if checks:
             by_control = Finding.objects.filter(control_check__in=checks).values("resource_id")
             by_resource |= Q(pk__in=by_control)

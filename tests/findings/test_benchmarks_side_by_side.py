@@ -162,3 +162,38 @@ def test_the_diff_command_refuses_unknown_versions(catalog):
 
     with pytest.raises(CommandError, match=r"No benchmark .7\.0\.0. is loaded"):
         call_command("benchmark_diff", "2.0.0", "7.0.0")
+
+
+def test_findings_pages_and_api_read_one_benchmark_at_a_time(
+    next_version, catalog, story_account, scan_now, analyst, client
+):
+    from rest_framework.test import APIClient
+
+    scan_now(story_account)
+    api = APIClient()
+    api.force_authenticate(analyst)
+
+    def checks(**params) -> set[str]:
+        response = api.get("/api/v1/findings/", {"page_size": 500, **params})
+        assert response.status_code == 200, response.content
+        return {row["check_id"] for row in response.json()["results"]}
+
+    # A reference means a control of one benchmark: 5.7 exists only in the next version.
+    assert checks(control_ref="5.7", benchmark=next_version.pk) == {"ec2_instance_imdsv2_required"}
+    assert checks(control_ref="5.7") == set()  # the default benchmark (v2.0.0) has no 5.7
+    assert "s3_bucket_mfa_delete_enabled" in checks(benchmark=catalog.pk)
+    assert "s3_bucket_mfa_delete_enabled" not in checks(benchmark=next_version.pk)
+    assert api.get("/api/v1/findings/", {"benchmark": 999999}).status_code == 400
+
+    client.force_login(analyst)
+    page = client.get(reverse("finding-list"), {"benchmark": next_version.pk, "q": "mfa-delete"})
+    assert page.status_code == 200
+    every = client.get(reverse("finding-list"), {"benchmark": catalog.pk, "status": "fail"})
+    only_next = client.get(
+        reverse("finding-list"), {"benchmark": next_version.pk, "status": "fail"}
+    )
+    assert "story-images" in every.content.decode()
+    # The next version has no MFA Delete control: the bucket's only failures there are others.
+    assert every.content.decode().count(
+        "s3_bucket_mfa_delete_enabled"
+    ) > only_next.content.decode().count("s3_bucket_mfa_delete_enabled")
