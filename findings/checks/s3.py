@@ -48,6 +48,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.checks.policies import glob_match as _glob
 from findings.toolbox import as_list as _as_list
 from findings.toolbox import bucket_arn
 from findings.toolbox import everyone as _all_principals
@@ -67,49 +68,6 @@ def statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def _label(statement: Mapping[str, Any], index: int) -> str:
     sid = statement.get("Sid")
     return f"Statement '{sid}'" if sid else f"Statement #{index + 1}"
-
-
-def _glob(pattern: str, text: str) -> bool:
-    """IAM wildcard matching: ``*`` any run of characters, ``?`` one character.
-
-    Segment by segment, never backtracking: a policy is written by whoever can edit a bucket in
-    a scanned account, and a backtracking matcher (a regex of ``.*``) takes exponential time on
-    a pattern like ``a*a*a*a*a*a*a*a*a*a*b``. The parts between stars must appear in order; the
-    first is anchored at the start, the last at the end, and each middle part is taken at its
-    leftmost place (any later place leaves less text for the rest, so leftmost is never worse).
-    Time is at most the text's length times the longest part.
-    """
-    parts = pattern.split("*")
-    if len(parts) == 1:
-        return len(pattern) == len(text) and _part_at(pattern, text, 0)
-    first, middle, last = parts[0], parts[1:-1], parts[-1]
-    end = len(text) - len(last)
-    if end < len(first) or not _part_at(first, text, 0) or not _part_at(last, text, end):
-        return False
-    position = len(first)
-    for part in middle:
-        found = _find_part(part, text, position, end)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
-
-
-def _part_at(part: str, text: str, start: int) -> bool:
-    """Whether ``part`` (``?`` for any one character) matches ``text`` at ``start``."""
-    if start < 0 or start + len(part) > len(text):
-        return False
-    return all(p == "?" or p == text[start + i] for i, p in enumerate(part))
-
-
-def _find_part(part: str, text: str, start: int, end: int) -> int:
-    """The leftmost place in ``text[start:end]`` where ``part`` matches whole, or -1."""
-    if "?" not in part:
-        return text.find(part, start, end)
-    for place in range(start, end - len(part) + 1):
-        if _part_at(part, text, place):
-            return place
-    return -1
 
 
 def _all_s3_actions(statement: Mapping[str, Any]) -> bool:
