@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from findings.checks.base import CheckSpec, Result
 from findings.toolbox import as_list
 
 #: Condition keys (lower case) that, set to concrete values, limit a statement to known callers.
@@ -485,7 +486,26 @@ __all__ = [
     "label",
     "parse_policy",
     "pinning_condition",
+    "policy_result",
     "read_only",
     "summary",
     "write_actions",
 ]
+
+
+def policy_result(
+    spec: CheckSpec,
+    arn: str,
+    subject: str,
+    document: Any,
+    extra: Mapping[str, Any] | None = None,
+) -> Result:
+    """The verdict of a "not public" check on one resource: fail when a statement of its
+    policy opens it to everyone, with the analysis as evidence."""
+    analysis = analyze(document)
+    return spec.result(
+        arn,
+        not analysis.is_public,
+        summary(subject, analysis),
+        {**analysis.details(), **(extra or {})},
+    )

@@ -72,6 +72,15 @@ EXPECTED: dict[str, tuple[tuple[str, ...], str, str]] = {
     "ec2_security_group_admin_ports_ipv6_restricted": (("5.3",), "ec2", "AWS::EC2::SecurityGroup"),
     "ec2_default_security_group_restricts_all": (("5.4",), "ec2", "AWS::EC2::SecurityGroup"),
     "ec2_instance_imdsv2_required": (("5.6",), "ec2", "AWS::EC2::Instance"),
+    # Written ahead of the catalogs that will map them (CIS v3+ and FSBP): no control yet.
+    "lambda_function_not_public": ((), "lambda", "AWS::Lambda::Function"),
+    "eventbridge_bus_not_public": ((), "events", "AWS::Events::EventBus"),
+    "glacier_vault_policy_not_public": ((), "glacier", "AWS::Glacier::Vault"),
+    "kms_key_not_public": ((), "kms_policy", "AWS::KMS::Key"),
+    "s3_bucket_policy_no_public_write": ((), "s3", "AWS::S3::Bucket"),
+    "secretsmanager_secret_not_public": ((), "secretsmanager", "AWS::SecretsManager::Secret"),
+    "sns_topic_not_public": ((), "sns", "AWS::SNS::Topic"),
+    "sqs_queue_not_public": ((), "sqs", "AWS::SQS::Queue"),
 }
 
 
