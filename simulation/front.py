@@ -42,6 +42,12 @@ _VAULT_RE = re.compile(
 DEFAULT_ACCOUNT = "123456789012"
 
 
+def _bodiless(headers: dict[str, str]) -> dict[str, str]:
+    """A request's headers for a GET made in its place: no body, so no body headers."""
+    dropped = {"content-length", "content-type", "content-md5", "expect", "transfer-encoding"}
+    return {key: value for key, value in headers.items() if key.lower() not in dropped}
+
+
 class AwsFront:
     """Forward to moto; answer Access Analyzer; deny chosen regions. Runs in daemon threads."""
 
@@ -181,11 +187,14 @@ class AwsFront:
         match = _FUNCTION_URLS_RE.match(path)
         assert match is not None
         base = f"/{match['version']}/functions/{match['name']}"
-        status, reply_headers, data = self.forward("GET", f"{base}/url", headers, b"")
+        status, reply_headers, data = self.forward("GET", f"{base}/url", _bodiless(headers), b"")
         if status < 300:
             config = json.loads(data)
             return self._aa_ok({"FunctionUrlConfigs": [config]})
-        status, reply_headers, data = self.forward("GET", base, headers, b"")
+        # GetFunction is of the 2015-03-31 API, whatever version the URL calls used.
+        status, reply_headers, data = self.forward(
+            "GET", f"/2015-03-31/functions/{match['name']}", headers, b""
+        )
         if status < 300:
             return self._aa_ok({"FunctionUrlConfigs": []})
         return status, reply_headers, data
@@ -204,8 +213,11 @@ class AwsFront:
                 with self._lock:
                     self._vault_policies.pop(key, None)
             return self.forward(method, path, headers, body)
-        # The vault must exist in moto: its DescribeVault answers for us.
-        status, reply_headers, data = self.forward("GET", f"/-/vaults/{vault}", headers, b"")
+        # The vault must exist in moto: its DescribeVault answers for us (a GET: without the
+        # PUT's Content-Length, or moto waits for a body that never comes).
+        status, reply_headers, data = self.forward(
+            "GET", f"/-/vaults/{vault}", _bodiless(headers), b""
+        )
         if status >= 300:
             return status, reply_headers, data
         with self._lock:
