@@ -5,7 +5,8 @@ Scope REGIONAL. Calls:
 * ``list_functions`` (paginated);
 * per function (in a small thread pool): ``get_policy`` (``ResourceNotFoundException`` means
   the function has no resource policy) and ``list_function_url_configs`` (paginated; every
-  URL of the function and its aliases, with its ``AuthType``).
+  URL of the function and its aliases, with its ``AuthType``). A function deleted since the
+  listing (this call answers ``ResourceNotFoundException``) is left out.
 
 moto 5.2.5 has no ``ListFunctionUrlConfigs``; the simulated account's front door
 (``simulation.front``) answers it from moto's ``GetFunctionUrlConfig``, so this collector
@@ -22,7 +23,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from findings.aws.base import REGIONAL, CollectContext, Collected, collector
+from findings.aws.base import REGIONAL, CollectContext, Collected, CollectionError, collector
 from findings.toolbox import ResourceRef, json_safe, policy_document
 
 WORKERS = 8
@@ -35,12 +36,19 @@ def collect_lambda(ctx: CollectContext) -> Collected:
     lam = ctx.client("lambda")
     listed = ctx.paginate(lam, "list_functions", "Functions")
 
-    def inspect(item: dict[str, Any]) -> dict[str, Any]:
+    def inspect(item: dict[str, Any]) -> dict[str, Any] | None:
         name = str(item["FunctionName"])
         policy = ctx.absent_on(lam, "get_policy", _NO_POLICY, FunctionName=name)
-        urls = ctx.paginate(
-            lam, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=name
-        )
+        try:
+            urls = ctx.paginate(
+                lam, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=name
+            )
+        except CollectionError as exc:
+            # GetPolicy answers the same code for "no policy" and "no function"; this list
+            # answers it only when the function was deleted since the listing.
+            if exc.code == "ResourceNotFoundException":
+                return None
+            raise
         return {
             "arn": str(item["FunctionArn"]),
             "name": name,
@@ -52,7 +60,7 @@ def collect_lambda(ctx: CollectContext) -> Collected:
     functions: list[dict[str, Any]] = []
     if listed:
         with ThreadPoolExecutor(max_workers=min(WORKERS, len(listed))) as pool:
-            functions = list(pool.map(inspect, listed))
+            functions = [f for f in pool.map(inspect, listed) if f is not None]
     resources = [
         ResourceRef(
             arn=function["arn"],

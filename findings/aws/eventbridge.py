@@ -2,7 +2,8 @@
 
 Scope REGIONAL. Calls ``list_event_buses`` (boto3 has no paginator for it: the collector follows
 ``NextToken`` itself) and, per bus, ``describe_event_bus``, which returns the bus's ``Policy``
-(AWS documents the policy on DescribeEventBus; the listing is not relied on for it).
+(AWS documents the policy on DescribeEventBus; the listing is not relied on for it). A
+bus deleted between the two (``ResourceNotFoundException``) is left out.
 
 ``data``::
 
@@ -15,6 +16,8 @@ from typing import Any
 
 from findings.aws.base import REGIONAL, CollectContext, Collected, collector
 from findings.toolbox import ResourceRef, policy_document
+
+_GONE = ("ResourceNotFoundException",)
 
 
 @collector("events", scope=REGIONAL)
@@ -30,7 +33,9 @@ def collect_eventbridge(ctx: CollectContext) -> Collected:
             break
     buses = []
     for item in listed:
-        bus = ctx.call(events, "describe_event_bus", Name=str(item["Name"]))
+        bus = ctx.absent_on(events, "describe_event_bus", _GONE, Name=str(item["Name"]))
+        if bus is None:  # deleted since the listing
+            continue
         buses.append(
             {
                 "arn": str(bus.get("Arn") or item["Arn"]),

@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 from simulation.account import client
-from tests.aws.collect import collect
+from tests.aws.collect import collect, context
 
 CHECK = "lambda_function_not_public"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
@@ -72,3 +73,21 @@ def test_policies_and_function_urls(aws: str) -> None:
         results[(CHECK, ARN.format("anyone"))].summary
     )
     assert "has auth type NONE" in results[(CHECK, ARN.format("open-url"))].summary
+
+
+def test_a_function_deleted_while_scanning_is_left_out(aws: str) -> None:
+    for name in ("kept", "vanishing"):
+        _function(aws, name)
+    ctx = context(aws)
+    seeder = client(aws, "lambda", "us-east-1")
+
+    def delete_first(params: dict[str, Any], **kwargs: Any) -> None:
+        if params.get("FunctionName") == "vanishing":
+            seeder.delete_function(FunctionName="vanishing")
+
+    ctx.client("lambda").meta.events.register(
+        "before-parameter-build.lambda.GetPolicy", delete_first
+    )
+    collected, results, _ = collect(aws, "lambda", ctx=ctx)
+    assert [function["name"] for function in collected.data["functions"]] == ["kept"]
+    assert list(results) == [(CHECK, ARN.format("kept"))]
