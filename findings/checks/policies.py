@@ -14,7 +14,8 @@ A statement makes the resource public when all of these hold:
   ``ArnLike``, ``IpAddress``, ...) against concrete values only. These do not pin:
   a negated operator (``StringNotEquals``: everyone but one account), ``...IfExists`` and
   ``ForAllValues:`` (both match a request that lacks the key), a value that is a wildcard
-  (``"*"``, an ARN whose account is ``*``, an account id with ``*`` in it), a network wider
+  (``"*"``, an ARN whose account is ``*``, an account id with ``*`` in it; an organisation
+  path may end in ``*`` after a concrete organisation id), a network wider
   than ``/8`` (IPv4) or ``/32`` (IPv6), as S3 defines "public".
   ``kms:ViaService`` alone does not pin (any account may call through the service); with
   ``kms:CallerAccount`` beside it, the statement is pinned by the account.
@@ -64,6 +65,7 @@ PINNING_KEYS = frozenset(
 _ARN_KEYS = frozenset(
     {"aws:sourcearn", "aws:principalarn", "s3:dataaccesspointarn", "aws:userid", "aws:username"}
 )
+_ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 _PINNING_OPERATORS = frozenset(
     {
         "stringequals",
@@ -269,6 +271,11 @@ def _value_pins(key: str, value: Any) -> bool:
         return _network_pins(text)
     if key in _ARN_KEYS:
         return _arn_value_pins(text)
+    if key in _ORG_PATH_KEYS:
+        # "o-a1b2c3d4e5/*" is the whole organisation, "o-.../r-.../ou-.../*" one OU's subtree:
+        # a wildcard after a concrete organisation id still pins the caller to that org.
+        org, slash, _ = text.partition("/")
+        return bool(slash) and org.startswith("o-") and len(org) > 2 and not _wild(org)
     return not _wild(text)
 
 

@@ -116,6 +116,8 @@ def test_single_statement_object_and_json_string_are_read() -> None:
         ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, "aws:SourceIp"),
         ({"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": "o-abc"}}, "PrincipalOrgID"),
         ({"StringLike": {"aws:PrincipalOrgPaths": "o-a/r-b/ou-c/"}}, "PrincipalOrgPaths"),
+        ({"StringLike": {"aws:PrincipalOrgPaths": "o-a1b2/r-ab12/ou-ab12-1/*"}}, "OrgPaths"),
+        ({"StringLike": {"aws:SourceOrgPaths": "o-a1b2/*"}}, "aws:SourceOrgPaths"),
     ],
 )
 def test_a_condition_that_pins_the_caller_makes_it_private(
@@ -132,6 +134,8 @@ def test_a_condition_that_pins_the_caller_makes_it_private(
     "condition",
     [
         {"StringEquals": {"aws:SourceAccount": "*"}},
+        {"StringLike": {"aws:PrincipalOrgPaths": "o-*/*"}},
+        {"StringLike": {"aws:PrincipalOrgPaths": "*"}},
         {"StringLike": {"aws:SourceAccount": "1234*"}},
         {"StringEquals": {"aws:SourceAccount": ["123456789012", "*"]}},
         {"ArnLike": {"aws:SourceArn": "arn:aws:sns:us-east-1:*:topic"}},
