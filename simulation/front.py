@@ -218,6 +218,8 @@ class AwsFront:
         status, reply_headers, data = self.forward(
             "GET", f"/-/vaults/{vault}", _bodiless(headers), b""
         )
+        if status == 404 or b"VaultNotFound" in data:  # AWS says ResourceNotFoundException
+            return self._glacier_error(404, "ResourceNotFoundException", f"Vault {vault} not found")
         if status >= 300:
             return status, reply_headers, data
         with self._lock:

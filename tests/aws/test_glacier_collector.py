@@ -7,6 +7,9 @@ moto 5.2.5 has no vault access policies: the simulated account's front door keep
 
 from __future__ import annotations
 
+import pytest
+from botocore.exceptions import ClientError
+
 from simulation.account import client
 from tests.aws.collect import ORG_ONLY, collect, public_policy
 
@@ -44,3 +47,26 @@ def test_vaults_with_and_without_access_policies(aws: str) -> None:
     glacier.delete_vault_access_policy(vaultName="open")
     _, results, _ = collect(aws, "glacier")
     assert results[(CHECK, ARN.format("open"))].status == "pass"
+
+
+def test_a_deleted_vault_takes_its_policy_with_it(aws: str) -> None:
+    glacier = client(aws, "glacier", "us-east-1")
+    glacier.create_vault(vaultName="reused")
+    glacier.set_vault_access_policy(
+        vaultName="reused", policy={"Policy": public_policy(ARN.format("reused"), "glacier:*")}
+    )
+    glacier.delete_vault(vaultName="reused")
+    glacier.create_vault(vaultName="reused")
+
+    collected, results, _ = collect(aws, "glacier")
+    assert collected.data["vaults"][0]["policy"] is None
+    assert results[(CHECK, ARN.format("reused"))].status == "pass"
+
+
+def test_a_policy_for_a_missing_vault_is_refused(aws: str) -> None:
+    glacier = client(aws, "glacier", "us-east-1")
+    with pytest.raises(ClientError) as raised:
+        glacier.set_vault_access_policy(
+            vaultName="nowhere", policy={"Policy": public_policy("*", "glacier:*")}
+        )
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
