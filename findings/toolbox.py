@@ -10,6 +10,7 @@ in, and neither needs the other's logic. No Django and no boto3 here, so the che
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,3 +213,20 @@ def everyone(statement: Mapping[str, Any]) -> bool:
     if isinstance(principal, dict):
         return "*" in as_list(principal.get("AWS"))
     return False
+
+
+def policy_document(text: Any) -> Any:
+    """A policy document as AWS returned it (JSON text), parsed; None when there is none.
+
+    Text that is not JSON is kept as it is: a collector reports what AWS holds, and the check
+    says the policy could not be read (``findings.checks.policies``) rather than the scan
+    failing on it.
+    """
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

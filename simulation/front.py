@@ -7,6 +7,11 @@ front supplies them so that the collectors run unchanged against the simulation:
   the front answers ``ListAnalyzers``, ``CreateAnalyzer``, ``GetAnalyzer`` and
   ``DeleteAnalyzer`` itself, per region, in AWS's REST-JSON shapes. A new account has no
   analyzer, as on AWS.
+* Lambda's ``ListFunctionUrlConfigs``: moto 5.2.5 routes only ``GetFunctionUrlConfig``; the
+  front answers the list from it (a function has at most its one unqualified URL in moto).
+* S3 Glacier vault access policies: moto 5.2.5 has none (``SetVaultAccessPolicy`` and
+  ``GetVaultAccessPolicy`` answer HTTP 404). The front keeps them per region and vault, for
+  vaults moto knows, and forgets them when the vault is deleted.
 * Per-region denials: on AWS an SCP or an IAM policy on ``aws:RequestedRegion`` makes a region
   answer AccessDenied. ``front.denied`` holds regions whose requests get AWS's error shape for
   the protocol, so tests can see how a scan treats a region it may not read.
@@ -49,7 +54,17 @@ _ROOT_ACCESS_ACTIONS: dict[str, tuple[str, bool] | None] = {
     "EnableOrganizationsRootSessions": ("RootSessions", True),
     "DisableOrganizationsRootSessions": ("RootSessions", False),
 }
+_FUNCTION_URLS_RE = re.compile(r"^/(?P<version>[^/]+)/functions/(?P<name>[^/?]+)/urls/?(\?.*)?$")
+_VAULT_RE = re.compile(
+    r"^/(?P<account>[^/]+)/vaults/(?P<vault>[^/?]+)(?P<policy>/access-policy)?/?$"
+)
 DEFAULT_ACCOUNT = "123456789012"
+
+
+def _bodiless(headers: dict[str, str]) -> dict[str, str]:
+    """A request's headers for a GET made in its place: no body, so no body headers."""
+    dropped = {"content-length", "content-type", "content-md5", "expect", "transfer-encoding"}
+    return {key: value for key, value in headers.items() if key.lower() not in dropped}
 
 
 class AwsFront:
@@ -62,6 +77,7 @@ class AwsFront:
         self._analyzers: dict[str, dict[str, dict[str, Any]]] = {}
         self._root_access_features: set[str] = set()
         self.calls: Counter[tuple[str, str]] = Counter()
+        self._vault_policies: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
         front = self
@@ -87,6 +103,12 @@ class AwsFront:
                     self._reply(*front.access_analyzer(self.command, self.path, body, region))
                 elif service == "iam" and operation in _ROOT_ACCESS_ACTIONS:
                     self._reply(*front.root_access(operation, dict(self.headers)))
+                elif service == "lambda" and _FUNCTION_URLS_RE.match(self.path):
+                    self._reply(*front.function_url_configs(self.path, dict(self.headers)))
+                elif service == "glacier" and _VAULT_RE.match(self.path):
+                    self._reply(
+                        *front.glacier(self.command, self.path, dict(self.headers), body, region)
+                    )
                 else:
                     if self.path.startswith("/moto-api/reset"):
                         front.reset()
@@ -120,6 +142,7 @@ class AwsFront:
             self._analyzers.clear()
             self._root_access_features.clear()
             self.calls.clear()
+            self._vault_policies.clear()
             self.denied.clear()
             self.denied_services.clear()
 
@@ -253,6 +276,75 @@ class AwsFront:
             "</ErrorResponse>"
         )
         return status, {"Content-Type": "text/xml"}, body.encode()
+
+    # --- Lambda function URLs -----------------------------------------------------------------
+
+    def function_url_configs(
+        self, path: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """``ListFunctionUrlConfigs`` from moto's ``GetFunctionUrlConfig``: the function's URL,
+        none when the function has no URL, moto's error when there is no such function."""
+        match = _FUNCTION_URLS_RE.match(path)
+        assert match is not None
+        base = f"/{match['version']}/functions/{match['name']}"
+        status, reply_headers, data = self.forward("GET", f"{base}/url", _bodiless(headers), b"")
+        if status < 300:
+            config = json.loads(data)
+            return self._aa_ok({"FunctionUrlConfigs": [config]})
+        # GetFunction is of the 2015-03-31 API, whatever version the URL calls used.
+        status, reply_headers, data = self.forward(
+            "GET", f"/2015-03-31/functions/{match['name']}", headers, b""
+        )
+        if status < 300:
+            return self._aa_ok({"FunctionUrlConfigs": []})
+        return status, reply_headers, data
+
+    # --- S3 Glacier vault access policies -----------------------------------------------------
+
+    def glacier(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, region: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        match = _VAULT_RE.match(path)
+        assert match is not None
+        vault = match["vault"]
+        key = (region, vault)
+        if not match["policy"]:
+            if method == "DELETE":
+                with self._lock:
+                    self._vault_policies.pop(key, None)
+            return self.forward(method, path, headers, body)
+        # The vault must exist in moto: its DescribeVault answers for us (a GET: without the
+        # PUT's Content-Length, or moto waits for a body that never comes).
+        status, reply_headers, data = self.forward(
+            "GET", f"/-/vaults/{vault}", _bodiless(headers), b""
+        )
+        if status == 404 or b"VaultNotFound" in data:  # AWS says ResourceNotFoundException
+            return self._glacier_error(404, "ResourceNotFoundException", f"Vault {vault} not found")
+        if status >= 300:
+            return status, reply_headers, data
+        with self._lock:
+            if method == "PUT":
+                self._vault_policies[key] = json.loads(body or b"{}").get("Policy", "")
+                return 204, {}, b""
+            if method == "DELETE":
+                self._vault_policies.pop(key, None)
+                return 204, {}, b""
+            if method == "GET":
+                if key not in self._vault_policies:
+                    return self._glacier_error(
+                        404, "ResourceNotFoundException", f"Vault {vault} has no access policy"
+                    )
+                return self._aa_ok({"Policy": self._vault_policies[key]})
+        return self._glacier_error(400, "InvalidParameterValueException", f"{method} {path}")
+
+    @staticmethod
+    def _glacier_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+        payload = {"code": code, "message": message, "type": "Client"}
+        return (
+            status,
+            {"Content-Type": "application/json", "x-amzn-ErrorType": code},
+            json.dumps(payload).encode(),
+        )
 
     # --- IAM Access Analyzer ------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""CIS AWS Foundations v2.0.0 check 3.8 (rotation of customer created symmetric CMKs).
+"""CIS AWS Foundations v2.0.0 check 3.8 (rotation of customer created symmetric CMKs), and
+the later versions' "KMS keys are not public" (read from the ``kms_policy`` collector).
 
-Read from the ``kms`` collector (see ``findings.aws.kms``). Only the keys the collector marked
+3.8 reads the ``kms`` collector (see ``findings.aws.kms``). Only the keys the collector marked
 ``eligible`` are judged: customer managed, enabled, ``SYMMETRIC_DEFAULT``, key material generated
 by KMS. AWS managed keys, asymmetric and HMAC keys, disabled keys or keys pending deletion,
 and keys with imported material are skipped (no result): automatic rotation does not apply to
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.checks.policies import policy_result
 
 
 def _name(key: Mapping[str, Any]) -> str:
@@ -57,4 +59,30 @@ def kms_key_rotation_enabled(
                 "Origin": metadata.get("Origin"),
                 **rotation,
             },
+        )
+
+
+@check(
+    "kms_key_not_public",
+    controls=(),
+    service="kms_policy",
+    resource_type="AWS::KMS::Key",
+    title="KMS key policy is not public",
+)
+def kms_key_not_public(data: Mapping[str, Any], unit: Unit, spec: CheckSpec) -> Iterable[Result]:
+    """Customer managed keys only: an AWS managed key's policy is written by AWS and pins the
+    callers with ``kms:CallerAccount`` and ``kms:ViaService``; the account cannot change it.
+
+    Read from the ``kms_policy`` collector (see ``findings.aws.kms``), a separate collector so
+    a scan pays for the policies only once a benchmark maps this check.
+    """
+    for key in data.get("keys", []):
+        if key.get("metadata", {}).get("KeyManager") != "CUSTOMER":
+            continue
+        yield policy_result(
+            spec,
+            key["arn"],
+            _name(key),
+            key.get("policy"),
+            {"KeyState": key.get("metadata", {}).get("KeyState")},
         )

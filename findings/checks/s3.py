@@ -40,6 +40,10 @@ summary says so). The catalog marks 2.1.2 as not automated; the check still give
 
 2.1.4 has two checks: per bucket (all four flags on the bucket, or all four on the account,
 which covers every bucket) and on the account pseudo-resource (all four on the account).
+
+``s3_bucket_policy_no_public_write`` (CIS v3+ and FSBP S3.3, not mapped yet) reads the same
+policy with ``findings.checks.policies``: an Allow to everyone, no condition pinning the caller,
+with a write action among its actions.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
+from findings.checks.policies import analyze
+from findings.checks.policies import glob_match as _glob
 from findings.toolbox import as_list as _as_list
 from findings.toolbox import bucket_arn
 from findings.toolbox import everyone as _all_principals
@@ -67,49 +73,6 @@ def statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def _label(statement: Mapping[str, Any], index: int) -> str:
     sid = statement.get("Sid")
     return f"Statement '{sid}'" if sid else f"Statement #{index + 1}"
-
-
-def _glob(pattern: str, text: str) -> bool:
-    """IAM wildcard matching: ``*`` any run of characters, ``?`` one character.
-
-    Segment by segment, never backtracking: a policy is written by whoever can edit a bucket in
-    a scanned account, and a backtracking matcher (a regex of ``.*``) takes exponential time on
-    a pattern like ``a*a*a*a*a*a*a*a*a*a*b``. The parts between stars must appear in order; the
-    first is anchored at the start, the last at the end, and each middle part is taken at its
-    leftmost place (any later place leaves less text for the rest, so leftmost is never worse).
-    Time is at most the text's length times the longest part.
-    """
-    parts = pattern.split("*")
-    if len(parts) == 1:
-        return len(pattern) == len(text) and _part_at(pattern, text, 0)
-    first, middle, last = parts[0], parts[1:-1], parts[-1]
-    end = len(text) - len(last)
-    if end < len(first) or not _part_at(first, text, 0) or not _part_at(last, text, end):
-        return False
-    position = len(first)
-    for part in middle:
-        found = _find_part(part, text, position, end)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
-
-
-def _part_at(part: str, text: str, start: int) -> bool:
-    """Whether ``part`` (``?`` for any one character) matches ``text`` at ``start``."""
-    if start < 0 or start + len(part) > len(text):
-        return False
-    return all(p == "?" or p == text[start + i] for i, p in enumerate(part))
-
-
-def _find_part(part: str, text: str, start: int, end: int) -> int:
-    """The leftmost place in ``text[start:end]`` where ``part`` matches whole, or -1."""
-    if "?" not in part:
-        return text.find(part, start, end)
-    for place in range(start, end - len(part) + 1):
-        if _part_at(part, text, place):
-            return place
-    return -1
 
 
 def _all_s3_actions(statement: Mapping[str, Any]) -> bool:
@@ -367,6 +330,83 @@ def s3_account_public_access_blocked(
         summary,
         {"public_access_block": config, "missing": missing},
     )
+
+
+# --------------------------------------------------------------------------- public write
+
+
+def _restricted_by(bucket: Mapping[str, Any], account: Mapping[str, Any] | None) -> str:
+    """Where RestrictPublicBuckets is on ('bucket', 'account') or ''."""
+    if (bucket.get("public_access_block") or {}).get("RestrictPublicBuckets"):
+        return "bucket"
+    if (account or {}).get("RestrictPublicBuckets"):
+        return "account"
+    return ""
+
+
+@check(
+    "s3_bucket_policy_no_public_write",
+    controls=(),
+    service="s3",
+    resource_type="AWS::S3::Bucket",
+    title="S3 bucket policy grants no public write access",
+)
+def s3_bucket_policy_no_public_write(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    """Fails when an Allow statement lets everyone (no condition pinning the caller, see
+    ``findings.checks.policies``) put, delete or otherwise change objects or the bucket.
+
+    Public read is left to the read checks: this one names only write actions. Block Public
+    Access ``RestrictPublicBuckets`` (on the bucket or the account) limits a bucket with a
+    public policy to AWS services and the owner's account, as AWS enforces it, so it passes
+    with the statement named in the evidence.
+    """
+    account = data.get("account_public_access_block")
+    for bucket in _buckets(data):
+        arn = bucket_arn(unit, bucket["name"])
+        analysis = analyze(bucket.get("policy"))
+        writes = analysis.public_writes
+        restricted = _restricted_by(bucket, account)
+        details = {
+            **analysis.details(),
+            "public_access_block": bucket.get("public_access_block"),
+            "account_public_access_block": account,
+        }
+        if not writes:
+            if not analysis.present:
+                sentence = "The bucket has no bucket policy, so its policy grants no public write."
+            elif analysis.is_public:
+                reads = "; ".join(f"{s.label} ({', '.join(s.actions)})" for s in analysis.public)
+                sentence = f"The bucket policy lets everyone read only, not write: {reads}."
+            else:
+                sentence = (
+                    f"No statement of the bucket policy lets everyone write: {analysis.reason()}."
+                )
+            if analysis.note and analysis.policy is not None:
+                sentence += f" Note: {analysis.note}."
+            yield spec.result(arn, True, sentence, details)
+            continue
+        clauses = "; ".join(
+            f"{s.label} allows {', '.join(s.writes)} to everyone ({s.why})" for s in writes
+        )
+        if restricted:
+            yield spec.result(
+                arn,
+                True,
+                f"The bucket policy would let everyone write ({clauses}), but "
+                f"RestrictPublicBuckets is on for the {restricted}, which limits a public "
+                "policy to AWS services and the bucket owner's account.",
+                details,
+            )
+            continue
+        yield spec.result(
+            arn,
+            False,
+            f"The bucket policy lets everyone write: {clauses}, with no condition that pins "
+            "the caller, and RestrictPublicBuckets is off.",
+            details,
+        )
 
 
 __all__ = ["PAB_FLAGS", "bucket_arn", "evaluate_deny_http", "statements"]

@@ -92,6 +92,15 @@ EXPECTED: dict[str, tuple[tuple[str, ...], str, str]] = {
     ),
     "organizations_delegated_administrators": ((), "organizations", "AWS::::Account"),
     "iam_root_credentials_management_enabled": ((), "organizations", "AWS::::Account"),
+    # Written ahead of the catalogs that will map them (CIS v3+ and FSBP): no control yet.
+    "lambda_function_not_public": ((), "lambda", "AWS::Lambda::Function"),
+    "eventbridge_bus_not_public": ((), "events", "AWS::Events::EventBus"),
+    "glacier_vault_policy_not_public": ((), "glacier", "AWS::Glacier::Vault"),
+    "kms_key_not_public": ((), "kms_policy", "AWS::KMS::Key"),
+    "s3_bucket_policy_no_public_write": ((), "s3", "AWS::S3::Bucket"),
+    "secretsmanager_secret_not_public": ((), "secretsmanager", "AWS::SecretsManager::Secret"),
+    "sns_topic_not_public": ((), "sns", "AWS::SNS::Topic"),
+    "sqs_queue_not_public": ((), "sqs", "AWS::SQS::Queue"),
 }
 
 
