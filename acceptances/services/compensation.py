@@ -145,12 +145,13 @@ def set_compensating_controls(
     acceptance: RiskAcceptance,
     *,
     actor: AbstractBaseUser,
-    controls: Sequence[Named],
+    controls: Sequence[Named] | None,
     measures: str | None = None,
     note: str = "",
     now: dt.datetime | None = None,
 ) -> RiskAcceptance:
-    """Replace the compensating controls of an acceptance (and, given, its measures in words).
+    """Replace the compensating controls of an acceptance (``controls``; None keeps them) and,
+    given, its compensating measures in words.
 
     Permission as for editing it. Recorded in the history with the lists before and after; the
     verdicts are taken at once, and suspension or resumption follows right away, as after a
@@ -163,8 +164,11 @@ def set_compensating_controls(
         raise ValidationError(
             {"state": f"This acceptance is {acceptance.state}: its terms can no longer change."}
         )
-    validate_compensating_controls(acceptance.control, controls)
-    before, after = _replace_rows(acceptance, controls, now)
+    if controls is None:
+        before = after = compensating_labels(acceptance)
+    else:
+        validate_compensating_controls(acceptance.control, controls)
+        before, after = _replace_rows(acceptance, controls, now)
     changes: dict[str, list[Any]] = {}
     if before != after:
         changes["compensating_controls"] = [before, after]
