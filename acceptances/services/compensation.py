@@ -471,7 +471,7 @@ def evidence_diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any
     return [{"path": path or "(whole)", "before": before, "after": after}]
 
 
-def _may_review(acceptance: RiskAcceptance, actor: AbstractBaseUser | None) -> bool:
+def may_mark_reviewed(acceptance: RiskAcceptance, actor: AbstractBaseUser | None) -> bool:
     return (
         actor is not None
         and actor.is_active
@@ -491,7 +491,7 @@ def mark_reviewed(
 ) -> RiskAcceptance:
     """A person looked at what changed and keeps the acceptance: the flag clears and a new
     baseline is taken. The owner or an approver; a note saying why is required."""
-    if not _may_review(acceptance, actor):
+    if not may_mark_reviewed(acceptance, actor):
         raise PermissionDenied("Only the acceptance's owner or an approver can mark it reviewed.")
     now = now or timezone.now()
     acceptance = RiskAcceptance.objects.select_for_update().get(pk=acceptance.pk)
