@@ -33,7 +33,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -415,10 +415,20 @@ def check_reviews(now: dt.datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     flagged: list[int] = []
+    unflagged = RiskAcceptance.objects.filter(
+        state__in=CHECKED_STATES, review_flagged_at__isnull=True
+    )
+    # Resource-scoped: only those with a covered finding whose evidence moved, found in one
+    # query (most scans change nothing, and an acceptance-by-acceptance walk would cost one
+    # query per acceptance after every scan).
+    moved = ReviewBaseline.objects.filter(
+        finding__status=Finding.Status.FAIL, finding__resolved_at__isnull=True
+    ).exclude(finding__evidence_digest=F("evidence_digest"))
     candidates = (
-        RiskAcceptance.objects.filter(state__in=CHECKED_STATES, review_flagged_at__isnull=True)
-        .filter(Q(baseline_zone_size__isnull=False) | Q(review_baselines__isnull=False))
-        .distinct()
+        unflagged.filter(
+            Q(baseline_zone_size__isnull=False, zone__isnull=False)
+            | Q(pk__in=moved.values("acceptance_id"))
+        )
         .select_related("zone")
         .order_by("pk")
     )

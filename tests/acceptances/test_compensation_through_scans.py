@@ -167,3 +167,25 @@ def test_without_a_resource_the_control_must_pass_everywhere_in_the_zone(
     assert acceptance.state == RiskAcceptance.State.SUSPENDED
     assert imds(story).acceptance is None
     assert "5.2 fails on story-web-server" in acceptance.events.get(action="suspended").note
+
+
+def test_a_compensating_control_not_evaluated_keeps_its_previous_verdict(
+    account, story, aws, aws_front, scan_now, accepted
+):
+    """EC2 denied to the scanner (the scan cannot even list the regions, so it fails): 5.2 is
+    not judged, and the acceptance stays as it was (suspended here), even though port 22 was
+    closed meanwhile; the next full scan resumes it."""
+    open_ssh(aws, story)
+    scan_now(account)
+    accepted.refresh_from_db()
+    assert accepted.state == RiskAcceptance.State.SUSPENDED
+    close_ssh(aws, story)
+    aws_front.denied_services.add("ec2")
+    assert scan_now(account, expect=None).state in ("failed", "partial")
+    accepted.refresh_from_db()
+    assert accepted.state == RiskAcceptance.State.SUSPENDED
+    assert accepted.compensating_controls.get().failing_since == accepted.suspended_at
+    aws_front.denied_services.clear()
+    scan_now(account)
+    accepted.refresh_from_db()
+    assert accepted.state == RiskAcceptance.State.ACTIVE
