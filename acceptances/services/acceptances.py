@@ -240,7 +240,7 @@ def accept_risk(
         _cover(acceptance)
         take_review_baseline(acceptance, now)
         if compensating_controls:
-            # A compensating control that already fails suspends it now, not after a scan.
+            # A compensating control failing already suspends it now, not after the next scan.
             check_acceptance(acceptance, now)
     return acceptance
 
@@ -351,6 +351,9 @@ def approve_acceptance(
     )
     _cover(acceptance)
     take_review_baseline(acceptance, now)
+    if acceptance.compensating_controls.exists():
+        # A compensating control failing already suspends it now, not after the next scan.
+        check_acceptance(acceptance, now)
     return acceptance
 
 
@@ -482,6 +485,8 @@ def _apply(
     if reaccept:
         _cover(acceptance)
         take_review_baseline(acceptance, now)
+        if acceptance.compensating_controls.exists():
+            check_acceptance(acceptance, now)
 
 
 # --- Proposed changes (four-eyes on widening changes) -------------------------------------------

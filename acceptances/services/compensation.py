@@ -48,7 +48,7 @@ from acceptances.models import (
 from acceptances.services.coverage import _cover, _findings_in_scope, _uncover
 from acceptances.services.history import _record, _require
 from cspm.email import send_templated
-from findings.models import Control, Finding, Resource
+from findings.models import SEVERITY_RANK, Control, Finding, Resource
 
 logger = logging.getLogger(__name__)
 
@@ -547,7 +547,14 @@ def _people(acceptance: RiskAcceptance, *, watchers: bool) -> dict[str, Abstract
         watches: QuerySet[ZoneWatch] = ZoneWatch.objects.filter(
             Q(zone_id__in=zone_ids) | Q(zone__is_builtin=True)
         ).select_related("user")
-        people.extend(watch.user for watch in watches.order_by("pk"))
+        # As drift alerts: a watcher who asked only from some severity up hears of the
+        # controls at or above it.
+        rank = SEVERITY_RANK.get(acceptance.control.severity, 0)
+        people.extend(
+            watch.user
+            for watch in watches.order_by("pk")
+            if SEVERITY_RANK.get(watch.min_severity, 0) <= rank
+        )
     chosen: dict[str, AbstractBaseUser] = {}
     for person in people:
         if person.is_active and person.email:

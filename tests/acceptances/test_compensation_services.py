@@ -141,3 +141,31 @@ def test_a_zone_scoped_acceptance_keeps_its_zone_size(
     )
     assert acceptance.baseline_zone_size == 3
     assert not ReviewBaseline.objects.filter(acceptance=acceptance).exists()
+
+
+def test_approving_with_a_failing_compensating_control_suspends_at_once(
+    setup, catalog, make_account, make_finding, analyst, approver, settings
+):
+    settings.CSPM_REQUIRE_APPROVAL = True
+    finding = make_finding(account=make_account(), control_ref="2.1.2")
+    acceptance = services.accept_risk(
+        actor=analyst,
+        control=setup["c212"],
+        resource=finding.resource,
+        owner=analyst,
+        reason="mitigated",
+        justification="Compensated by the bucket policy elsewhere.",
+        compensating_controls=[(setup["c211"], setup["elsewhere"].resource)],
+    )
+    assert acceptance.state == "proposed"
+    proposed = acceptance.events.get(action="proposed")
+    assert proposed.changes["compensating_controls"] == [
+        None,
+        [f"2.1.1 on {setup['elsewhere'].resource.name}"],
+    ]
+    services.approve_acceptance(acceptance, actor=approver)
+    acceptance.refresh_from_db()
+    assert acceptance.state == "suspended"
+    assert not acceptance.covered_findings.exists()
+    # The baseline is kept all the same: it resumes as decided.
+    assert acceptance.review_baselines.count() == 1
