@@ -10,6 +10,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
@@ -73,7 +74,110 @@ class ExpiryFields(forms.Form):
 ACCEPT_TREATMENTS = (Treatment.RETAIN, Treatment.TAKE, Treatment.SHARE)
 
 
-class AcceptRiskForm(ExpiryFields):
+COMPENSATING_ROWS = 3
+
+
+def _checked_controls(benchmark_id: int | None):
+    controls = Control.objects.filter(checks__isnull=False).distinct().order_by("position")
+    return controls.filter(benchmark_id=benchmark_id) if benchmark_id else controls
+
+
+class CompensationFields(forms.Form):
+    """Up to three compensating controls (a control, optionally the resource it must pass on,
+    by ARN or name) and the compensating measures in words. ``compensating`` holds the
+    (control, resource) pairs once valid; the service checks the rest (same benchmark, not the
+    accepted control, a finding of it on the resource)."""
+
+    compensating_measures = forms.CharField(
+        label="Compensating measures",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Other measures in words (not checked by scans).",
+    )
+
+    def __init__(self, *args, benchmark_id: int | None = None, exclude_control=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        controls = _checked_controls(benchmark_id)
+        if exclude_control is not None:
+            controls = controls.exclude(pk=getattr(exclude_control, "pk", exclude_control))
+        for i in range(COMPENSATING_ROWS):
+            self.fields[f"compensating_control_{i}"] = forms.ModelChoiceField(
+                queryset=controls,
+                required=False,
+                label="Compensating control",
+                empty_label="—",
+                help_text="Checked after every scan: while it fails, the acceptance is suspended."
+                if i == 0
+                else "",
+            )
+            self.fields[f"compensating_control_{i}"].label_from_instance = lambda c: (
+                f"{c.ref} {c.title[:70]}"
+            )
+            self.fields[f"compensating_resource_{i}"] = forms.CharField(
+                required=False,
+                max_length=2048,
+                label="On resource (optional)",
+                help_text="ARN or name; empty: it must fail nowhere in the acceptance's scope."
+                if i == 0
+                else "",
+            )
+
+    @property
+    def compensating_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"compensating_control_{i}"], self[f"compensating_resource_{i}"])
+            for i in range(COMPENSATING_ROWS)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        self.compensating = []
+        for i in range(COMPENSATING_ROWS):
+            control = data.get(f"compensating_control_{i}")
+            name = (data.get(f"compensating_resource_{i}") or "").strip()
+            if not name:
+                if control is not None:
+                    self.compensating.append((control, None))
+                continue
+            if control is None:
+                self.add_error(f"compensating_control_{i}", "Choose the control for this resource.")
+                continue
+            matches = list(
+                Resource.objects.filter(gone_at__isnull=True)
+                .filter(models.Q(arn=name) | models.Q(name=name))
+                .order_by("pk")[:2]
+            )
+            if not matches:
+                self.add_error(
+                    f"compensating_resource_{i}", f"No current resource is named {name}."
+                )
+            elif len(matches) > 1:
+                self.add_error(
+                    f"compensating_resource_{i}",
+                    f"Several resources are named {name}: give its ARN.",
+                )
+            else:
+                self.compensating.append((control, matches[0]))
+        return data
+
+
+class CompensationForm(CompensationFields):
+    """The acceptance page's form: replace its compensating controls and measures."""
+
+    note = forms.CharField(label="Note", required=False, max_length=2000)
+
+
+class ReviewedForm(forms.Form):
+    note = forms.CharField(
+        label="What did you check?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="Why the acceptance still holds after the change; kept in its history.",
+    )
+
+
+class AcceptRiskForm(ExpiryFields, CompensationFields):
     """Accept a control's risk in a zone, or on selected resources."""
 
     SCOPE_ZONE = "zone"
@@ -132,6 +236,15 @@ class AcceptRiskForm(ExpiryFields):
     def __init__(self, *args, **kwargs):
         # Own ids: the dialog opens over pages whose filter forms have a "zone" field too.
         kwargs.setdefault("auto_id", "accept_%s")
+        control = (kwargs.get("initial") or {}).get("control")
+        data = args[0] if args else kwargs.get("data")
+        if control is None and data is not None:
+            raw = data.get("control")
+            if raw and str(raw).isdigit():
+                control = Control.objects.filter(pk=int(raw)).first()
+        if control is not None:
+            kwargs.setdefault("benchmark_id", control.benchmark_id)
+            kwargs.setdefault("exclude_control", control)
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _users()
         self.fields["owner"].label_from_instance = lambda u: (
@@ -269,6 +382,7 @@ class AcceptanceFilterForm(forms.Form):
     expires_within = forms.IntegerField(
         label="Expires within (days)", required=False, min_value=0, max_value=3650
     )
+    needs_review = forms.BooleanField(label="Needs re-review", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

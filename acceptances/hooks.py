@@ -22,6 +22,7 @@ from acceptances.models import (
 )
 from acceptances.services import (
     close_fixed_plans,
+    compensation,
     refresh_coverage,
     refresh_memberships_for_unit,
     refresh_staleness,
@@ -61,6 +62,10 @@ def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
     refresh_staleness(now, scan_id=scan_id)
     # Fix plans whose fix the scan saw close themselves.
     close_fixed_plans(scan_id, now)
+    # Compensating controls the scan saw fail suspend their acceptances (or, passing again,
+    # resume them); accepted configurations it saw change flag theirs for re-review.
+    compensation.check_compensation(now, scan_id=scan_id)
+    compensation.check_reviews(now)
 
 
 def on_drift_recorded(scan_id: int) -> None:

@@ -56,12 +56,14 @@ def get_acceptances(
     owner: Any = None,
     state: str = "",
     expires_within_days: int | None = None,
+    needs_review: bool = False,
     now: dt.datetime,
 ) -> QuerySet[RiskAcceptance]:
     """Acceptances matching the filters: live ones (proposed, active) first, each group soonest
     expiry first (no end last), with how many findings each covers now. ``control_ref`` is a
     control's reference ("2.1.2") or words of its title ("IMDS", "bucket policy").
-    ``state`` may also be "stale": live but no longer needed."""
+    ``state`` may also be "stale": live but no longer needed. ``needs_review``: only those a
+    scan flagged for re-review (the accepted configuration changed)."""
     acceptances = RiskAcceptance.objects.select_related(
         "control", "control__benchmark", "zone", "resource", "owner"
     ).annotate(covering=Count("covered_findings"))
@@ -79,6 +81,8 @@ def get_acceptances(
         )
     elif state:
         acceptances = acceptances.filter(state=state)
+    if needs_review:
+        acceptances = acceptances.filter(review_flagged_at__isnull=False)
     if expires_within_days is not None:
         acceptances = acceptances.filter(
             state__in=RiskAcceptance.LIVE_STATES,

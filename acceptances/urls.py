@@ -22,6 +22,12 @@ urlpatterns = [
         {"decision": "reject"},
         name="acceptance-change-reject",
     ),
+    path(
+        "acceptances/<int:pk>/compensation",
+        views.acceptance_compensation,
+        name="acceptance-compensation",
+    ),
+    path("acceptances/<int:pk>/reviewed", views.acceptance_reviewed, name="acceptance-reviewed"),
     path("acceptances/<int:pk>/end-earlier", views.acceptance_shorten, name="acceptance-shorten"),
     path("fix-plans/", views.fix_plan_list, name="fix-plan-list"),
     path("fix-plans/new", views.fix_plan_new, name="fix-plan-new"),

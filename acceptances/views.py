@@ -25,15 +25,18 @@ from acceptances.forms import (
     AcceptRiskForm,
     AttestationForm,
     AuditFilterForm,
+    CompensationForm,
     ExtendForm,
     FixPlanForm,
     PreviewForm,
+    ReviewedForm,
     RevokeForm,
     ShortenForm,
     WatchForm,
     ZoneForm,
 )
 from acceptances.models import AcceptanceChange, FixPlan, RiskAcceptance, Zone, ZoneWatch
+from acceptances.services import compensation
 from acceptances.zones import RULE_KEYS as RULE_FIELDS
 from cspm.api.base import streaming_export
 from findings.models import Benchmark, Control
@@ -52,7 +55,12 @@ def _errors_to_form(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
         return
     for field, errors in exc.message_dict.items():
-        name = {"expires_at": "expires_on", "resource": "resources"}.get(field, field)
+        name = {
+            "expires_at": "expires_on",
+            "resource": "resources",
+            # The service names the list; the form shows it beside its first row.
+            "compensating_controls": "compensating_control_0",
+        }.get(field, field)
         for error in errors:
             # Zone rule errors read "tags: ..." and belong beside that rule's field.
             prefix, _, rest = error.partition(": ")
@@ -107,6 +115,8 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
                 "treatment": data["treatment"],
                 "expires_at": data["expires_at"],
                 "now": now,
+                "compensating_controls": form.compensating,
+                "compensating_measures": data["compensating_measures"],
             }
             created = services.accept_risk_in_scope(
                 by_zone=data["scope"] == AcceptRiskForm.SCOPE_ZONE,
@@ -205,6 +215,7 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
         owner=filters.get("owner"),
         state=filters.get("state", ""),
         expires_within_days=filters.get("expires_within"),
+        needs_review=bool(filters.get("needs_review")),
         now=timezone.now(),
     )
     page = Paginator(acceptances, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -257,7 +268,98 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         )
         and user.has_perm("acceptances.extend_riskacceptance"),
         "now": timezone.now(),
+        **_compensation_context(request, acceptance, **forms),
     }
+
+
+def _compensation_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -> dict:
+    """The compensating controls with their verdicts, the suspension banner, and the re-review
+    flag with a readable before/after of what changed."""
+    user = request.user
+    rows = list(acceptance.compensating_controls.select_related("control", "resource"))
+    suspension = None
+    if acceptance.state == RiskAcceptance.State.SUSPENDED:
+        suspension = acceptance.events.filter(action="suspended").order_by("-at", "-pk").first()
+    reason = acceptance.review_reason or {}
+    review_findings = [
+        {**item, "diff": compensation.evidence_diff(item.get("before"), item.get("after"))}
+        for item in reason.get("findings", [])
+    ]
+    initial: dict = {"compensating_measures": acceptance.compensating_measures}
+    for i, row in enumerate(rows[:3]):
+        initial[f"compensating_control_{i}"] = row.control
+        initial[f"compensating_resource_{i}"] = row.resource.arn if row.resource else ""
+    return {
+        "compensating": rows,
+        "suspension": suspension,
+        "review_findings": review_findings,
+        "review_zone_size": reason.get("zone_size"),
+        "review_summary": compensation.describe_review_reason(reason) if reason else "",
+        "can_mark_reviewed": acceptance.review_flagged_at is not None
+        and compensation.may_mark_reviewed(acceptance, user),
+        "reviewed_form": forms.get("reviewed_form") or ReviewedForm(auto_id="reviewed_%s"),
+        "can_edit_compensation": acceptance.is_live
+        and user.has_perm("acceptances.change_riskacceptance"),
+        "compensation_form": forms.get("compensation_form")
+        or CompensationForm(
+            initial=initial,
+            auto_id="compensation_%s",
+            benchmark_id=acceptance.control.benchmark_id,
+            exclude_control=acceptance.control_id,
+        ),
+    }
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_compensation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace the compensating controls and measures (as editing the acceptance)."""
+    acceptance = get_object_or_404(RiskAcceptance.objects.select_related("control"), pk=pk)
+    if not request.user.has_perm("acceptances.change_riskacceptance"):
+        raise PermissionDenied("Only approvers and admins may change an acceptance's terms.")
+    form = CompensationForm(
+        request.POST,
+        auto_id="compensation_%s",
+        benchmark_id=acceptance.control.benchmark_id,
+        exclude_control=acceptance.control_id,
+    )
+    if form.is_valid():
+        try:
+            updated = compensation.set_compensating_controls(
+                acceptance,
+                actor=request.user,
+                controls=form.compensating,
+                measures=form.cleaned_data["compensating_measures"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            text = "Compensating controls saved."
+            if updated.state == RiskAcceptance.State.SUSPENDED:
+                text += " One fails now: the acceptance is suspended."
+            return _acted(request, acceptance, text)
+    context = _detail_context(request, acceptance, compensation_form=form)
+    return render(request, "acceptances/acceptance_detail.html", context, status=400)
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark reviewed: the owner or an approver keeps the acceptance after a material change."""
+    acceptance = get_object_or_404(RiskAcceptance, pk=pk)
+    form = ReviewedForm(request.POST, auto_id="reviewed_%s")
+    if form.is_valid():
+        try:
+            compensation.mark_reviewed(
+                acceptance, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            return _acted(request, acceptance, "Marked reviewed: a new baseline is taken.")
+    context = _detail_context(request, acceptance, reviewed_form=form)
+    return render(request, "acceptances/acceptance_detail.html", context, status=400)
 
 
 @_read("acceptances.view_riskacceptance")

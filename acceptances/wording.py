@@ -28,6 +28,12 @@ FIELD_LABELS = {
     "treatment": "Treatment",
     "state": "State",
     "stale_since": "No longer needed since",
+    "compensating_controls": "Compensating controls",
+    "compensating_measures": "Compensating measures",
+    "suspended_at": "Suspended since",
+    "failing": "Failing compensating controls",
+    "review_flagged_at": "Needs re-review since",
+    "review_reason": "What changed",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -36,7 +42,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "state": dict(RiskAcceptance.State.choices),
 }
 
-DATE_FIELDS = ("expires_at", "stale_since")
+DATE_FIELDS = ("expires_at", "stale_since", "suspended_at", "review_flagged_at")
 
 
 def when(value: dt.datetime | None) -> str:
@@ -61,7 +67,7 @@ def person(user: Any) -> str:
 
 
 def _value(field: str, raw: Any, people: Mapping[str, str], *, new: bool = False) -> str:
-    if raw is None or raw == "":
+    if raw is None or raw == "" or (field == "review_reason" and raw == {}):
         # An empty end is "no end", except before a new acceptance existed.
         return "no end" if field == "expires_at" and not new else EMPTY
     if field in CHOICE_LABELS:
@@ -71,6 +77,12 @@ def _value(field: str, raw: Any, people: Mapping[str, str], *, new: bool = False
         return day(parsed) if parsed else str(raw)
     if field == "owner":
         return people.get(raw, str(raw))
+    if field == "review_reason" and isinstance(raw, dict):
+        from acceptances.services.compensation import describe_review_reason
+
+        return describe_review_reason(raw) if raw else EMPTY
+    if isinstance(raw, list):
+        return "; ".join(map(str, raw)) if raw else "none"
     return str(raw)
 
 

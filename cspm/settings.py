@@ -326,6 +326,15 @@ if len(_bands) != 4 or _bands[0] < 1 or _bands[-1] != 25 or _bands != sorted(set
         "and critical, the last one 25."
     )
 CSPM_RISK_BANDS = dict(zip(("low", "medium", "high", "critical"), _bands, strict=True))
+# Re-review on material change: a zone-scoped acceptance is flagged "needs re-review" when its
+# zone grew by more than this percentage of its size at the decision AND by at least this many
+# resources (both: small zones do not flag on one new resource, big ones not on a handful).
+CSPM_REVIEW_ZONE_GROWTH = tuple(env.int_list("CSPM_REVIEW_ZONE_GROWTH", [20, 5]))
+if len(CSPM_REVIEW_ZONE_GROWTH) != 2 or min(CSPM_REVIEW_ZONE_GROWTH) < 0:
+    raise SettingError(
+        f"CSPM_REVIEW_ZONE_GROWTH={list(CSPM_REVIEW_ZONE_GROWTH)}: two numbers, the percentage "
+        "and the number of resources a zone must grow by to flag its acceptances for re-review."
+    )
 # Most ids one Terraform download takes per field (finding ids, resource ids): a selection to
 # review and apply, not the whole estate in one request.
 CSPM_TERRAFORM_MAX_IDS = env.int("CSPM_TERRAFORM_MAX_IDS", 500, minimum=1)

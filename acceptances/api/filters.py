@@ -37,6 +37,12 @@ class AcceptanceFilter(filters.FilterSet):
     )
     expires_after = DateTimeFilter(field_name="expires_at", lookup_expr="gte")
     stale = filters.BooleanFilter(field_name="stale_since", lookup_expr="isnull", exclude=True)
+    needs_review = filters.BooleanFilter(
+        field_name="review_flagged_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="Flagged by a scan: the accepted configuration changed.",
+    )
 
     class Meta:
         model = RiskAcceptance

@@ -14,6 +14,7 @@ from acceptances import queries
 from acceptances.models import (
     AcceptanceChange,
     AcceptanceEvent,
+    CompensatingControl,
     FixPlan,
     Reason,
     RiskAcceptance,
@@ -179,6 +180,66 @@ class _ExpiryInput(serializers.Serializer):
         return attrs
 
 
+class CompensatingControlInputSerializer(serializers.Serializer):
+    control = IdRelatedField(
+        queryset=Control.objects.all(), help_text="A control of the same benchmark (its id)."
+    )
+    resource = IdRelatedField(
+        queryset=Resource.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="This control must pass on this resource; empty: it must fail nowhere in "
+        "the acceptance's own scope.",
+    )
+
+
+def _compensating_input(required: bool = False) -> CompensatingControlInputSerializer:
+    return CompensatingControlInputSerializer(
+        many=True,
+        required=required,
+        max_length=50,
+        help_text="Controls checked after every scan: while one fails, the acceptance is "
+        "suspended (its findings fail again). On update, the list replaces the current one.",
+    )
+
+
+def compensating_pairs(items: list[dict[str, Any]]) -> list[tuple[Control, Resource | None]]:
+    return [(item["control"], item.get("resource")) for item in items]
+
+
+class CompensatingControlSerializer(serializers.ModelSerializer):
+    control_ref = serializers.CharField(source="control.ref", read_only=True)
+    resource_label = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField(
+        help_text="passing, failing (since failing_since), or unchecked (no scan yet)."
+    )
+
+    class Meta:
+        model = CompensatingControl
+        fields = (
+            "control",
+            "control_ref",
+            "resource",
+            "resource_label",
+            "verdict",
+            "failing_since",
+            "checked_at",
+        )
+        read_only_fields = fields
+
+    def get_resource_label(self, row: CompensatingControl) -> str | None:
+        if row.resource_id is None:
+            return None
+        return row.resource.name or row.resource.arn
+
+    @extend_schema_field({"type": "string", "enum": ["passing", "failing", "unchecked"]})
+    def get_verdict(self, row: CompensatingControl) -> str:
+        if row.failing_since is not None:
+            return "failing"
+        return "passing" if row.checked_at is not None else "unchecked"
+
+
 class AcceptanceCreateSerializer(_ExpiryInput):
     control = IdRelatedField(queryset=Control.objects.all())
     resource = IdRelatedField(
@@ -205,8 +266,14 @@ class AcceptanceCreateSerializer(_ExpiryInput):
         required=False,
         help_text="Who answers for the risk (username); default: you.",
     )
+    compensating_controls = _compensating_input()
+    compensating_measures = serializers.CharField(
+        max_length=10000, allow_blank=True, required=False, default=""
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "compensating_controls" in attrs:
+            attrs["compensating_controls"] = compensating_pairs(attrs["compensating_controls"])
         return self.resolve_expiry(attrs, required=False)
 
 
@@ -222,7 +289,17 @@ class AcceptanceUpdateSerializer(serializers.Serializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=_active_users(), required=False
     )
+    compensating_controls = _compensating_input()
+    compensating_measures = serializers.CharField(
+        max_length=10000, allow_blank=True, required=False
+    )
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AcceptanceReviewedSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000, help_text="What you checked, and why the acceptance still holds."
+    )
 
 
 class AcceptanceExtendSerializer(_ExpiryInput):
@@ -311,6 +388,10 @@ class AcceptanceSerializer(serializers.ModelSerializer):
         help_text="A change that widens or prolongs it, awaiting a second approver (four-eyes); "
         "the fields above are the terms in force until it is approved."
     )
+    compensating_controls = CompensatingControlSerializer(many=True, read_only=True)
+    needs_review = serializers.SerializerMethodField(
+        help_text="A scan saw the accepted configuration change (review_reason says how)."
+    )
 
     class Meta:
         model = RiskAcceptance
@@ -339,8 +420,17 @@ class AcceptanceSerializer(serializers.ModelSerializer):
             "stale_since",
             "covered_count",
             "pending_change",
+            "compensating_controls",
+            "compensating_measures",
+            "suspended_at",
+            "needs_review",
+            "review_flagged_at",
+            "review_reason",
         )
         read_only_fields = fields
+
+    def get_needs_review(self, acceptance: RiskAcceptance) -> bool:
+        return acceptance.review_flagged_at is not None
 
     @extend_schema_field(AcceptanceChangeSerializer(allow_null=True))
     def get_pending_change(self, acceptance: RiskAcceptance) -> dict[str, Any] | None:

@@ -26,7 +26,14 @@ from rest_framework.response import Response
 
 from acceptances import queries, services
 from acceptances.api import filters, serializers
-from acceptances.models import AcceptanceChange, FixPlan, RiskAcceptance, Zone
+from acceptances.models import (
+    AcceptanceChange,
+    CompensatingControl,
+    FixPlan,
+    RiskAcceptance,
+    Zone,
+)
+from acceptances.services import compensation
 from cspm.api.base import ID_REGEX
 from cspm.api.exceptions import validation_error_detail
 from cspm.api.shared import EXPORT_PARAMETER, export_action, export_response, id_param
@@ -168,7 +175,13 @@ def _acceptance_queryset() -> QuerySet[RiskAcceptance]:
                 "control__benchmark", "owner", "created_by", "approved_by", "revoked_by"
             )
         )
-        .prefetch_related(Prefetch("proposed_changes", queryset=pending, to_attr="pending_changes"))
+        .prefetch_related(
+            Prefetch("proposed_changes", queryset=pending, to_attr="pending_changes"),
+            Prefetch(
+                "compensating_controls",
+                queryset=CompensatingControl.objects.select_related("control", "resource"),
+            ),
+        )
         .order_by("-created_at", "-pk")
     )
 
@@ -223,6 +236,8 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "approve_change": "acceptances.approve_riskacceptance",
         # The proposer may withdraw their own proposal: the service decides who may reject.
         "reject_change": "acceptances.view_riskacceptance",
+        # The owner or an approver: the service decides.
+        "reviewed": "acceptances.view_riskacceptance",
     }
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
@@ -286,8 +301,41 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         note = changes.pop("note", "")
-        return _updated(
-            services.update_acceptance(acceptance, actor=request.user, note=note, **changes)
+        controls = changes.pop("compensating_controls", None)
+        measures = changes.pop("compensating_measures", None)
+        with transaction.atomic():
+            if changes:
+                acceptance = services.update_acceptance(
+                    acceptance, actor=request.user, note=note, **changes
+                )
+            if controls is not None or measures is not None:
+                proposed = getattr(acceptance, "proposed_change", None)
+                acceptance = compensation.set_compensating_controls(
+                    acceptance,
+                    actor=request.user,
+                    controls=None if controls is None else serializers.compensating_pairs(controls),
+                    measures=measures,
+                    note=note,
+                )
+                acceptance.proposed_change = proposed
+        return _updated(acceptance)
+
+    @extend_schema(
+        summary="Mark an acceptance flagged for re-review as reviewed (its owner or an approver)",
+        description="Clears the flag and takes a new baseline of the accepted configuration. "
+        "400 when it is not flagged or the note is missing.",
+        request=serializers.AcceptanceReviewedSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reviewed(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceReviewedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _one(
+            compensation.mark_reviewed(
+                acceptance, actor=request.user, note=data.validated_data["note"]
+            )
         )
 
     @extend_schema(

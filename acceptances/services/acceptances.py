@@ -10,7 +10,7 @@ only says who answers for it (the owner) applies at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +28,13 @@ from acceptances.models import (
     RiskAcceptance,
     Treatment,
     Zone,
+)
+from acceptances.services.compensation import (
+    Named,
+    add_initial_compensation,
+    check_acceptance,
+    take_review_baseline,
+    validate_compensating_controls,
 )
 from acceptances.services.coverage import _cover, _uncover
 from acceptances.services.expiry import _validate_expiry
@@ -165,10 +172,14 @@ def accept_risk(
     treatment: str = Treatment.RETAIN,
     now: dt.datetime | None = None,
     account: CloudAccount | None = None,
+    compensating_controls: Sequence[Named] = (),
+    compensating_measures: str = "",
 ) -> RiskAcceptance:
     """Record a treatment decision for a control on one resource or in one zone.
 
     With approval required, it starts as proposed and covers nothing until approved.
+    ``compensating_controls``: (control, resource or None) pairs checked after every scan
+    (``acceptances.services.compensation``); ``compensating_measures``: the others, in words.
     """
     _require(actor, "acceptances.add_riskacceptance")
     now = now or timezone.now()
@@ -186,6 +197,7 @@ def accept_risk(
     )
     if not holds_a_role(owner):
         raise ValidationError({"owner": OWNER_MESSAGE})
+    validate_compensating_controls(control, compensating_controls)
     proposed = settings.CSPM_REQUIRE_APPROVAL
     acceptance = RiskAcceptance(
         control=control,
@@ -199,6 +211,7 @@ def accept_risk(
         created_by=actor,
         expires_at=expires_at,
         state=RiskAcceptance.State.PROPOSED if proposed else RiskAcceptance.State.ACTIVE,
+        compensating_measures=(compensating_measures or "").strip(),
     )
     try:
         # A savepoint, so that losing a race to a concurrent identical acceptance leaves the
@@ -209,6 +222,13 @@ def accept_risk(
         _validate_scope(control, resource, zone)
         raise
     snapshot = {name: [None, _history_value(getattr(acceptance, name))] for name in EDITABLE_FIELDS}
+    if compensating_controls:
+        snapshot["compensating_controls"] = [
+            None,
+            add_initial_compensation(acceptance, compensating_controls, now),
+        ]
+    if acceptance.compensating_measures:
+        snapshot["compensating_measures"] = [None, acceptance.compensating_measures]
     _record(
         acceptance,
         AcceptanceEvent.Action.PROPOSED if proposed else AcceptanceEvent.Action.CREATED,
@@ -218,6 +238,10 @@ def accept_risk(
     )
     if not proposed:
         _cover(acceptance)
+        take_review_baseline(acceptance, now)
+        if compensating_controls:
+            # A compensating control failing already suspends it now, not after the next scan.
+            check_acceptance(acceptance, now)
     return acceptance
 
 
@@ -234,6 +258,8 @@ def accept_risk_for_resources(
     reason_detail: str = "",
     treatment: str = Treatment.RETAIN,
     now: dt.datetime | None = None,
+    compensating_controls: Sequence[Named] = (),
+    compensating_measures: str = "",
 ) -> list[RiskAcceptance]:
     """One resource-scoped acceptance per selected resource, all or none.
 
@@ -260,6 +286,8 @@ def accept_risk_for_resources(
                         reason_detail=reason_detail,
                         treatment=treatment,
                         now=now,
+                        compensating_controls=compensating_controls,
+                        compensating_measures=compensating_measures,
                     )
                 )
         except ValidationError as exc:
@@ -322,6 +350,10 @@ def approve_acceptance(
         acceptance, AcceptanceEvent.Action.APPROVED, actor, now, {"state": ["proposed", "active"]}
     )
     _cover(acceptance)
+    take_review_baseline(acceptance, now)
+    if acceptance.compensating_controls.exists():
+        # A compensating control failing already suspends it now, not after the next scan.
+        check_acceptance(acceptance, now)
     return acceptance
 
 
@@ -452,6 +484,9 @@ def _apply(
     _record(acceptance, action, actor, now, diff, note)
     if reaccept:
         _cover(acceptance)
+        take_review_baseline(acceptance, now)
+        if acceptance.compensating_controls.exists():
+            check_acceptance(acceptance, now)
 
 
 # --- Proposed changes (four-eyes on widening changes) -------------------------------------------
