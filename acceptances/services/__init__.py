@@ -10,6 +10,7 @@ One module by what it writes: ``zones``, ``watches``, ``coverage``, ``acceptance
 """
 
 from acceptances.services.acceptances import (
+    SIGNOFF_STATES,
     accept_risk,
     accept_risk_for_resources,
     accept_risk_in_scope,
@@ -62,6 +63,7 @@ from acceptances.services.zones import (
 __all__ = [
     "EDITABLE_FIELDS",
     "EXPIRY_PRESETS",
+    "SIGNOFF_STATES",
     "accept_risk",
     "accept_risk_for_resources",
     "accept_risk_in_scope",
