@@ -502,7 +502,8 @@ def send_signoff_reminders(now: dt.datetime | None = None) -> list[str]:
     """
     now = now or timezone.now()
     outgoing: dict[str, _Outgoing] = {}
-    result: dict[str, list[str]] = {"sent": []}
+    # Filled in as the emails go out, after the claims commit (see send_expiry_reminders).
+    reached: list[str] = []
     with transaction.atomic():
         claimed = services.claim_due_signoff_reminders(now)
         by_pk = {acceptance.pk: acceptance for acceptance in claimed}
@@ -513,14 +514,14 @@ def send_signoff_reminders(now: dt.datetime | None = None) -> list[str]:
 
         def deliver() -> None:
             sent, failed = _send_each("signoff-request", outgoing, {"reminder": True})
-            result["sent"] = sent
+            reached.extend(sent)
             missed = [by_pk[pk] for address in failed for pk in outgoing[address].acceptance_ids]
             if missed:
                 services.release_signoff_reminders(missed)
 
         if outgoing:
             transaction.on_commit(deliver)
-    return result["sent"]
+    return reached
 
 
 # --- Overdue fix plans ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from acceptances import notifications
 
@@ -16,7 +17,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         sent = notifications.send_signoff_reminders()
-        if sent:
-            self.stdout.write(f"Reminded {len(sent)} owner(s): {', '.join(sent)}.")
-        else:
-            self.stdout.write("No sign-off reminders due.")
+
+        def summary() -> None:
+            if sent:
+                self.stdout.write(f"Reminded {len(sent)} owner(s): {', '.join(sent)}.")
+            else:
+                self.stdout.write("No sign-off reminders due.")
+
+        # The emails go out when the claims commit: summarise after them (at once, with no
+        # transaction open, the normal case).
+        transaction.on_commit(summary)
