@@ -291,11 +291,15 @@ def _acted(request: HttpRequest, acceptance: RiskAcceptance, text: str) -> HttpR
 def acceptance_approve(request: HttpRequest, pk: int) -> HttpResponse:
     acceptance = get_object_or_404(RiskAcceptance, pk=pk)
     try:
-        services.approve_acceptance(acceptance, actor=request.user)
+        approved = services.approve_acceptance(acceptance, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("acceptance-detail", pk=pk)
-    return _acted(request, acceptance, "Approved: the acceptance now covers its findings.")
+    if approved.state == RiskAcceptance.State.AWAITING_OWNER:
+        text = f"Approved: it covers its findings once its owner, {approved.owner}, signs it off."
+    else:
+        text = "Approved: the acceptance now covers its findings."
+    return _acted(request, acceptance, text)
 
 
 @require_POST

@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "treatment": "Treatment",
     "state": "State",
     "stale_since": "No longer needed since",
+    "owner_signed_off_at": "Owner's sign-off",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -36,7 +37,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "state": dict(RiskAcceptance.State.choices),
 }
 
-DATE_FIELDS = ("expires_at", "stale_since")
+DATE_FIELDS = ("expires_at", "stale_since", "owner_signed_off_at")
 
 
 def when(value: dt.datetime | None) -> str:
