@@ -127,6 +127,7 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
         "state",
         "reason",
         "owner",
+        "owner_signed_off_at",
         "expires_at",
         "covered",
         "created_by",
@@ -141,6 +142,7 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
     inlines = [AcceptanceChangeInline, AcceptanceEventInline, ExpiryReminderInline]
     actions = [
         "approve_selected",
+        "sign_off_selected",
         "revoke_selected",
         "approve_pending_changes",
         "reject_pending_changes",
@@ -165,6 +167,8 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
             "updated_at",
             "approved_by",
             "approved_at",
+            "owner_signed_off_at",
+            "signoff_reminded_at",
             "revoked_by",
             "revoked_at",
             "warned_at",
@@ -249,6 +253,11 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
     @admin.action(description="Approve selected proposals")
     def approve_selected(self, request: HttpRequest, queryset) -> None:
         self._run(request, queryset, services.approve_acceptance, "Approved")
+
+    @admin.action(description="Sign off selected: accept their residual risk (their owner only)")
+    def sign_off_selected(self, request: HttpRequest, queryset) -> None:
+        # The service refuses anyone but each acceptance's named owner, superusers included.
+        self._run(request, queryset, services.sign_off_acceptance, "Signed off")
 
     @admin.action(description="Revoke selected acceptances")
     def revoke_selected(self, request: HttpRequest, queryset) -> None:

@@ -115,8 +115,8 @@ def open_fix_plans(
     )
 
 
-def attention(now: dt.datetime) -> queries.Attention:
-    return queries.get_attention(now)
+def attention(now: dt.datetime, user=None) -> queries.Attention:
+    return queries.get_attention(now, user=user)
 
 
 def attestations_for(control_id: int) -> list[Attestation]:

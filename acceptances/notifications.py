@@ -102,7 +102,9 @@ def _add(outgoing: dict[str, _Outgoing], person: AbstractBaseUser, item: dict[st
     outgoing.setdefault(person.email, _Outgoing(_display_name(person))).items.append(item)
 
 
-def _send_each(template: str, outgoing: dict[str, _Outgoing]) -> tuple[list[str], list[str]]:
+def _send_each(
+    template: str, outgoing: dict[str, _Outgoing], extra: dict[str, Any] | None = None
+) -> tuple[list[str], list[str]]:
     """Send one email per address; a failure is logged and does not stop the others.
 
     Each email opens its own SMTP connection, so a connection broken by one failure cannot take
@@ -112,7 +114,9 @@ def _send_each(template: str, outgoing: dict[str, _Outgoing]) -> tuple[list[str]
     failed: list[str] = []
     for address, email in outgoing.items():
         try:
-            send_templated(template, [address], {"name": email.name, "items": email.items})
+            send_templated(
+                template, [address], {"name": email.name, "items": email.items, **(extra or {})}
+            )
         except Exception:
             logger.exception(
                 "Could not send %s email to %s (acceptances %s)",
@@ -195,7 +199,7 @@ def _due_reminders(
         bands |= Q(~Exists(reminded), expires_at__gt=lower, expires_at__lte=upper)
         lower = upper
     due = (
-        RiskAcceptance.objects.filter(bands, state=RiskAcceptance.State.ACTIVE)
+        RiskAcceptance.objects.filter(bands, state__in=RiskAcceptance.EXPIRING_STATES)
         .select_related(*_RELATED)
         .order_by("pk")
     )
@@ -433,6 +437,91 @@ def expire_and_notify(now: dt.datetime | None = None) -> list[int]:
     if expired:
         notify_expired(expired)
     return expired
+
+
+# --- Owner sign-off ---------------------------------------------------------------------------
+
+
+def _signoff_item(acceptance: RiskAcceptance) -> dict[str, Any]:
+    """What the owner is asked to accept: the terms, the residual rating, the end."""
+    item = _item(acceptance)
+    item["justification"] = acceptance.justification
+    item["residual_rating"] = (
+        acceptance.get_residual_rating_display() if acceptance.residual_rating else ""
+    )
+    item["created_by"] = _display_name(acceptance.created_by)
+    item["awaiting_since"] = getattr(acceptance, "awaiting_since", None)
+    return item
+
+
+def _owner_to_ask(acceptance: RiskAcceptance) -> AbstractBaseUser | None:
+    owner = acceptance.owner
+    if owner.is_active and owner.email:
+        return owner
+    logger.warning(
+        "Acceptance %s awaits the sign-off of %s, who cannot be asked: not an active user "
+        "with an email address",
+        acceptance.pk,
+        owner,
+    )
+    return None
+
+
+def send_signoff_request(acceptance_id: int) -> list[str]:
+    """Ask the owner of an acceptance that just started awaiting them to sign it off.
+
+    Queued when the change that made it await its owner commits; by the time it runs the owner
+    may have signed off already (nothing to ask) or been replaced (the new owner is asked by
+    their own request). Returns the addresses reached. A failure is logged, not retried: the
+    reminder job asks again a day later.
+    """
+    acceptance = (
+        RiskAcceptance.objects.filter(pk=acceptance_id, state=RiskAcceptance.State.AWAITING_OWNER)
+        .select_related(*_RELATED)
+        .first()
+    )
+    if acceptance is None:
+        return []
+    owner = _owner_to_ask(acceptance)
+    if owner is None:
+        return []
+    outgoing: dict[str, _Outgoing] = {}
+    _add(outgoing, owner, _signoff_item(acceptance))
+    sent, _ = _send_each("signoff-request", outgoing, {"reminder": False})
+    return sent
+
+
+def send_signoff_reminders(now: dt.datetime | None = None) -> list[str]:
+    """Remind owners of acceptances awaiting their sign-off for more than a day, then every
+    ``CSPM_SIGNOFF_REMINDER_DAYS``: one digest per owner.
+
+    Each acceptance is claimed before its email goes out (``services.claim_due_signoff_reminders``,
+    a conditional UPDATE of ``signoff_reminded_at``), and the emails go out once the claims
+    commit: overlapping runs never remind twice. A digest that reached nobody is released for
+    the next run. Returns the addresses reached.
+    """
+    now = now or timezone.now()
+    outgoing: dict[str, _Outgoing] = {}
+    # Filled in as the emails go out, after the claims commit (see send_expiry_reminders).
+    reached: list[str] = []
+    with transaction.atomic():
+        claimed = services.claim_due_signoff_reminders(now)
+        by_pk = {acceptance.pk: acceptance for acceptance in claimed}
+        for acceptance in claimed:
+            owner = _owner_to_ask(acceptance)
+            if owner is not None:
+                _add(outgoing, owner, _signoff_item(acceptance))
+
+        def deliver() -> None:
+            sent, failed = _send_each("signoff-request", outgoing, {"reminder": True})
+            reached.extend(sent)
+            missed = [by_pk[pk] for address in failed for pk in outgoing[address].acceptance_ids]
+            if missed:
+                services.release_signoff_reminders(missed)
+
+        if outgoing:
+            transaction.on_commit(deliver)
+    return reached
 
 
 # --- Overdue fix plans ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
@@ -16,6 +16,7 @@ from acceptances.models import (
     RiskAcceptance,
     ZoneMembership,
 )
+from acceptances.services.signoff import awaiting_owner_since
 from findings.queries import matching_controls
 
 
@@ -59,14 +60,15 @@ def get_acceptances(
     needs_review: bool = False,
     now: dt.datetime,
 ) -> QuerySet[RiskAcceptance]:
-    """Acceptances matching the filters: live ones (proposed, active) first, each group soonest
+    """Acceptances matching the filters: live ones (proposed, awaiting the owner, active,
+    suspended) first, each group soonest
     expiry first (no end last), with how many findings each covers now. ``control_ref`` is a
     control's reference ("2.1.2") or words of its title ("IMDS", "bucket policy").
     ``state`` may also be "stale": live but no longer needed. ``needs_review``: only those a
     scan flagged for re-review (the accepted configuration changed)."""
     acceptances = RiskAcceptance.objects.select_related(
         "control", "control__benchmark", "zone", "resource", "owner"
-    ).annotate(covering=Count("covered_findings"))
+    ).annotate(covering=Count("covered_findings"), awaiting_since=awaiting_owner_since())
     if zone is not None:
         acceptances = acceptances.filter(zone=zone)
     if control_ref.strip():
@@ -109,16 +111,24 @@ class Attention:
     proposed_count: int
     pending_changes: list[AcceptanceChange]
     pending_changes_count: int
+    # Acceptances approved (or needing no approval) that await their owner's sign-off, oldest
+    # first, each with ``awaiting_since``; and those the given user owns and has not signed
+    # off yet (awaiting them, or proposals they may sign off before approval).
+    awaiting_owner: list[RiskAcceptance] = field(default_factory=list)
+    awaiting_owner_count: int = 0
+    my_signoffs: list[RiskAcceptance] = field(default_factory=list)
+    my_signoffs_count: int = 0
 
 
 EXPIRING_WITHIN_DAYS = 30
 
 
 def get_attention(
-    now: dt.datetime, *, days: int = EXPIRING_WITHIN_DAYS, limit: int = 10
+    now: dt.datetime, *, user: Any = None, days: int = EXPIRING_WITHIN_DAYS, limit: int = 10
 ) -> Attention:
-    """Live acceptances ending within ``days`` (soonest first), acceptances proposed and changes
-    awaiting a second approver (oldest first): the first ``limit`` of each, with their counts."""
+    """Live acceptances ending within ``days`` (soonest first), acceptances proposed, changes
+    awaiting a second approver and acceptances awaiting their owner (oldest first), and the
+    sign-offs awaiting ``user``: the first ``limit`` of each, with their counts."""
     expiring = (
         RiskAcceptance.objects.select_related("control", "resource", "zone", "owner")
         .filter(
@@ -140,7 +150,29 @@ def get_attention(
         .filter(state=AcceptanceChange.State.PENDING)
         .order_by("proposed_at", "pk")
     )
+    awaiting = (
+        RiskAcceptance.objects.select_related("control", "resource", "zone", "owner")
+        .filter(state=RiskAcceptance.State.AWAITING_OWNER)
+        .annotate(awaiting_since=awaiting_owner_since())
+        .order_by("awaiting_since", "pk")
+    )
+    mine = RiskAcceptance.objects.none()
+    if user is not None and user.is_authenticated:
+        mine = (
+            RiskAcceptance.objects.select_related("control", "resource", "zone", "created_by")
+            .filter(
+                owner=user,
+                state__in=[RiskAcceptance.State.PROPOSED, RiskAcceptance.State.AWAITING_OWNER],
+                owner_signed_off_at__isnull=True,
+            )
+            .annotate(awaiting_since=awaiting_owner_since())
+            .order_by("awaiting_since", "pk")
+        )
     return Attention(
+        awaiting_owner=list(awaiting[:limit]),
+        awaiting_owner_count=awaiting.count(),
+        my_signoffs=list(mine[:limit]),
+        my_signoffs_count=mine.count(),
         expiring=list(expiring[:limit]),
         expiring_count=expiring.count(),
         proposed=list(proposed[:limit]),
@@ -182,6 +214,7 @@ ACCEPTANCE_EXPORT_FIELDS = [
     "approved_by",
     "approved_at",
     "state",
+    "owner_signed_off_at",
     "expires_at",
     "revoked_by",
     "revoked_at",
@@ -237,6 +270,7 @@ def iter_acceptances_export(
             "approved_by": _name(acceptance.approved_by),
             "approved_at": _iso(acceptance.approved_at),
             "state": acceptance.state,
+            "owner_signed_off_at": _iso(acceptance.owner_signed_off_at),
             "expires_at": _iso(acceptance.expires_at),
             "revoked_by": _name(acceptance.revoked_by),
             "revoked_at": _iso(acceptance.revoked_at),

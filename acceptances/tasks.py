@@ -27,6 +27,19 @@ def send_expiry_reminders() -> int:
     return sent + len(notifications.send_attestation_reminders())
 
 
+@shared_task(name="acceptances.send_signoff_request", ignore_result=True)
+def send_signoff_request(acceptance_id: int) -> int:
+    """Queued when an acceptance starts awaiting its owner: ask the owner to sign it off."""
+    return len(notifications.send_signoff_request(acceptance_id))
+
+
+@shared_task(name="acceptances.send_signoff_reminders", ignore_result=True)
+def send_signoff_reminders() -> int:
+    """Beat, hourly: remind owners of acceptances awaiting their sign-off for more than a day
+    (again every CSPM_SIGNOFF_REMINDER_DAYS); returns the digests sent."""
+    return len(notifications.send_signoff_reminders())
+
+
 # Retries only when the mail server could not be reached: those alerts were released unsent
 # (see acceptances.drift); everything sent or possibly sent stays claimed, so a retry, like any
 # duplicate delivery of this task, never mails anyone twice.

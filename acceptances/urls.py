@@ -8,6 +8,7 @@ urlpatterns = [
     path("acceptances/preview", views.accept_preview, name="accept-preview"),
     path("acceptances/<int:pk>/", views.acceptance_detail, name="acceptance-detail"),
     path("acceptances/<int:pk>/approve", views.acceptance_approve, name="acceptance-approve"),
+    path("acceptances/<int:pk>/sign-off", views.acceptance_sign_off, name="acceptance-sign-off"),
     path("acceptances/<int:pk>/revoke", views.acceptance_revoke, name="acceptance-revoke"),
     path("acceptances/<int:pk>/extend", views.acceptance_extend, name="acceptance-extend"),
     path(

@@ -234,6 +234,9 @@ def _change_lines(change: AcceptanceChange) -> list[str]:
 def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -> dict:
     user = request.user
     pending = queries.get_pending_change(acceptance)
+    awaits_signoff = (
+        acceptance.state in services.SIGNOFF_STATES and acceptance.owner_signed_off_at is None
+    )
     return {
         "acceptance": acceptance,
         "pending_change": pending,
@@ -256,6 +259,9 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         "shorten_form": forms.get("shorten_form")
         or ShortenForm(auto_id="shorten_%s", acceptance=acceptance),
         "can_shorten": acceptance.is_live and user.has_perm("acceptances.extend_riskacceptance"),
+        # The owner's sign-off: only the named owner, with their own login, ever gets the button.
+        "awaits_signoff": awaits_signoff,
+        "can_sign_off": awaits_signoff and acceptance.owner_id == user.pk,
         "can_approve": acceptance.state == RiskAcceptance.State.PROPOSED
         and user.has_perm("acceptances.approve_riskacceptance")
         and acceptance.created_by_id != user.pk,
@@ -264,6 +270,8 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         in (
             RiskAcceptance.State.ACTIVE,
             RiskAcceptance.State.PROPOSED,
+            RiskAcceptance.State.AWAITING_OWNER,
+            RiskAcceptance.State.SUSPENDED,
             RiskAcceptance.State.EXPIRED,
         )
         and user.has_perm("acceptances.extend_riskacceptance"),
@@ -388,11 +396,32 @@ def _acted(request: HttpRequest, acceptance: RiskAcceptance, text: str) -> HttpR
 def acceptance_approve(request: HttpRequest, pk: int) -> HttpResponse:
     acceptance = get_object_or_404(RiskAcceptance, pk=pk)
     try:
-        services.approve_acceptance(acceptance, actor=request.user)
+        approved = services.approve_acceptance(acceptance, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("acceptance-detail", pk=pk)
-    return _acted(request, acceptance, "Approved: the acceptance now covers its findings.")
+    if approved.state == RiskAcceptance.State.AWAITING_OWNER:
+        text = f"Approved: it covers its findings once its owner, {approved.owner}, signs it off."
+    else:
+        text = "Approved: the acceptance now covers its findings."
+    return _acted(request, acceptance, text)
+
+
+@require_POST
+@_read("acceptances.view_riskacceptance")
+def acceptance_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner accepts the residual risk: one click, with their own login."""
+    acceptance = get_object_or_404(RiskAcceptance, pk=pk)
+    try:
+        signed = services.sign_off_acceptance(acceptance, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("acceptance-detail", pk=pk)
+    if signed.state == RiskAcceptance.State.ACTIVE:
+        text = "Signed off: you accepted the residual risk; it now covers its findings."
+    else:
+        text = "Signed off: you accepted the residual risk; it covers its findings once approved."
+    return _acted(request, acceptance, text)
 
 
 @require_POST

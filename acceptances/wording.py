@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "failing": "Failing compensating controls",
     "review_flagged_at": "Needs re-review since",
     "review_reason": "What changed",
+    "owner_signed_off_at": "Owner's sign-off",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -42,7 +43,13 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "state": dict(RiskAcceptance.State.choices),
 }
 
-DATE_FIELDS = ("expires_at", "stale_since", "suspended_at", "review_flagged_at")
+DATE_FIELDS = (
+    "expires_at",
+    "stale_since",
+    "suspended_at",
+    "review_flagged_at",
+    "owner_signed_off_at",
+)
 
 
 def when(value: dt.datetime | None) -> str:

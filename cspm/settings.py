@@ -260,6 +260,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-acceptances": {"task": "acceptances.expire_acceptances", "schedule": 300.0},
     # Reminders are claimed per (acceptance, threshold, expiry): hourly runs never repeat one.
     "send-expiry-reminders": {"task": "acceptances.send_expiry_reminders", "schedule": 3600.0},
+    # Owners awaited for a day, then every CSPM_SIGNOFF_REMINDER_DAYS; claimed per acceptance.
+    "send-signoff-reminders": {"task": "acceptances.send_signoff_reminders", "schedule": 3600.0},
 }
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -314,6 +316,9 @@ if not re.fullmatch(r"[a-z0-9-]+(@[0-9A-Za-z.\-]+)?", CSPM_DEFAULT_BENCHMARK):
         f"CSPM_DEFAULT_BENCHMARK={CSPM_DEFAULT_BENCHMARK!r}: a benchmark slug, optionally with "
         "@version (e.g. cis-aws-foundations@2.0.0)."
     )
+# Owners are reminded of acceptances awaiting their sign-off a day after it was asked for, then
+# again every this many days until they sign off (or the acceptance ends).
+CSPM_SIGNOFF_REMINDER_DAYS = env.int("CSPM_SIGNOFF_REMINDER_DAYS", 7, minimum=1)
 # When on, a new acceptance starts as "proposed" until an approver other than its creator
 # approves it (four-eyes rule).
 CSPM_REQUIRE_APPROVAL = env.bool("CSPM_REQUIRE_APPROVAL", default=False)

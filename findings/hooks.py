@@ -24,8 +24,9 @@ Reads the scan side's pages and posture counts need from the treatment side:
 - ``open_fix_plans(control_id=, resource_id=, overdue=)``: open fix plans of a control, of a
   resource (its own and its zones'), or all overdue ones, for the pages that show them.
 - ``attestations_for(control_id)``: a manual control's attestations, newest first, for its page;
-- ``attention(now)``: acceptances ending soon, proposals and changes awaiting approval, for the
-  overview's "needs you now" panels.
+- ``attention(now, user)``: acceptances ending soon, proposals and changes awaiting approval,
+  acceptances awaiting their owner's sign-off and those awaiting ``user``'s, for the overview's
+  "needs you now" panels.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ _is_whole_zone: Hook[Callable[[int], bool]] = Hook("is_whole_zone")
 _posture_marks_sql: Hook[Callable[[], list[str]]] = Hook("posture_marks_sql")
 _live_acceptances_for: Hook[Callable[[int], Any]] = Hook("live_acceptances_for")
 _open_fix_plans: Hook[Callable[..., list[Any]]] = Hook("open_fix_plans")
-_attention: Hook[Callable[[dt.datetime], Any]] = Hook("attention")
+_attention: Hook[Callable[..., Any]] = Hook("attention")
 _attestations_for: Hook[Callable[[int], Any]] = Hook("attestations_for")
 
 
@@ -133,7 +134,7 @@ def posture_marks_sql() -> list[str]:
 
 
 def live_acceptances_for(control_id: int) -> Any:
-    """The proposed and active acceptances of a control (a queryset), for its page."""
+    """The live acceptances of a control (a queryset), for its page."""
     return _live_acceptances_for.function(control_id)
 
 
@@ -150,9 +151,10 @@ def attestations_for(control_id: int) -> Any:
     return _attestations_for.function(control_id)
 
 
-def attention(now: dt.datetime) -> Any:
-    """What of the treatment side needs someone now (``acceptances.queries.Attention``)."""
-    return _attention.function(now)
+def attention(now: dt.datetime, user: Any = None) -> Any:
+    """What of the treatment side needs someone now (``acceptances.queries.Attention``), and
+    what awaits ``user`` in person (their sign-offs as a risk owner)."""
+    return _attention.function(now, user)
 
 
 def fulfil(
@@ -166,7 +168,7 @@ def fulfil(
     posture_marks_sql: Callable[[], list[str]],
     live_acceptances_for: Callable[[int], Any],
     open_fix_plans: Callable[..., list[Any]],
-    attention: Callable[[dt.datetime], Any],
+    attention: Callable[..., Any],
     attestations_for: Callable[[int], Any],
 ) -> None:
     """Give every hook its implementation (all at once, so none can be forgotten)."""

@@ -130,7 +130,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 if last_scan
                 else []
             ),
-            "attention": hooks.attention(timezone.now()),
+            "attention": hooks.attention(timezone.now(), request.user),
             "sort": sort,
             "headers": headers,
             "can_scan": request.user.has_perm("findings.add_scan"),

@@ -414,6 +414,7 @@ class AcceptanceSerializer(serializers.ModelSerializer):
             "approved_by",
             "approved_at",
             "state",
+            "owner_signed_off_at",
             "expires_at",
             "revoked_by",
             "revoked_at",

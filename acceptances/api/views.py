@@ -238,6 +238,8 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "reject_change": "acceptances.view_riskacceptance",
         # The owner or an approver: the service decides.
         "reviewed": "acceptances.view_riskacceptance",
+        # Only the named owner signs off, whatever their role: the service checks who.
+        "sign_off": "acceptances.view_riskacceptance",
     }
 
     def get_queryset(self) -> QuerySet[RiskAcceptance]:
@@ -346,6 +348,25 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         return _one(services.approve_acceptance(self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Accept the residual risk: the named owner's sign-off (the owner only)",
+        description="Awaiting its owner, the acceptance comes into force at once and covers its "
+        "findings; still proposed (four-eyes), the sign-off is recorded and it comes into force "
+        "once approved. 403 for anyone but the owner; 400 when it awaits no sign-off.",
+        request=serializers.AcceptanceNoteSerializer,
+        responses={200: serializers.AcceptanceSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="sign-off")
+    def sign_off(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceNoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _one(
+            services.sign_off_acceptance(
+                acceptance, actor=request.user, note=data.validated_data["note"]
+            )
+        )
 
     @extend_schema(
         summary="Revoke an acceptance now: its findings fail again at once (approver)",

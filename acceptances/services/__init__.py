@@ -10,6 +10,7 @@ One module by what it writes: ``zones``, ``watches``, ``coverage``, ``acceptance
 """
 
 from acceptances.services.acceptances import (
+    SIGNOFF_STATES,
     accept_risk,
     accept_risk_for_resources,
     accept_risk_in_scope,
@@ -18,6 +19,7 @@ from acceptances.services.acceptances import (
     default_zone,
     reject_acceptance_change,
     revoke_acceptance,
+    sign_off_acceptance,
     update_acceptance,
     validate_new_acceptance,
     validate_update,
@@ -45,6 +47,10 @@ from acceptances.services.fix_plans import (
     validate_fix_plan,
 )
 from acceptances.services.history import EDITABLE_FIELDS
+from acceptances.services.signoff import (
+    claim_due_signoff_reminders,
+    release_signoff_reminders,
+)
 from acceptances.services.watches import unwatch_zone, watch_zone
 from acceptances.services.zones import (
     preview_zone,
@@ -57,6 +63,7 @@ from acceptances.services.zones import (
 __all__ = [
     "EDITABLE_FIELDS",
     "EXPIRY_PRESETS",
+    "SIGNOFF_STATES",
     "accept_risk",
     "accept_risk_for_resources",
     "accept_risk_in_scope",
@@ -65,6 +72,7 @@ __all__ = [
     "attest_control",
     "cancel_fix_plan",
     "claim_due_attestation_reminders",
+    "claim_due_signoff_reminders",
     "close_fixed_plans",
     "count_would_cover",
     "count_would_cover_resources",
@@ -80,9 +88,11 @@ __all__ = [
     "refresh_staleness",
     "refresh_zone_membership",
     "reject_acceptance_change",
+    "release_signoff_reminders",
     "resources_matching",
     "revoke_acceptance",
     "save_zone",
+    "sign_off_acceptance",
     "unwatch_zone",
     "update_acceptance",
     "validate_extension",

@@ -5,6 +5,11 @@ acceptance (a later or no expiry, a renewal, new wording of the decision) is pro
 applied: an ``AcceptanceChange`` waits for an approver other than its proposer, and meanwhile
 the approved terms stay in force. A change that narrows it (an earlier expiry, a revocation) or
 only says who answers for it (the owner) applies at once.
+
+Owner sign-off (ISO/IEC 27001 6.1.3): the named owner accepts the residual risk with their own
+login (``sign_off_acceptance``). Until then an acceptance "awaits its owner" and covers nothing.
+Creating it, renewing it or naming oneself owner counts as the owner's sign-off when the person
+doing it is the owner. With four-eyes on, approval and sign-off are both needed, in any order.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from acceptances.services.compensation import (
 from acceptances.services.coverage import _cover, _uncover
 from acceptances.services.expiry import _validate_expiry
 from acceptances.services.history import EDITABLE_FIELDS, _history_value, _record, _require
+from acceptances.services.signoff import request_signoff
 from cspm.roles import holds_a_role
 from findings.models import CloudAccount, Control, Finding, Resource
 
@@ -199,6 +205,14 @@ def accept_risk(
         raise ValidationError({"owner": OWNER_MESSAGE})
     validate_compensating_controls(control, compensating_controls)
     proposed = settings.CSPM_REQUIRE_APPROVAL
+    # Creating it is the owner's sign-off when the creator is the owner.
+    signed_off_at = now if owner.pk == actor.pk else None
+    if proposed:
+        state = RiskAcceptance.State.PROPOSED
+    elif signed_off_at is not None:
+        state = RiskAcceptance.State.ACTIVE
+    else:
+        state = RiskAcceptance.State.AWAITING_OWNER
     acceptance = RiskAcceptance(
         control=control,
         resource=resource,
@@ -210,7 +224,8 @@ def accept_risk(
         owner=owner,
         created_by=actor,
         expires_at=expires_at,
-        state=RiskAcceptance.State.PROPOSED if proposed else RiskAcceptance.State.ACTIVE,
+        state=state,
+        owner_signed_off_at=signed_off_at,
         compensating_measures=(compensating_measures or "").strip(),
     )
     try:
@@ -229,6 +244,9 @@ def accept_risk(
         ]
     if acceptance.compensating_measures:
         snapshot["compensating_measures"] = [None, acceptance.compensating_measures]
+    snapshot["state"] = [None, state]
+    if signed_off_at is not None:
+        snapshot["owner_signed_off_at"] = [None, _history_value(signed_off_at)]
     _record(
         acceptance,
         AcceptanceEvent.Action.PROPOSED if proposed else AcceptanceEvent.Action.CREATED,
@@ -236,12 +254,10 @@ def accept_risk(
         now,
         snapshot,
     )
-    if not proposed:
-        _cover(acceptance)
-        take_review_baseline(acceptance, now)
-        if compensating_controls:
-            # A compensating control failing already suspends it now, not after the next scan.
-            check_acceptance(acceptance, now)
+    if state == RiskAcceptance.State.ACTIVE:
+        _came_into_force(acceptance, now)
+    elif state == RiskAcceptance.State.AWAITING_OWNER:
+        request_signoff(acceptance)
     return acceptance
 
 
@@ -319,6 +335,16 @@ def default_zone() -> Zone | None:
     return Zone.objects.filter(is_builtin=True).first()
 
 
+def _came_into_force(acceptance: RiskAcceptance, now: dt.datetime) -> None:
+    """It is active now (created by its owner, approved and signed off, renewed): it covers its
+    findings, keeps their evidence for re-review, and is suspended at once if a compensating
+    control already fails (not only after the next scan)."""
+    _cover(acceptance)
+    take_review_baseline(acceptance, now)
+    if acceptance.compensating_controls.exists():
+        check_acceptance(acceptance, now)
+
+
 def _lock(acceptance: RiskAcceptance) -> RiskAcceptance:
     return RiskAcceptance.objects.select_for_update().get(pk=acceptance.pk)
 
@@ -327,7 +353,8 @@ def _lock(acceptance: RiskAcceptance) -> RiskAcceptance:
 def approve_acceptance(
     acceptance: RiskAcceptance, *, actor: AbstractBaseUser, now: dt.datetime | None = None
 ) -> RiskAcceptance:
-    """Four-eyes: an approver other than the creator turns a proposal active."""
+    """Four-eyes: an approver other than the creator approves a proposal. It is in force
+    (active) if its owner has signed it off already, else it now awaits the owner."""
     _require(actor, "acceptances.approve_riskacceptance")
     now = now or timezone.now()
     acceptance = _lock(acceptance)
@@ -342,18 +369,76 @@ def approve_acceptance(
         raise PermissionDenied("You changed this proposal's terms: someone else must approve it.")
     if acceptance.expires_at is not None and acceptance.expires_at <= now:
         raise ValidationError({"expires_at": "This proposal's expiry has passed; edit it first."})
-    acceptance.state = RiskAcceptance.State.ACTIVE
+    signed = acceptance.owner_signed_off_at is not None
+    acceptance.state = (
+        RiskAcceptance.State.ACTIVE if signed else RiskAcceptance.State.AWAITING_OWNER
+    )
     acceptance.approved_by = actor
     acceptance.approved_at = now
     acceptance.save(update_fields=["state", "approved_by", "approved_at", "updated_at"])
     _record(
-        acceptance, AcceptanceEvent.Action.APPROVED, actor, now, {"state": ["proposed", "active"]}
+        acceptance,
+        AcceptanceEvent.Action.APPROVED,
+        actor,
+        now,
+        {"state": ["proposed", acceptance.state]},
     )
-    _cover(acceptance)
-    take_review_baseline(acceptance, now)
-    if acceptance.compensating_controls.exists():
-        # A compensating control failing already suspends it now, not after the next scan.
-        check_acceptance(acceptance, now)
+    if signed:
+        _came_into_force(acceptance, now)
+    else:
+        request_signoff(acceptance)
+    return acceptance
+
+
+SIGNOFF_STATES = (RiskAcceptance.State.PROPOSED, RiskAcceptance.State.AWAITING_OWNER)
+
+
+@transaction.atomic
+def sign_off_acceptance(
+    acceptance: RiskAcceptance,
+    *,
+    actor: AbstractBaseUser,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> RiskAcceptance:
+    """The named owner accepts the residual risk (ISO/IEC 27001 6.1.3), with their own login.
+
+    Only the owner may: nobody signs off for someone else, whatever their role. Awaiting the
+    owner, it comes into force at once and covers its findings; still a proposal (four-eyes),
+    the sign-off is recorded and it comes into force when an approver approves it.
+    """
+    now = now or timezone.now()
+    acceptance = _lock(acceptance)
+    if actor is None or not actor.is_active or actor.pk != acceptance.owner_id:
+        raise PermissionDenied(
+            f"Only the acceptance's owner, {acceptance.owner}, may accept its residual risk."
+        )
+    if acceptance.owner_signed_off_at is not None:
+        raise ValidationError(
+            {
+                "state": "The owner already accepted this residual risk on "
+                f"{timezone.localtime(acceptance.owner_signed_off_at):%Y-%m-%d %H:%M}."
+            }
+        )
+    if acceptance.state not in SIGNOFF_STATES:
+        raise ValidationError(
+            {
+                "state": "Only an acceptance awaiting its owner's sign-off can be signed off; "
+                f"this one is {acceptance.get_state_display().lower()}."
+            }
+        )
+    if acceptance.expires_at is not None and acceptance.expires_at <= now:
+        raise ValidationError({"expires_at": "Its end has passed; renew it instead."})
+    before = acceptance.state
+    acceptance.owner_signed_off_at = now
+    changes: dict[str, list[Any]] = {"owner_signed_off_at": [None, _history_value(now)]}
+    if before == RiskAcceptance.State.AWAITING_OWNER:
+        acceptance.state = RiskAcceptance.State.ACTIVE
+        changes["state"] = [before, acceptance.state]
+    acceptance.save(update_fields=["state", "owner_signed_off_at", "updated_at"])
+    _record(acceptance, AcceptanceEvent.Action.SIGNED_OFF, actor, now, changes, note)
+    if acceptance.state == RiskAcceptance.State.ACTIVE:
+        _came_into_force(acceptance, now)
     return acceptance
 
 
@@ -454,10 +539,18 @@ def _apply(
     now: dt.datetime,
     note: str,
     action: str | None = None,
+    signed_by: tuple[int, ...] = (),
 ) -> None:
-    """Put ``changes`` in force on the locked ``acceptance``, with its history and coverage."""
+    """Put ``changes`` in force on the locked ``acceptance``, with its history and coverage.
+
+    A new owner or a renewal asks the owner to sign off again, unless the owner is the person
+    making it (``actor``, or one of ``signed_by``: the proposer of an approved change): an
+    acceptance in force then awaits its owner and its findings fail again until they do.
+    """
     diff = _diff(acceptance, changes)
-    reaccept = acceptance.state == RiskAcceptance.State.EXPIRED
+    before = acceptance.state
+    reaccept = before == RiskAcceptance.State.EXPIRED
+    owner_changed = "owner" in diff
     is_extension = "expires_at" in diff
     ended_earlier = is_extension and (
         acceptance.expires_at is None
@@ -465,10 +558,28 @@ def _apply(
     )
     for name, value in changes.items():
         setattr(acceptance, name, value)
-    if reaccept:
-        acceptance.state = RiskAcceptance.State.ACTIVE
-        acceptance.handled_at = None
-        diff["state"] = ["expired", "active"]
+    if owner_changed or reaccept:
+        signed = acceptance.owner_id in {actor.pk, *signed_by}
+        signed_off_at = now if signed else None
+        if acceptance.owner_signed_off_at != signed_off_at:
+            diff["owner_signed_off_at"] = [
+                _history_value(acceptance.owner_signed_off_at),
+                _history_value(signed_off_at),
+            ]
+        acceptance.owner_signed_off_at = signed_off_at
+        acceptance.signoff_reminded_at = None
+        if reaccept:
+            acceptance.handled_at = None
+            acceptance.state = (
+                RiskAcceptance.State.ACTIVE if signed else RiskAcceptance.State.AWAITING_OWNER
+            )
+        elif before == RiskAcceptance.State.ACTIVE and not signed:
+            acceptance.state = RiskAcceptance.State.AWAITING_OWNER
+        elif before == RiskAcceptance.State.AWAITING_OWNER and signed:
+            acceptance.state = RiskAcceptance.State.ACTIVE
+        # A suspended acceptance stays suspended: it resumes only once signed off again.
+    if acceptance.state != before:
+        diff["state"] = [before, acceptance.state]
     if is_extension:
         # A new expiry date means new reminders.
         acceptance.warned_at = None
@@ -482,11 +593,14 @@ def _apply(
             # Ending earlier (see validate_shortening) is recorded as an edit, not an extension.
             action = AcceptanceEvent.Action.EDITED
     _record(acceptance, action, actor, now, diff, note)
-    if reaccept:
-        _cover(acceptance)
-        take_review_baseline(acceptance, now)
-        if acceptance.compensating_controls.exists():
-            check_acceptance(acceptance, now)
+    if acceptance.state == RiskAcceptance.State.ACTIVE and before != RiskAcceptance.State.ACTIVE:
+        _came_into_force(acceptance, now)
+    elif before == RiskAcceptance.State.ACTIVE and acceptance.state != before:
+        _uncover(acceptance)
+    if acceptance.state == RiskAcceptance.State.AWAITING_OWNER and (
+        before != acceptance.state or owner_changed
+    ):
+        request_signoff(acceptance)
 
 
 # --- Proposed changes (four-eyes on widening changes) -------------------------------------------
@@ -609,6 +723,7 @@ def approve_acceptance_change(
         now,
         " ".join(part for part in (proposal, note) if part),
         action=AcceptanceEvent.Action.CHANGE_APPROVED,
+        signed_by=(change.proposed_by_id,),
     )
     return acceptance
 

@@ -265,24 +265,29 @@ def _check_one(acceptance: RiskAcceptance, now: dt.datetime) -> str | None:
         _notify(acceptance.pk, "acceptance-suspended", {"failures": note}, watchers=True)
         return "suspended"
     if not failures and acceptance.state == RiskAcceptance.State.SUSPENDED:
+        # Its owner changed while it was suspended: it resumes awaiting the new owner's
+        # sign-off, covering nothing until then.
+        signed = acceptance.owner_signed_off_at is not None
+        after = RiskAcceptance.State.ACTIVE if signed else RiskAcceptance.State.AWAITING_OWNER
         if not RiskAcceptance.objects.filter(
             pk=acceptance.pk, state=RiskAcceptance.State.SUSPENDED
-        ).update(state=RiskAcceptance.State.ACTIVE, suspended_at=None, updated_at=now):
+        ).update(state=after, suspended_at=None, updated_at=now):
             return None
         before = acceptance.suspended_at
-        acceptance.state, acceptance.suspended_at = RiskAcceptance.State.ACTIVE, None
+        acceptance.state, acceptance.suspended_at = after, None
         _record(
             acceptance,
             AcceptanceEvent.Action.RESUMED,
             None,
             now,
             {
-                "state": ["suspended", "active"],
+                "state": ["suspended", str(after)],
                 "suspended_at": [before.isoformat() if before else None, None],
             },
             "Every compensating control passes again.",
         )
-        _cover(acceptance)
+        if signed:
+            _cover(acceptance)
         _notify(acceptance.pk, "acceptance-resumed", {}, watchers=True)
         return "resumed"
     return None

@@ -183,6 +183,8 @@ def test_an_expired_acceptance_can_be_reaccepted(analyst, approver, catalog, buc
         services.update_acceptance(
             acceptance, actor=approver, expires_at=NOW + dt.timedelta(days=32)
         )
+        # Renewed by someone else: its owner accepts the renewed risk before it covers again.
+        services.sign_off_acceptance(acceptance, actor=analyst)
     acceptance.refresh_from_db()
     bucket.refresh_from_db()
     assert acceptance.state == "active" and bucket.acceptance == acceptance

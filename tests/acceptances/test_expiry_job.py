@@ -48,6 +48,9 @@ def accept(catalog, account, make_finding):
                 justification="MFA Delete needs the root user; versioning covers mistakes.",
                 expires_at=EXPIRY,
             )
+            if owner is not None and owner != actor:
+                # Named by someone else, the owner accepts the residual risk: it covers.
+                services.sign_off_acceptance(acceptance, actor=owner)
         return acceptance, finding
 
     return accept

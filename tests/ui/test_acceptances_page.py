@@ -119,7 +119,7 @@ def test_an_approver_revokes_and_the_findings_fail_again(login, approver, estate
 
 
 def test_an_approver_extends_an_active_one_and_renews_an_expired_one(
-    login, approver, estate, accept
+    login, approver, analyst, estate, accept
 ):
     acceptance = accept(zone=estate.prod, days=5)
     client = login(approver)
@@ -137,6 +137,9 @@ def test_an_approver_extends_an_active_one_and_renews_an_expired_one(
     response = client.post(url, {"expiry": "date"})
     assert response.status_code == 400 and "expires_on" in response.context["extend_form"].errors
     assert client.post(url, {"expiry": "never"}).status_code == 302
+    # Renewed by the approver: its owner (the analyst) accepts the renewed risk on the page.
+    sign_off = reverse("acceptance-sign-off", args=[acceptance.pk])
+    assert login(analyst).post(sign_off).status_code == 302
     acceptance.refresh_from_db()
     assert acceptance.state == "active" and acceptance.expires_at is None
     assert Finding.objects.filter(acceptance=acceptance).count() == 2
@@ -146,7 +149,7 @@ def test_an_approver_extends_an_active_one_and_renews_an_expired_one(
 def test_a_proposal_is_approved_by_another_approver_only(
     login, approver, approver2, analyst, estate, accept
 ):
-    proposal = accept(zone=estate.prod, actor=approver)
+    proposal = accept(zone=estate.prod, actor=approver, owner=approver)
     assert proposal.state == "proposed"
     url = reverse("acceptance-approve", args=[proposal.pk])
     assert login(analyst).post(url).status_code == 403
