@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django_filters import rest_framework as filters
 
+from acceptances import hygiene
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
 from cspm.api.base import DateTimeFilter, IdFilter
 from findings.models import Control
@@ -37,6 +39,11 @@ class AcceptanceFilter(filters.FilterSet):
     )
     expires_after = DateTimeFilter(field_name="expires_at", lookup_expr="gte")
     stale = filters.BooleanFilter(field_name="stale_since", lookup_expr="isnull", exclude=True)
+    hygiene = filters.ChoiceFilter(
+        choices=hygiene.HYGIENE_CHOICES,
+        method="filter_hygiene",
+        help_text="The acceptances behind a number of the hygiene page (/hygiene/).",
+    )
 
     class Meta:
         model = RiskAcceptance
@@ -48,3 +55,6 @@ class AcceptanceFilter(filters.FilterSet):
         if value == "resource":
             return queryset.filter(resource__isnull=False)
         return queryset
+
+    def filter_hygiene(self, queryset, name: str, value: str):
+        return hygiene.filter_acceptances(queryset, value, timezone.now())
