@@ -21,7 +21,8 @@ class ZoneFilter(filters.FilterSet):
 
 
 class AcceptanceFilter(filters.FilterSet):
-    """Acceptances by state, zone, control, owner, reason, expiring before a date."""
+    """Acceptances by state, zone, control, owner, reason, expiring before a date, and by the
+    numbers of the hygiene page (``hygiene``)."""
 
     state = filters.ChoiceFilter(choices=RiskAcceptance.State.choices)
     zone = filters.ModelChoiceFilter(queryset=Zone.objects.all())
