@@ -273,6 +273,7 @@ def main() -> None:
     print()
     for path in (
         "/hygiene/",
+        "/acceptances/",  # the list unfiltered: what the lists below add to it
         "/acceptances/?hygiene=no_end",
         "/acceptances/?hygiene=renewed_often",
         "/acceptances/?hygiene=review_due",
