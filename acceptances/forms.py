@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from acceptances.hygiene import HYGIENE_CHOICES
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import (
     EXPIRY_PRESETS,
@@ -383,10 +384,22 @@ class AcceptanceFilterForm(forms.Form):
         label="Expires within (days)", required=False, min_value=0, max_value=3650
     )
     needs_review = forms.BooleanField(label="Needs re-review", required=False)
+    # The lists behind the numbers of the hygiene page.
+    hygiene = forms.ChoiceField(
+        label="Hygiene", choices=[("", "Any"), *HYGIENE_CHOICES], required=False
+    )
+    sort = forms.ChoiceField(
+        choices=[("", "Live first, by expiry"), ("waiting", "Longest waiting first")],
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _users()
+
+
+# Several actions under one name in the audit log's filter (``queries.AUDIT_ACTION_GROUPS``).
+ACTION_GROUPS = [("change_decided", "Change approved or rejected")]
 
 
 class AuditFilterForm(forms.Form):
@@ -396,7 +409,8 @@ class AuditFilterForm(forms.Form):
 
     person = forms.ChoiceField(required=False)
     action = forms.ChoiceField(
-        choices=[("", "Any action"), *AcceptanceEvent.Action.choices], required=False
+        choices=[("", "Any action"), *AcceptanceEvent.Action.choices, *ACTION_GROUPS],
+        required=False,
     )
     since = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -58,6 +58,8 @@ def get_acceptances(
     state: str = "",
     expires_within_days: int | None = None,
     needs_review: bool = False,
+    hygiene: str = "",
+    sort: str = "",
     now: dt.datetime,
 ) -> QuerySet[RiskAcceptance]:
     """Acceptances matching the filters: live ones (proposed, awaiting the owner, active,
@@ -65,7 +67,11 @@ def get_acceptances(
     expiry first (no end last), with how many findings each covers now. ``control_ref`` is a
     control's reference ("2.1.2") or words of its title ("IMDS", "bucket policy").
     ``state`` may also be "stale": live but no longer needed. ``needs_review``: only those a
-    scan flagged for re-review (the accepted configuration changed)."""
+    scan flagged for re-review (the accepted configuration changed). ``hygiene`` names a number
+    of the hygiene page (``acceptances.hygiene.CONDITIONS``): the acceptances it counts.
+    ``sort="waiting"`` puts the longest waiting first (for approval or sign-off)."""
+    from acceptances import hygiene as hygiene_queries
+
     acceptances = RiskAcceptance.objects.select_related(
         "control", "control__benchmark", "zone", "resource", "owner"
     ).annotate(covering=Count("covered_findings"), awaiting_since=awaiting_owner_since())
@@ -91,6 +97,10 @@ def get_acceptances(
             expires_at__isnull=False,
             expires_at__lte=now + dt.timedelta(days=expires_within_days),
         )
+    if hygiene:
+        acceptances = hygiene_queries.filter_acceptances(acceptances, hygiene, now)
+    if sort == "waiting":
+        return hygiene_queries.order_by_waiting(acceptances)
     # A revoked or expired acceptance ended on a past date, so by expiry alone it sorted
     # above every live one; what still holds a scope is what a reader looks for first.
     live_first = Case(
@@ -279,6 +289,16 @@ def iter_acceptances_export(
         }
 
 
+# Names the audit log's action filter takes for several actions at once: the decisions on
+# proposed changes the hygiene page counts (a withdrawn change was decided by no one else).
+AUDIT_ACTION_GROUPS = {
+    "change_decided": (
+        AcceptanceEvent.Action.CHANGE_APPROVED,
+        AcceptanceEvent.Action.CHANGE_REJECTED,
+    ),
+}
+
+
 def get_audit_events(
     *,
     actor: Any = None,
@@ -298,7 +318,9 @@ def get_audit_events(
         events = events.filter(actor__isnull=True)
     elif actor is not None:
         events = events.filter(actor=actor)
-    if action:
+    if action in AUDIT_ACTION_GROUPS:
+        events = events.filter(action__in=AUDIT_ACTION_GROUPS[action])
+    elif action:
         events = events.filter(action=action)
     if since is not None:
         events = events.filter(at__gte=since)

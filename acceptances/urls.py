@@ -35,6 +35,7 @@ urlpatterns = [
     path("fix-plans/<int:pk>/cancel", views.fix_plan_cancel, name="fix-plan-cancel"),
     path("audit/", views.audit_log, name="audit-log"),
     path("benchmarks/diff/", views.benchmark_diff, name="benchmark-diff"),
+    path("hygiene/", views.hygiene_page, name="hygiene"),
     path("controls/<int:pk>/attest", views.control_attest, name="control-attest"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),

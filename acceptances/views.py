@@ -216,14 +216,30 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
         state=filters.get("state", ""),
         expires_within_days=filters.get("expires_within"),
         needs_review=bool(filters.get("needs_review")),
+        hygiene=filters.get("hygiene", ""),
+        sort=filters.get("sort", ""),
         now=timezone.now(),
     )
     page = Paginator(acceptances, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "acceptances/acceptance_list.html",
-        {"form": form, "page": page, "now": timezone.now()},
+        {
+            "form": form,
+            "page": page,
+            "now": timezone.now(),
+            "waiting": filters.get("sort") == "waiting",
+        },
     )
+
+
+@_read("acceptances.view_riskacceptance")
+def hygiene_page(request: HttpRequest) -> HttpResponse:
+    """Exception hygiene: the numbers auditors and security leads ask for, each a link to the
+    list behind it. Whoever may read acceptances reads it."""
+    from acceptances.hygiene import get_hygiene
+
+    return render(request, "acceptances/hygiene.html", {"h": get_hygiene(timezone.now())})
 
 
 def _change_lines(change: AcceptanceChange) -> list[str]:

@@ -322,6 +322,12 @@ CSPM_SIGNOFF_REMINDER_DAYS = env.int("CSPM_SIGNOFF_REMINDER_DAYS", 7, minimum=1)
 # When on, a new acceptance starts as "proposed" until an approver other than its creator
 # approves it (four-eyes rule).
 CSPM_REQUIRE_APPROVAL = env.bool("CSPM_REQUIRE_APPROVAL", default=False)
+# Exception hygiene (the /hygiene/ page): an acceptance flagged for re-review is overdue once
+# the flag is older than this many days; an acceptance in force whose last decision (creation,
+# approval, edit, extension, renewal, sign-off, re-review) is older than the second figure is
+# due for its periodic review.
+CSPM_REVIEW_OVERDUE_DAYS = env.int("CSPM_REVIEW_OVERDUE_DAYS", 14, minimum=1)
+CSPM_PERIODIC_REVIEW_DAYS = env.int("CSPM_PERIODIC_REVIEW_DAYS", 365, minimum=1)
 # The residual-risk bands: the highest likelihood × impact score (1 to 25) of each rating, as
 # four rising numbers for low, medium, high and critical (the last one 25).
 _bands = env.int_list("CSPM_RISK_BANDS", [4, 9, 16, 25])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django_filters import rest_framework as filters
 
+from acceptances import hygiene
 from acceptances.models import Reason, RiskAcceptance, Treatment, Zone
 from cspm.api.base import DateTimeFilter, IdFilter
 from findings.models import Control
@@ -19,7 +21,8 @@ class ZoneFilter(filters.FilterSet):
 
 
 class AcceptanceFilter(filters.FilterSet):
-    """Acceptances by state, zone, control, owner, reason, expiring before a date."""
+    """Acceptances by state, zone, control, owner, reason, expiring before a date, and by the
+    numbers of the hygiene page (``hygiene``)."""
 
     state = filters.ChoiceFilter(choices=RiskAcceptance.State.choices)
     zone = filters.ModelChoiceFilter(queryset=Zone.objects.all())
@@ -43,6 +46,11 @@ class AcceptanceFilter(filters.FilterSet):
         exclude=True,
         help_text="Flagged by a scan: the accepted configuration changed.",
     )
+    hygiene = filters.ChoiceFilter(
+        choices=hygiene.HYGIENE_CHOICES,
+        method="filter_hygiene",
+        help_text="The acceptances behind a number of the hygiene page (/hygiene/).",
+    )
 
     class Meta:
         model = RiskAcceptance
@@ -54,3 +62,6 @@ class AcceptanceFilter(filters.FilterSet):
         if value == "resource":
             return queryset.filter(resource__isnull=False)
         return queryset
+
+    def filter_hygiene(self, queryset, name: str, value: str):
+        return hygiene.filter_acceptances(queryset, value, timezone.now())

@@ -15,6 +15,7 @@ doing it is the owner. With four-eyes on, approval and sign-off are both needed,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -349,24 +350,64 @@ def _lock(acceptance: RiskAcceptance) -> RiskAcceptance:
     return RiskAcceptance.objects.select_for_update().get(pk=acceptance.pk)
 
 
+class SelfApprovalRefused(PermissionDenied):
+    """Four-eyes: the person who chose the terms tried to approve them."""
+
+
+def _refusing_self_approval(approve):
+    """Record each refused self-approval (``APPROVAL_REFUSED``, with the actor) in a
+    transaction of its own, after the approval's transaction has rolled back, then refuse.
+
+    The approval runs in ``transaction.atomic``: an event written inside it would be rolled
+    back with the refusal. Recorded here, it stands whichever door the attempt came through
+    (page, API, admin console: they all call the service), unless the caller itself wraps the
+    call in a transaction it rolls back.
+    """
+
+    @functools.wraps(approve)
+    def approving(target, *, actor: AbstractBaseUser, **kwargs: Any) -> RiskAcceptance:
+        try:
+            return approve(target, actor=actor, **kwargs)
+        except SelfApprovalRefused as exc:
+            acceptance = target if isinstance(target, RiskAcceptance) else target.acceptance
+            with transaction.atomic():
+                _record(
+                    acceptance,
+                    AcceptanceEvent.Action.APPROVAL_REFUSED,
+                    actor,
+                    kwargs.get("now") or timezone.now(),
+                    {},
+                    str(exc),
+                )
+            raise
+
+    return approving
+
+
+@_refusing_self_approval
 @transaction.atomic
 def approve_acceptance(
     acceptance: RiskAcceptance, *, actor: AbstractBaseUser, now: dt.datetime | None = None
 ) -> RiskAcceptance:
     """Four-eyes: an approver other than the creator approves a proposal. It is in force
-    (active) if its owner has signed it off already, else it now awaits the owner."""
+    (active) if its owner has signed it off already, else it now awaits the owner. A refused
+    self-approval is recorded in the history (``_refusing_self_approval``)."""
     _require(actor, "acceptances.approve_riskacceptance")
     now = now or timezone.now()
     acceptance = _lock(acceptance)
     if acceptance.state != RiskAcceptance.State.PROPOSED:
         raise ValidationError({"state": "Only a proposed acceptance can be approved."})
     if acceptance.created_by_id == actor.pk:
-        raise PermissionDenied("An acceptance must be approved by someone other than its creator.")
+        raise SelfApprovalRefused(
+            "An acceptance must be approved by someone other than its creator."
+        )
     if acceptance.events.filter(
         actor=actor, action__in=[AcceptanceEvent.Action.EDITED, AcceptanceEvent.Action.EXTENDED]
     ).exists():
         # Otherwise one person would have chosen the terms in force alone.
-        raise PermissionDenied("You changed this proposal's terms: someone else must approve it.")
+        raise SelfApprovalRefused(
+            "You changed this proposal's terms: someone else must approve it."
+        )
     if acceptance.expires_at is not None and acceptance.expires_at <= now:
         raise ValidationError({"expires_at": "This proposal's expiry has passed; edit it first."})
     signed = acceptance.owner_signed_off_at is not None
@@ -696,6 +737,7 @@ def _locked_change(change: AcceptanceChange) -> tuple[AcceptanceChange, RiskAcce
     return change, acceptance
 
 
+@_refusing_self_approval
 @transaction.atomic
 def approve_acceptance_change(
     change: AcceptanceChange,
@@ -704,12 +746,16 @@ def approve_acceptance_change(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> RiskAcceptance:
-    """Four-eyes: an approver other than the proposer puts the proposed terms in force."""
+    """Four-eyes: an approver other than the proposer puts the proposed terms in force. A
+    refused self-approval is recorded in the history (``_refusing_self_approval``)."""
     _require(actor, "acceptances.approve_riskacceptance")
     now = now or timezone.now()
     change, acceptance = _locked_change(change)
     if change.proposed_by_id == actor.pk:
-        raise PermissionDenied("A change must be approved by someone other than its proposer.")
+        raise SelfApprovalRefused(
+            f"A change must be approved by someone other than its proposer "
+            f"(the change proposed on {change.proposed_at:%Y-%m-%d %H:%M})."
+        )
     terms = {name: _decode(name, value) for name, value in change.terms.items()}
     # The rules again, as of now: the proposed expiry may have passed meanwhile, another
     # acceptance may have taken the scope of an expired one, the owner may have left.

@@ -54,6 +54,22 @@ def duration(value: Any) -> str:
 
 
 @register.filter
+def age(value: Any) -> str:
+    """A waiting time or a time to decide as people read it: "12 days", "1 day 3 h", or
+    ``duration``'s words under a day."""
+    if value is None:
+        return "–"
+    days = value.days
+    if days < 1:
+        return duration(value)
+    if days >= 7:
+        return f"{days} days"
+    hours = value.seconds // 3600
+    unit = "day" if days == 1 else "days"
+    return f"{days} {unit} {hours} h" if hours else f"{days} {unit}"
+
+
+@register.filter
 def generic(text: str) -> str:
     """A catalog text's ``{{ name }}`` placeholders shown as ``<name>``: the generic form,
     never mistaken for a filled-in command (each failing resource shows its own)."""

@@ -82,6 +82,8 @@ def test_the_creator_proposes_and_another_approver_approves(
     history = creator.get(f"{URL}{acceptance.pk}/history/").json()
     assert [(e["action"], e["actor"]) for e in history][2:] == [
         ("change_proposed", approver.username),
+        # The proposer's own approval, refused, is on record.
+        ("approval_refused", approver.username),
         ("expired", None),
         ("change_approved", approver2.username),
     ]

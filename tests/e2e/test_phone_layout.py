@@ -80,6 +80,7 @@ def test_every_main_page_fits_a_phone(open_page, live_server, analyst, estate, a
         "scans": "/scans/",
         "scan": f"/scans/{estate['scan'].pk}/",
         "audit": "/audit/",
+        "hygiene": "/hygiene/",
         "fix plans": "/fix-plans/",
     }
     for name, path in pages.items():
