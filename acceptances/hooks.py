@@ -22,6 +22,7 @@ from acceptances.models import (
 )
 from acceptances.services import (
     close_fixed_plans,
+    record_coverage,
     refresh_coverage,
     refresh_memberships_for_unit,
     refresh_staleness,
@@ -59,6 +60,9 @@ def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
     """What the scan saw may have made acceptances unnecessary (or necessary again); those it
     flags are recorded among the scan's changes."""
     refresh_staleness(now, scan_id=scan_id)
+    # The scan's ingest linked and unlinked findings directly (fixed, gone, newly failing):
+    # every acceptance whose covered count moved gets its COVERAGE event, for the register.
+    record_coverage(now=now)
     # Fix plans whose fix the scan saw close themselves.
     close_fixed_plans(scan_id, now)
 

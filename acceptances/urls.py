@@ -1,6 +1,6 @@
 from django.urls import path
 
-from acceptances import views
+from acceptances import register_views, views
 
 urlpatterns = [
     path("acceptances/", views.acceptance_list, name="acceptance-list"),
@@ -27,6 +27,8 @@ urlpatterns = [
     path("fix-plans/new", views.fix_plan_new, name="fix-plan-new"),
     path("fix-plans/<int:pk>/cancel", views.fix_plan_cancel, name="fix-plan-cancel"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("register/", register_views.register_page, name="register"),
+    path("register/export/", register_views.register_export_file, name="register-export"),
     path("controls/<int:pk>/attest", views.control_attest, name="control-attest"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),

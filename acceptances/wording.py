@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "treatment": "Treatment",
     "state": "State",
     "stale_since": "No longer needed since",
+    "covered": "Covered findings",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {

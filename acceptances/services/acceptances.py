@@ -217,7 +217,7 @@ def accept_risk(
         snapshot,
     )
     if not proposed:
-        _cover(acceptance)
+        _cover(acceptance, now)
     return acceptance
 
 
@@ -321,7 +321,7 @@ def approve_acceptance(
     _record(
         acceptance, AcceptanceEvent.Action.APPROVED, actor, now, {"state": ["proposed", "active"]}
     )
-    _cover(acceptance)
+    _cover(acceptance, now)
     return acceptance
 
 
@@ -350,7 +350,7 @@ def revoke_acceptance(
     pending = _pending_change(acceptance)
     if pending is not None:
         _decide(pending, AcceptanceChange.State.REJECTED, actor, now, "The acceptance was revoked.")
-    _uncover(acceptance)
+    _uncover(acceptance, now)
     return acceptance
 
 
@@ -451,7 +451,7 @@ def _apply(
             action = AcceptanceEvent.Action.EDITED
     _record(acceptance, action, actor, now, diff, note)
     if reaccept:
-        _cover(acceptance)
+        _cover(acceptance, now)
 
 
 # --- Proposed changes (four-eyes on widening changes) -------------------------------------------
