@@ -40,7 +40,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.core.exceptions import ValidationError
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -299,12 +302,17 @@ def _scopes() -> dict[int, tuple]:
 
 def iter_events(at: dt.datetime) -> Iterator[tuple]:
     """Every event up to ``at``, ordered by (acceptance, time, id), as plain tuples."""
-    return (
+    rows = (
         AcceptanceEvent.objects.filter(at__lte=at)
         .order_by("acceptance_id", "at", "pk")
-        .values_list("acceptance_id", "action", "at", "changes", "actor__username")
+        # The diff as text, parsed with orjson: the JSON field's own decoding is most of the
+        # time a rebuild spends in Python.
+        .annotate(diff=Cast("changes", output_field=TextField()))
+        .values_list("acceptance_id", "action", "at", "diff", "actor__username")
         .iterator(chunk_size=5000)
     )
+    for pk, action, moment, diff, actor in rows:
+        yield pk, action, moment, orjson.loads(diff) if diff else {}, actor
 
 
 def rebuild(at: dt.datetime, *, now: dt.datetime | None = None) -> Register:
@@ -406,11 +414,6 @@ def export_row(entry: Entry) -> dict[str, Any]:
     """One acceptance as the JSON export writes it: exact values (ISO timestamps, usernames,
     raw choices); what the history lacks is null and named in ``not_recorded``."""
     terms = entry.terms
-    missing = [name for name, value in terms.items() if value is MISSING]
-    if entry.state is MISSING:
-        missing.append("state")
-    if entry.covered is MISSING:
-        missing.append("covered")
     row = {
         "acceptance": entry.pk,
         "control": entry.control_ref,
@@ -442,9 +445,20 @@ def export_row(entry: Entry) -> dict[str, Any]:
         "revoked_at": entry.revoked_at,
         "revoked_by": entry.revoked_by or None,
         "expired_at": entry.expired_at,
-        "not_recorded": missing,
     }
-    return {key: _json_value(value) for key, value in row.items()}
+    row = {key: _json_value(value) for key, value in row.items()}
+    row["not_recorded"] = not_recorded(entry)
+    return row
+
+
+def not_recorded(entry: Entry) -> list[str]:
+    """The fields the history did not hold at the register's date."""
+    missing = [name for name, value in entry.terms.items() if value is MISSING]
+    if entry.state is MISSING:
+        missing.append("state")
+    if entry.covered is MISSING:
+        missing.append("covered")
+    return missing
 
 
 def text_row(entry: Entry) -> dict[str, Any]:
@@ -484,5 +498,5 @@ def text_row(entry: Entry) -> dict[str, Any]:
         "revoked_at": show(entry.revoked_at),
         "revoked_by": entry.revoked_by,
         "expired_at": show(entry.expired_at),
-        "not_recorded": " ".join(export_row(entry)["not_recorded"]),
+        "not_recorded": " ".join(not_recorded(entry)),
     }
