@@ -186,7 +186,7 @@ class RiskAcceptance(models.Model):
     # The covered-finding count last written to the history (a COVERAGE event), so that a
     # change of coverage is recorded once and only when the count moved. Empty: never recorded
     # (acceptances older than coverage history; ``acceptances.services.coverage``).
-    covered_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    recorded_coverage = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -49,7 +49,7 @@ def record_coverage(
     acceptance_ids: Iterable[int] | None = None, now: dt.datetime | None = None
 ) -> int:
     """Write a COVERAGE event ({"covered": [old, new]}) for each acceptance whose covered-finding
-    count moved since the count last recorded (``RiskAcceptance.covered_count``); return how
+    count moved since the count last recorded (``RiskAcceptance.recorded_coverage``); return how
     many were written. The register rebuilds coverage as of any date from these.
 
     ``acceptance_ids``: the acceptances a change may have touched; None: every acceptance that
@@ -69,7 +69,9 @@ def record_coverage(
     else:
         # Only an active acceptance covers findings; one whose recorded count is above zero
         # may have just stopped. An active one never recorded gets its first count here.
-        recorded = recorded.filter(Q(state=RiskAcceptance.State.ACTIVE) | Q(covered_count__gt=0))
+        recorded = recorded.filter(
+            Q(state=RiskAcceptance.State.ACTIVE) | Q(recorded_coverage__gt=0)
+        )
     counts = dict(
         covered.order_by()
         .values_list("acceptance_id")
@@ -78,17 +80,17 @@ def record_coverage(
     )
     now = now or timezone.now()
     events = []
-    for pk, old in recorded.values_list("pk", "covered_count"):
+    for pk, old in recorded.values_list("pk", "recorded_coverage"):
         new = counts.get(pk, 0)
         if old == new:
             continue
         claim = RiskAcceptance.objects.filter(pk=pk)
         claim = (
-            claim.filter(covered_count__isnull=True)
+            claim.filter(recorded_coverage__isnull=True)
             if old is None
-            else claim.filter(covered_count=old)
+            else claim.filter(recorded_coverage=old)
         )
-        if claim.update(covered_count=new):
+        if claim.update(recorded_coverage=new):
             events.append(
                 AcceptanceEvent(
                     acceptance_id=pk,

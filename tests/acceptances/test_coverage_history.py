@@ -56,7 +56,7 @@ def test_accepting_records_what_it_covers_from_the_start(prod, approver, catalog
     acceptance = _accept(approver, catalog, zone=prod[1])
     assert _coverage(acceptance) == [(NOW, [None, 2])]
     acceptance.refresh_from_db()
-    assert acceptance.covered_count == 2
+    assert acceptance.recorded_coverage == 2
 
 
 def test_a_new_failure_covered_by_a_refresh_records_the_new_count(

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('acceptances', '0012_risk_register'),
+        ("acceptances", "0012_risk_register"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='riskacceptance',
-            name='covered_count',
+            model_name="riskacceptance",
+            name="recorded_coverage",
             field=models.PositiveIntegerField(blank=True, editable=False, null=True),
         ),
     ]
