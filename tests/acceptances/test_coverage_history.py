@@ -146,3 +146,14 @@ def test_scans_record_coverage_as_buckets_come_and_go(
     assert counts == [[None, start], [start, start + 1], [start + 1, start]]
     # The closing scan's pass found nothing else to record.
     assert hooks.record_coverage(now=LATER) == 0
+
+
+def test_the_audit_log_lists_decisions_and_coverage_only_when_asked(prod, approver, catalog):
+    from acceptances import queries
+
+    acceptance = _accept(approver, catalog, zone=prod[1])
+    assert [e.action for e in queries.get_audit_events()] == ["created"]
+    coverage = queries.get_audit_events(action="coverage")
+    assert [(e.acceptance_id, e.changes) for e in coverage] == [
+        (acceptance.pk, {"covered": [None, 2]})
+    ]
