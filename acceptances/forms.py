@@ -603,3 +603,40 @@ class AttestationForm(forms.Form):
         """The end of the chosen day, in the site's time zone."""
         day = self.cleaned_data["expires_on"]
         return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+
+
+class RegisterForm(forms.Form):
+    """The register's date (default now; never in the future) and its filters."""
+
+    at = forms.CharField(
+        label="As of",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "60"}),
+        help_text="The date and time to rebuild the register at; empty: now.",
+    )
+    state = forms.ChoiceField(
+        choices=[("", "Any state"), *RiskAcceptance.State.choices], required=False
+    )
+    zone = forms.ChoiceField(required=False)
+    rating = forms.ChoiceField(
+        label="Residual rating",
+        choices=[("", "Any rating"), *Severity.choices, ("none", "Not rated")],
+        required=False,
+    )
+
+    def __init__(self, *args, now: dt.datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
+        self.fields["zone"].choices = [
+            ("", "Any zone"),
+            *((str(zone.pk), zone.name) for zone in Zone.objects.order_by("-is_builtin", "name")),
+            ("resource", "Single resources"),
+        ]
+
+    def clean_at(self) -> dt.datetime:
+        from acceptances.register import parse_as_of
+
+        try:
+            return parse_as_of(self.cleaned_data.get("at"), self.now)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["at"]) from None

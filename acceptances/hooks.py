@@ -23,6 +23,7 @@ from acceptances.models import (
 from acceptances.services import (
     close_fixed_plans,
     compensation,
+    record_coverage,
     refresh_coverage,
     refresh_memberships_for_unit,
     refresh_staleness,
@@ -60,6 +61,9 @@ def on_scan_closed(scan_id: int, now: dt.datetime) -> None:
     """What the scan saw may have made acceptances unnecessary (or necessary again); those it
     flags are recorded among the scan's changes."""
     refresh_staleness(now, scan_id=scan_id)
+    # The scan's ingest linked and unlinked findings directly (fixed, gone, newly failing):
+    # every acceptance whose covered count moved gets its COVERAGE event, for the register.
+    record_coverage(now=now)
     # Fix plans whose fix the scan saw close themselves.
     close_fixed_plans(scan_id, now)
     # Compensating controls the scan saw fail suspend their acceptances (or, passing again,

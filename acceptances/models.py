@@ -183,6 +183,10 @@ class RiskAcceptance(models.Model):
     renewals = models.PositiveSmallIntegerField(
         default=0, help_text="How many times it was renewed after it had expired."
     )
+    # The covered-finding count last written to the history (a COVERAGE event), so that a
+    # change of coverage is recorded once and only when the count moved. Empty: never recorded
+    # (acceptances older than coverage history; ``acceptances.services.coverage``).
+    recorded_coverage = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

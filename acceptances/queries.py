@@ -310,7 +310,9 @@ def get_audit_events(
     """Every recorded decision across acceptances, newest first: the audit log.
 
     ``actor`` narrows to one person's events, ``system`` to the expiry job's and the scans'
-    (no actor); ``since`` is inclusive, ``until`` exclusive."""
+    (no actor); ``since`` is inclusive, ``until`` exclusive. Coverage counts (COVERAGE events,
+    written after scans, which the register reads) are not decisions: listed only when asked
+    for by ``action``."""
     events = AcceptanceEvent.objects.select_related(
         "actor", "acceptance__control", "acceptance__zone", "acceptance__resource"
     ).order_by("-at", "-pk")
@@ -322,6 +324,8 @@ def get_audit_events(
         events = events.filter(action__in=AUDIT_ACTION_GROUPS[action])
     elif action:
         events = events.filter(action=action)
+    else:
+        events = events.exclude(action=AcceptanceEvent.Action.COVERAGE)
     if since is not None:
         events = events.filter(at__gte=since)
     if until is not None:

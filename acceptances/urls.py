@@ -1,6 +1,6 @@
 from django.urls import path
 
-from acceptances import views
+from acceptances import register_views, views
 
 urlpatterns = [
     path("acceptances/", views.acceptance_list, name="acceptance-list"),
@@ -36,6 +36,8 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit-log"),
     path("benchmarks/diff/", views.benchmark_diff, name="benchmark-diff"),
     path("hygiene/", views.hygiene_page, name="hygiene"),
+    path("register/", register_views.register_page, name="register"),
+    path("register/export/", register_views.register_export_file, name="register-export"),
     path("controls/<int:pk>/attest", views.control_attest, name="control-attest"),
     path("zones/", views.zone_list, name="zone-list"),
     path("zones/new", views.zone_edit, name="zone-new"),

@@ -35,7 +35,14 @@ from acceptances.forms import (
     WatchForm,
     ZoneForm,
 )
-from acceptances.models import AcceptanceChange, FixPlan, RiskAcceptance, Zone, ZoneWatch
+from acceptances.models import (
+    AcceptanceChange,
+    AcceptanceEvent,
+    FixPlan,
+    RiskAcceptance,
+    Zone,
+    ZoneWatch,
+)
 from acceptances.services import compensation
 from acceptances.zones import RULE_KEYS as RULE_FIELDS
 from cspm.api.base import streaming_export
@@ -265,7 +272,10 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         and user.has_perm("acceptances.approve_riskacceptance"),
         "can_withdraw_change": pending is not None and pending.proposed_by_id == user.pk,
         "events": wording.describe_events(
-            acceptance.events.select_related("actor").order_by("-at", "-pk")
+            # Decisions: coverage counts are the register's (``acceptances.register``).
+            acceptance.events.exclude(action=AcceptanceEvent.Action.COVERAGE)
+            .select_related("actor")
+            .order_by("-at", "-pk")
         ),
         "covered": acceptance.covered_findings.count(),
         "across": across_benchmarks(acceptance),

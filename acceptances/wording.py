@@ -35,6 +35,7 @@ FIELD_LABELS = {
     "review_flagged_at": "Needs re-review since",
     "review_reason": "What changed",
     "owner_signed_off_at": "Owner's sign-off",
+    "covered": "Covered findings",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {

@@ -29,6 +29,7 @@ from acceptances.services.coverage import (
     count_would_cover,
     count_would_cover_resources,
     preview_cover,
+    record_coverage,
     refresh_coverage,
     refresh_staleness,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "plan_fix",
     "preview_cover",
     "preview_zone",
+    "record_coverage",
     "refresh_coverage",
     "refresh_memberships_for_unit",
     "refresh_staleness",

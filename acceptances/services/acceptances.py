@@ -340,7 +340,7 @@ def _came_into_force(acceptance: RiskAcceptance, now: dt.datetime) -> None:
     """It is active now (created by its owner, approved and signed off, renewed): it covers its
     findings, keeps their evidence for re-review, and is suspended at once if a compensating
     control already fails (not only after the next scan)."""
-    _cover(acceptance)
+    _cover(acceptance, now)
     take_review_baseline(acceptance, now)
     if acceptance.compensating_controls.exists():
         check_acceptance(acceptance, now)
@@ -508,7 +508,7 @@ def revoke_acceptance(
     pending = _pending_change(acceptance)
     if pending is not None:
         _decide(pending, AcceptanceChange.State.REJECTED, actor, now, "The acceptance was revoked.")
-    _uncover(acceptance)
+    _uncover(acceptance, now)
     return acceptance
 
 
@@ -637,7 +637,7 @@ def _apply(
     if acceptance.state == RiskAcceptance.State.ACTIVE and before != RiskAcceptance.State.ACTIVE:
         _came_into_force(acceptance, now)
     elif before == RiskAcceptance.State.ACTIVE and acceptance.state != before:
-        _uncover(acceptance)
+        _uncover(acceptance, now)
     if acceptance.state == RiskAcceptance.State.AWAITING_OWNER and (
         before != acceptance.state or owner_changed
     ):

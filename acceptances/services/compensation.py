@@ -261,7 +261,7 @@ def _check_one(acceptance: RiskAcceptance, now: dt.datetime) -> str | None:
             },
             note,
         )
-        _uncover(acceptance)
+        _uncover(acceptance, now)
         _notify(acceptance.pk, "acceptance-suspended", {"failures": note}, watchers=True)
         return "suspended"
     if not failures and acceptance.state == RiskAcceptance.State.SUSPENDED:
@@ -287,7 +287,7 @@ def _check_one(acceptance: RiskAcceptance, now: dt.datetime) -> str | None:
             "Every compensating control passes again.",
         )
         if signed:
-            _cover(acceptance)
+            _cover(acceptance, now)
         _notify(acceptance.pk, "acceptance-resumed", {}, watchers=True)
         return "resumed"
     return None

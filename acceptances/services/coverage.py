@@ -19,6 +19,7 @@ from acceptances.models import (
 )
 from acceptances.services.history import _record
 from findings.models import Check, Control, Finding, Resource, ScanChange
+from findings.services.posture import queue_posture_recount
 
 
 def _covering_acceptance() -> Subquery:
@@ -44,14 +45,97 @@ def _covering_acceptance() -> Subquery:
     )
 
 
-def refresh_coverage(findings: QuerySet[Finding]) -> int:
+def record_coverage(
+    acceptance_ids: Iterable[int] | None = None, now: dt.datetime | None = None
+) -> int:
+    """Write a COVERAGE event ({"covered": [old, new]}) for each acceptance whose covered-finding
+    count moved since the count last recorded (``RiskAcceptance.recorded_coverage``); return how
+    many were written. The register rebuilds coverage as of any date from these.
+
+    ``acceptance_ids``: the acceptances a change may have touched; None: every acceptance that
+    covers or covered something (after a scan, whose ingest links and unlinks findings
+    directly). One grouped count, one read of the recorded counts, and a write only for those
+    that changed. Each is claimed with a conditional UPDATE on the recorded count, so two
+    writers (two scans closing together) never record the same change twice.
+    """
+    covered = Finding.objects.filter(acceptance__isnull=False)
+    recorded = RiskAcceptance.objects.all()
+    if acceptance_ids is not None:
+        ids = set(acceptance_ids)
+        if not ids:
+            return 0
+        covered = covered.filter(acceptance_id__in=ids)
+        recorded = recorded.filter(pk__in=ids)
+    else:
+        # Only an active acceptance covers findings; one whose recorded count is above zero
+        # may have just stopped. An active one never recorded gets its first count here.
+        recorded = recorded.filter(
+            Q(state=RiskAcceptance.State.ACTIVE) | Q(recorded_coverage__gt=0)
+        )
+    counts = dict(
+        covered.order_by()
+        .values_list("acceptance_id")
+        .annotate(n=Count("pk"))
+        .values_list("acceptance_id", "n")
+    )
+    now = now or timezone.now()
+    events = []
+    for pk, old in recorded.values_list("pk", "recorded_coverage"):
+        new = counts.get(pk, 0)
+        if old == new:
+            continue
+        claim = RiskAcceptance.objects.filter(pk=pk)
+        claim = (
+            claim.filter(recorded_coverage__isnull=True)
+            if old is None
+            else claim.filter(recorded_coverage=old)
+        )
+        if claim.update(recorded_coverage=new):
+            events.append(
+                AcceptanceEvent(
+                    acceptance_id=pk,
+                    action=AcceptanceEvent.Action.COVERAGE,
+                    at=now,
+                    changes={"covered": [old, new]},
+                )
+            )
+    if events:
+        AcceptanceEvent.objects.bulk_create(events)
+        queue_posture_recount()
+    return len(events)
+
+
+def refresh_coverage(findings: QuerySet[Finding], now: dt.datetime | None = None) -> int:
     """Recompute which acceptance covers each of ``findings``; return how many are covered.
 
-    Only open failures can be covered; anything else loses its link.
+    Only open failures can be covered; anything else loses its link. The acceptances whose
+    coverage moved get a COVERAGE event (``record_coverage``): those that covered some of
+    ``findings`` before, and the active ones of their checks' controls, which may cover them
+    now. Both are read before the update, since ``findings`` may be filtered on the very
+    link it changes ("not covered yet").
     """
     open_failures = Q(status=Finding.Status.FAIL, resolved_at__isnull=True)
+    touched = set(
+        findings.filter(acceptance__isnull=False)
+        .order_by()
+        .values_list("acceptance_id", flat=True)
+        .distinct()
+    )
+    checks = list(
+        findings.filter(open_failures)
+        .order_by()
+        .values_list("control_check_id", flat=True)
+        .distinct()
+    )
     findings.exclude(open_failures).exclude(acceptance__isnull=True).update(acceptance=None)
     findings.filter(open_failures).update(acceptance=_covering_acceptance())
+    if checks:
+        touched.update(
+            RiskAcceptance.objects.filter(
+                state=RiskAcceptance.State.ACTIVE, control__checks__in=checks
+            ).values_list("pk", flat=True)
+        )
+    record_coverage(touched, now)
     return findings.filter(acceptance__isnull=False).count()
 
 
@@ -72,8 +156,15 @@ def _check_ids(control_id: int) -> list[int]:
     return list(Check.objects.filter(controls=control_id).values_list("pk", flat=True))
 
 
-def _cover(acceptance: RiskAcceptance) -> int:
-    """Link the open failures in the acceptance's scope that nothing covers yet."""
+def _cover(acceptance: RiskAcceptance, now: dt.datetime | None = None) -> int:
+    """Link the open failures in the acceptance's scope that nothing covers yet; its coverage
+    goes to the history (``record_coverage``, at ``now``)."""
+    linked = _link(acceptance)
+    record_coverage([acceptance.pk], now)
+    return linked
+
+
+def _link(acceptance: RiskAcceptance) -> int:
     checks = _check_ids(acceptance.control_id)
     if not checks:
         return 0
@@ -105,9 +196,12 @@ def _cover(acceptance: RiskAcceptance) -> int:
         return cursor.rowcount
 
 
-def _uncover(acceptance: RiskAcceptance) -> None:
-    """Unlink the acceptance's findings; other active acceptances may still cover some."""
-    if not Finding.objects.filter(acceptance=acceptance).update(acceptance=None):
+def _uncover(acceptance: RiskAcceptance, now: dt.datetime | None = None) -> None:
+    """Unlink the acceptance's findings; other active acceptances may still cover some. The
+    coverage of each goes to the history (at ``now``)."""
+    unlinked = Finding.objects.filter(acceptance=acceptance).update(acceptance=None)
+    record_coverage([acceptance.pk], now)
+    if not unlinked:
         return
     # Only acceptances of a control sharing a check can cover these findings: resource-scoped
     # ones first (they win), then zone-scoped ones, each covering what is still uncovered.
@@ -121,7 +215,7 @@ def _uncover(acceptance: RiskAcceptance) -> None:
         .order_by(F("zone_id").asc(nulls_first=True), "pk")
     )
     for other in others.select_related("zone"):
-        _cover(other)
+        _cover(other, now)
 
 
 def _split_open_failures(findings: QuerySet[Finding]) -> tuple[int, int]:

@@ -136,6 +136,6 @@ def expire_due_acceptances(now: dt.datetime | None = None) -> list[int]:
                 now,
                 {"state": [state, "expired"]},
             )
-            _uncover(acceptance)
+            _uncover(acceptance, now)
             expired.append(pk)
     return expired

@@ -68,8 +68,8 @@ def refresh_zone_membership(zone: Zone, now: dt.datetime | None = None) -> tuple
     current = set(zone.memberships.values_list("resource_id", flat=True))
     added, removed = _apply_membership(zone, wanted, current)
     if (added or removed) and zone.acceptances.filter(state=RiskAcceptance.State.ACTIVE).exists():
-        refresh_coverage(Finding.objects.filter(resource__zone_memberships__zone=zone))
-        refresh_coverage(Finding.objects.filter(resource_id__in=removed))
+        refresh_coverage(Finding.objects.filter(resource__zone_memberships__zone=zone), now)
+        refresh_coverage(Finding.objects.filter(resource_id__in=removed), now)
     return len(added), len(removed)
 
 

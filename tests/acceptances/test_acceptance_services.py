@@ -114,7 +114,8 @@ def test_an_approval_by_another_approver_activates_it(
     assert acceptance.state == "active" and acceptance.approved_by == approver2
     bucket.refresh_from_db()
     assert bucket.acceptance == acceptance
-    assert [e.action for e in acceptance.events.all()] == ["proposed", "approved"]
+    # The approval's coverage goes to the history too, for the register.
+    assert [e.action for e in acceptance.events.all()] == ["proposed", "approved", "coverage"]
 
 
 def test_revoking_reopens_findings_and_another_acceptance_takes_over(

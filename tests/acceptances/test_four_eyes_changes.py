@@ -53,7 +53,8 @@ def _at(moment: dt.datetime):
 
 
 def _actions(acceptance: RiskAcceptance) -> list[str]:
-    return [e.action for e in acceptance.events.order_by("at", "pk")]
+    # The decisions; coverage counts have their own tests (test_coverage_history.py).
+    return [e.action for e in acceptance.events.exclude(action="coverage").order_by("at", "pk")]
 
 
 def test_the_creator_alone_cannot_extend_to_never_and_the_old_expiry_still_ends_it(

@@ -175,7 +175,9 @@ def test_an_approver_extends_with_a_date_or_a_preset(api, analyst, approver, est
     assert response.status_code == 200
     assert response.json()["expires_at"].startswith("2099-03-02T23:59:59")
     actions = list(
-        AcceptanceEvent.objects.filter(acceptance_id=pk).values_list("action", flat=True)
+        AcceptanceEvent.objects.filter(acceptance_id=pk)
+        .exclude(action="coverage")  # its coverage at creation; extending moves none
+        .values_list("action", flat=True)
     )
     assert actions == ["created", "extended", "extended"]
 
@@ -204,11 +206,15 @@ def test_the_history_tells_who_did_what(api, viewer, approver, outsider, estate)
     pk = estate["acceptance"].pk
     api(approver).post(f"{URL}{pk}/revoke/", {"note": "done"})
     history = api(viewer).get(f"{URL}{pk}/history/").json()
+    # The API gives the whole record: the coverage counts too (the system's, no actor).
     assert [(e["action"], e["actor"]) for e in history] == [
         ("created", "ann-analyst"),
+        ("coverage", None),
         ("revoked", "arthur-approver"),
+        ("coverage", None),
     ]
-    assert history[1]["changes"] == {"state": ["active", "revoked"]}
+    assert history[2]["changes"] == {"state": ["active", "revoked"]}
+    assert history[3]["changes"] == {"covered": [history[1]["changes"]["covered"][1], 0]}
     assert api(outsider).get(f"{URL}{pk}/history/").status_code == 404
     assert api(viewer).get(f"{URL}424242/history/").status_code == 404
 
