@@ -13,6 +13,15 @@ front supplies them so that the collectors run unchanged against the simulation:
 * Per-service denials: a role without one service's read permission gets AccessDenied from
   that service alone. ``front.denied_services`` holds signing names (``kms``, ``iam``, ``s3``,
   ``monitoring`` for CloudWatch, ...) answered the same way, in every region.
+* IAM's centralized root access (``ListOrganizationsFeatures``, ``EnableOrganizationsRoot
+  CredentialsManagement``, ``EnableOrganizationsRootSessions`` and their ``Disable``
+  counterparts): moto 5.2.5 answers them with HTTP 500. The front answers them in IAM's query
+  shapes, asking moto's Organizations backend whether there is an organisation (without one,
+  ``OrganizationNotFoundException``, as on AWS). It does not model IAM's trusted access in the
+  organisation: enabling a feature works once the organisation exists.
+
+Every request is also counted by (signing name, operation) in ``front.calls``, so a test can
+see which APIs a scan touched; the count starts again on reset.
 
 Everything else is forwarded to moto byte for byte.
 """
@@ -24,12 +33,22 @@ import http.client
 import json
 import re
 import threading
+import uuid
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 _SCOPE_RE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+#: IAM's root-access-management actions moto does not implement: action -> (feature, on).
+_ROOT_ACCESS_ACTIONS: dict[str, tuple[str, bool] | None] = {
+    "ListOrganizationsFeatures": None,
+    "EnableOrganizationsRootCredentialsManagement": ("RootCredentialsManagement", True),
+    "DisableOrganizationsRootCredentialsManagement": ("RootCredentialsManagement", False),
+    "EnableOrganizationsRootSessions": ("RootSessions", True),
+    "DisableOrganizationsRootSessions": ("RootSessions", False),
+}
 DEFAULT_ACCOUNT = "123456789012"
 
 
@@ -41,6 +60,8 @@ class AwsFront:
         self.denied: set[str] = set()
         self.denied_services: set[str] = set()
         self._analyzers: dict[str, dict[str, dict[str, Any]]] = {}
+        self._root_access_features: set[str] = set()
+        self.calls: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._local = threading.local()
         front = self
@@ -56,10 +77,16 @@ class AwsFront:
                 body = self.rfile.read(length) if length else b""
                 match = _SCOPE_RE.search(self.headers.get("Authorization", ""))
                 region, service = match.groups() if match else ("", "")
+                operation = front.operation(self.command, self.path, dict(self.headers), body)
+                if service:
+                    with front._lock:
+                        front.calls[(service, operation)] += 1
                 if (region and region in front.denied) or service in front.denied_services:
                     self._reply(*front.denial(service, self.headers.get("Content-Type", "")))
                 elif service == "access-analyzer":
                     self._reply(*front.access_analyzer(self.command, self.path, body, region))
+                elif service == "iam" and operation in _ROOT_ACCESS_ACTIONS:
+                    self._reply(*front.root_access(operation, dict(self.headers)))
                 else:
                     if self.path.startswith("/moto-api/reset"):
                         front.reset()
@@ -91,8 +118,28 @@ class AwsFront:
         """Back to a new account: no analyzer, no denied region or service."""
         with self._lock:
             self._analyzers.clear()
+            self._root_access_features.clear()
+            self.calls.clear()
             self.denied.clear()
             self.denied_services.clear()
+
+    @staticmethod
+    def operation(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
+        """The API operation of a request: the JSON protocols' ``X-Amz-Target``, the query
+        protocols' ``Action``, or for REST APIs the method and the path's first segment."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        target = lowered.get("x-amz-target")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        if "x-www-form-urlencoded" in lowered.get("content-type", ""):
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+            if action:
+                return action[0]
+        action = parse_qs(urlsplit(path).query).get("Action")
+        if action:
+            return action[0]
+        segments = [s for s in urlsplit(path).path.split("/") if s]
+        return f"{method} /{segments[0] if segments else ''}"
 
     # --- forwarding ---------------------------------------------------------------------------
 
@@ -153,6 +200,59 @@ class AwsFront:
             },
             payload,
         )
+
+    # --- IAM centralized root access ------------------------------------------------------------
+
+    def root_access(
+        self, action: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        organization_id = self._organization_id(headers)
+        if organization_id is None:
+            return self._iam_error(
+                400, "OrganizationNotFoundException", "The account is not in an organization."
+            )
+        change = _ROOT_ACCESS_ACTIONS[action]
+        with self._lock:
+            if change is not None:
+                feature, on = change
+                if on:
+                    self._root_access_features.add(feature)
+                else:
+                    self._root_access_features.discard(feature)
+            features = sorted(self._root_access_features)
+        members = "".join(f"<member>{feature}</member>" for feature in features)
+        body = (
+            f'<{action}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<{action}Result><OrganizationId>{organization_id}</OrganizationId>"
+            f"<EnabledFeatures>{members}</EnabledFeatures></{action}Result>"
+            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+            f"</{action}Response>"
+        )
+        return 200, {"Content-Type": "text/xml"}, body.encode()
+
+    def _organization_id(self, headers: dict[str, str]) -> str | None:
+        """The organisation moto holds for the caller's account, or None (asked of moto's
+        Organizations backend with the caller's credentials)."""
+        auth = headers.get("Authorization", "")
+        forwarded = {
+            "Authorization": auth.replace("/iam/aws4_request", "/organizations/aws4_request"),
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSOrganizationsV20161128.DescribeOrganization",
+            "Host": headers.get("Host", ""),
+        }
+        status, _, data = self.forward("POST", "/", forwarded, b"{}")
+        if status != 200:
+            return None
+        return str(json.loads(data)["Organization"]["Id"])
+
+    @staticmethod
+    def _iam_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>{uuid.uuid4()}</RequestId>"
+            "</ErrorResponse>"
+        )
+        return status, {"Content-Type": "text/xml"}, body.encode()
 
     # --- IAM Access Analyzer ------------------------------------------------------------------
 

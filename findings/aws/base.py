@@ -161,14 +161,17 @@ class CollectContext:
             raise self._error(client, operation, exc) from exc
 
     def paginate(self, client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
-        """Every item of a paginated list call (or of a single call when it cannot paginate)."""
+        """Every item of a paginated list call (or of a single call when it cannot paginate).
+
+        ``key`` may be dotted where the list sits below the page's top level
+        (CloudFront's ``DistributionList.Items``)."""
         try:
             if client.can_paginate(operation):
                 items: list[Any] = []
                 for page in client.get_paginator(operation).paginate(**kwargs):
-                    items.extend(page.get(key, []))
+                    items.extend(_items(page, key))
                 return items
-            return list(getattr(client, operation)(**kwargs).get(key, []))
+            return _items(getattr(client, operation)(**kwargs), key)
         except ClientError as exc:
             raise self._error(client, operation, exc) from exc
 
@@ -176,11 +179,20 @@ class CollectContext:
         self, client: Any, operation: str, codes: tuple[str, ...], **kwargs: Any
     ) -> dict[str, Any] | None:
         """Call; return None when AWS answers with one of ``codes`` (a missing setting)."""
+        return self.answer_or_code(client, operation, codes, **kwargs)[0]
+
+    def answer_or_code(
+        self, client: Any, operation: str, codes: tuple[str, ...], **kwargs: Any
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """Call; ``(answer, None)``, or ``(None, code)`` when AWS answers with one of ``codes``
+        (errors that are configuration and say which: "not in an organization", "trusted
+        access not enabled")."""
         try:
-            return getattr(client, operation)(**kwargs)
+            return getattr(client, operation)(**kwargs), None
         except ClientError as exc:
-            if error_code(exc) in codes:
-                return None
+            code = error_code(exc)
+            if code in codes:
+                return None, code
             raise self._error(client, operation, exc) from exc
 
     @staticmethod
@@ -191,6 +203,13 @@ class CollectContext:
             error_code(exc),
             exc.response.get("Error", {}).get("Message", str(exc)),
         )
+
+
+def _items(page: dict[str, Any], key: str) -> list[Any]:
+    found: Any = page
+    for part in key.split("."):
+        found = (found or {}).get(part)
+    return list(found or [])
 
 
 def error_code(exc: ClientError) -> str:

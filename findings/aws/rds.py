@@ -1,8 +1,12 @@
-"""RDS: the region's DB instances (CIS 2.3.1-2.3.3).
+"""RDS: the region's DB instances (CIS 2.3.1-2.3.3, and Multi-AZ) and DB clusters (Multi-AZ).
 
-Scope REGIONAL. One paginated call, ``describe_db_instances``, answers all three checks
-(``StorageEncrypted``, ``AutoMinorVersionUpgrade``, ``PubliclyAccessible``) and carries the
-tags (``TagList``), so no per-instance call is made.
+Scope REGIONAL. One paginated call, ``describe_db_instances``, answers all the instance checks
+(``StorageEncrypted``, ``AutoMinorVersionUpgrade``, ``PubliclyAccessible``, ``MultiAZ``) and
+carries the tags (``TagList``), so no per-instance call is made.
+
+The clusters are a collector of their own, ``rds_cluster`` (one paginated
+``describe_db_clusters``): no control maps its check yet, so a scan does not pay for the call
+until a benchmark does, and the ``rds`` collector's calls stay as they were.
 
 ``data``: ``{"instances": [{"DBInstanceIdentifier": ..., "DBInstanceArn": ..., ...}]}`` with the
 keys below (dates as ISO strings).
@@ -27,6 +31,10 @@ INSTANCE_KEYS = (
     "KmsKeyId",
     "AutoMinorVersionUpgrade",
     "PubliclyAccessible",
+    "MultiAZ",
+    "AvailabilityZone",
+    "SecondaryAvailabilityZone",
+    "ReadReplicaSourceDBInstanceIdentifier",
     "Endpoint",
     "DBSubnetGroupName",
     "VpcSecurityGroups",
@@ -61,3 +69,57 @@ def collect_rds(ctx: CollectContext) -> Collected:
         for instance in instances
     ]
     return Collected(resources=resources, data={"instances": instances})
+
+
+#: Engines ``describe_db_clusters`` also lists that are other services (Neptune, DocumentDB),
+#: with their own benchmarks' controls.
+OTHER_SERVICE_ENGINES = frozenset({"neptune", "docdb"})
+
+CLUSTER_KEYS = (
+    "DBClusterIdentifier",
+    "DBClusterArn",
+    "Engine",
+    "EngineVersion",
+    "EngineMode",
+    "Status",
+    "MultiAZ",
+    "AvailabilityZones",
+    "DBClusterInstanceClass",
+    "StorageEncrypted",
+    "ClusterCreateTime",
+)
+
+
+def _cluster(item: dict[str, Any]) -> dict[str, Any]:
+    cluster = {k: json_safe(item[k]) for k in CLUSTER_KEYS if k in item}
+    cluster["DBClusterMembers"] = [
+        {
+            "DBInstanceIdentifier": member.get("DBInstanceIdentifier"),
+            "IsClusterWriter": bool(member.get("IsClusterWriter")),
+        }
+        for member in item.get("DBClusterMembers") or []
+    ]
+    cluster["Tags"] = {str(t["Key"]): str(t.get("Value", "")) for t in item.get("TagList") or []}
+    return cluster
+
+
+@collector("rds_cluster", scope=REGIONAL)
+def collect_rds_clusters(ctx: CollectContext) -> Collected:
+    rds = ctx.client("rds")
+    clusters = [
+        _cluster(item)
+        for item in ctx.paginate(rds, "describe_db_clusters", "DBClusters")
+        if str(item.get("Engine", "")) not in OTHER_SERVICE_ENGINES
+    ]
+    resources = [
+        ResourceRef(
+            arn=cluster["DBClusterArn"],
+            resource_type="AWS::RDS::DBCluster",
+            region=ctx.unit.region,
+            name=cluster["DBClusterIdentifier"],
+            tags=cluster["Tags"],
+            configuration={k: v for k, v in cluster.items() if k != "Tags"},
+        )
+        for cluster in clusters
+    ]
+    return Collected(resources=resources, data={"clusters": clusters})

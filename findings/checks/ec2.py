@@ -1,7 +1,9 @@
 """CIS AWS Foundations v2.0.0 checks on EC2 and VPC data, read from the ``ec2`` collector.
 
 2.2.1 (EBS default encryption), 3.9 (VPC flow logs; a logging control, but it reads EC2 data),
-5.1 (network ACLs), 5.2 / 5.3 / 5.4 (security groups) and 5.6 (IMDSv2).
+5.1 (network ACLs), 5.2 / 5.3 / 5.4 (security groups) and 5.6 (IMDSv2); and, for the later
+benchmarks (no control maps them yet), CIFS/SMB port 445 from the internet in network ACLs and
+security groups, with the same port-range logic.
 
 The collector's ``data`` (see ``findings.aws.ec2``) holds the API's own shapes::
 
@@ -121,9 +123,10 @@ def describe_nacl_entry(entry: Mapping[str, Any]) -> str:
 
 
 def nacl_admin_exposure(
-    entries: Iterable[Mapping[str, Any]],
+    entries: Iterable[Mapping[str, Any]], ports: tuple[int, ...] = ADMIN_PORTS
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Evaluate ingress entries as AWS does, for TCP 22/3389 from 0.0.0.0/0 and from ::/0.
+    """Evaluate ingress entries as AWS does, for TCP ``ports`` (22 and 3389 unless told)
+    from 0.0.0.0/0 and from ::/0.
 
     Entries are taken in rule-number order and the first one matching the traffic decides. An
     entry for a narrower source (203.0.113.10/32) decides only for that part of the internet,
@@ -139,7 +142,7 @@ def nacl_admin_exposure(
     exposed: list[dict[str, Any]] = []
     closed: list[dict[str, Any]] = []
     for key, source in (("CidrBlock", ANYWHERE_V4), ("Ipv6CidrBlock", ANYWHERE_V6)):
-        for port in ADMIN_PORTS:
+        for port in ports:
             decided: Mapping[str, Any] | None = None
             for entry in ingress:
                 if not is_anywhere(entry.get(key)) or not nacl_entry_reaches(entry, port):
@@ -248,15 +251,17 @@ def describe_permission(permission: Mapping[str, Any]) -> str:
     return f"{name} {_ports_text(int(low), int(high))}"
 
 
-def sg_admin_exposure(group: Mapping[str, Any], ipv6: bool) -> list[dict[str, Any]]:
-    """Inbound rules letting 0.0.0.0/0 (or ::/0) reach TCP 22 or 3389."""
+def sg_admin_exposure(
+    group: Mapping[str, Any], ipv6: bool, ports: tuple[int, ...] = ADMIN_PORTS
+) -> list[dict[str, Any]]:
+    """Inbound rules letting 0.0.0.0/0 (or ::/0) reach TCP ``ports`` (22 or 3389 unless told)."""
     range_key, cidr_key = ("Ipv6Ranges", "CidrIpv6") if ipv6 else ("IpRanges", "CidrIp")
     found: list[dict[str, Any]] = []
     for permission in group.get("IpPermissions", []):
-        ports = _permission_ports(permission)
-        if ports is None:
+        opened = _permission_ports(permission)
+        if opened is None:
             continue
-        reached = [port for port in ADMIN_PORTS if ports[0] <= port <= ports[1]]
+        reached = [port for port in ports if opened[0] <= port <= opened[1]]
         if not reached:
             continue
         for ip_range in permission.get(range_key, []):
@@ -375,6 +380,99 @@ def ec2_default_security_group_restricts_all(
             not inbound and not outbound,
             summary,
             {"vpc_id": vpc, "inbound": inbound, "outbound": outbound},
+        )
+
+
+# --------------------------------------------------------------------------- CIFS / SMB (445)
+
+#: CIFS/SMB over TCP (SMB direct). NetBIOS session service (TCP 139) is older SMB transport that
+#: the benchmark's CIFS recommendation does not name; UDP 445 carries no SMB.
+CIFS_PORTS = (445,)
+
+
+@check(
+    "ec2_nacl_no_cifs_from_internet",
+    controls=(),
+    service="ec2",
+    resource_type="AWS::EC2::NetworkAcl",
+    title="No network ACL allows ingress from 0.0.0.0/0 or ::/0 to CIFS port 445",
+)
+def ec2_nacl_no_cifs_from_internet(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    """The 5.1 evaluation (rule order, first match decides, narrower sources neither expose nor
+    close) applied to TCP 445."""
+    for acl in data.get("network_acls", []):
+        entries = acl.get("Entries", [])
+        exposed, closed = nacl_admin_exposure(entries, CIFS_PORTS)
+        details = {
+            "vpc_id": acl.get("VpcId"),
+            "is_default": bool(acl.get("IsDefault")),
+            "exposed": exposed,
+            "closed": closed,
+            "ingress_entries": sorted(
+                (e for e in entries if not e.get("Egress")), key=lambda e: int(e["RuleNumber"])
+            ),
+        }
+        if exposed:
+            parts = [
+                f"{describe_nacl_entry(entry)}, which includes port 445 (CIFS/SMB)"
+                for entry, _ in _group_by_entry(exposed)
+                if entry is not None
+            ]
+            summary = "Ingress " + "; ingress ".join(parts) + "."
+        else:
+            reasons = []
+            for entry, items in _group_by_entry(closed):
+                sources = _join(sorted({i["source"] for i in items}))
+                reasons.append(
+                    f"from {sources} by {_nacl_rule_name(entry)}, which denies "
+                    f"{_nacl_traffic(entry)}"
+                    if entry is not None
+                    else f"from {sources} because no entry matches"
+                )
+            summary = "Port 445 (CIFS/SMB) is closed " + "; ".join(reasons) + "."
+        yield spec.result(
+            ec2_arn(unit, "network-acl", acl["NetworkAclId"]), not exposed, summary, details
+        )
+
+
+@check(
+    "ec2_security_group_no_cifs_from_internet",
+    controls=(),
+    service="ec2",
+    resource_type="AWS::EC2::SecurityGroup",
+    title="No security group allows ingress from 0.0.0.0/0 or ::/0 to CIFS port 445",
+)
+def ec2_security_group_no_cifs_from_internet(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    """One verdict per group for both address families: SMB reachable from the IPv6 internet is
+    as exposed as from the IPv4 one."""
+    for group in data.get("security_groups", []):
+        exposed = sg_admin_exposure(group, ipv6=False, ports=CIFS_PORTS) + sg_admin_exposure(
+            group, ipv6=True, ports=CIFS_PORTS
+        )
+        label = f"{group.get('GroupName', '')} ({group['GroupId']})"
+        if exposed:
+            parts = [
+                f"{item['rule']} from {item['source']}, which includes port 445" for item in exposed
+            ]
+            summary = (
+                f"Security group {label} lets the internet reach CIFS/SMB: it allows inbound "
+                + "; and ".join(parts)
+                + "."
+            )
+        else:
+            summary = (
+                f"No inbound rule of security group {label} lets 0.0.0.0/0 or ::/0 reach "
+                "port 445 (CIFS/SMB)."
+            )
+        yield spec.result(
+            ec2_arn(unit, "security-group", group["GroupId"]),
+            not exposed,
+            summary,
+            {"vpc_id": group.get("VpcId"), "exposed": exposed},
         )
 
 

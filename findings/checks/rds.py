@@ -10,6 +10,16 @@ Read from the ``rds`` collector (``describe_db_instances``). Decisions:
   instance's subnets; a publicly accessible instance in a private subnet is still one route
   change away from the internet, so the flag alone decides here and the evidence names the
   subnet group and security groups to review.
+
+Written ahead of the later benchmarks' catalogs (no control maps them yet):
+
+* ``rds_instance_multi_az`` reads the instance's ``MultiAZ``: a standby in a second
+  Availability Zone takes over when the primary's zone fails. An instance that is a member of a
+  cluster (Aurora, or a Multi-AZ DB cluster) is left to the cluster check: its own flag is
+  always false there, the cluster's decides.
+* ``rds_cluster_multi_az`` reads the cluster's ``MultiAZ`` (``rds_cluster`` collector): for
+  Aurora it is true when the cluster has instances in more than one zone (a reader to fail over
+  to); a Multi-AZ DB cluster is true by construction.
 """
 
 from __future__ import annotations
@@ -105,4 +115,75 @@ def rds_instance_not_publicly_accessible(
             if public
             else f"{_label(instance)} is not publicly accessible.",
             details,
+        )
+
+
+@check(
+    "rds_instance_multi_az",
+    controls=(),
+    service="rds",
+    resource_type="AWS::RDS::DBInstance",
+    title="RDS instance is deployed in multiple Availability Zones",
+)
+def rds_instance_multi_az(data: Mapping[str, Any], unit: Unit, spec: CheckSpec) -> Iterable[Result]:
+    for instance in _instances(data):
+        if instance.get("DBClusterIdentifier"):
+            continue  # the cluster's Multi-AZ decides (rds_cluster_multi_az)
+        multi_az = bool(instance.get("MultiAZ"))
+        zone = instance.get("AvailabilityZone")
+        standby = instance.get("SecondaryAvailabilityZone")
+        if multi_az:
+            summary = f"{_label(instance)} is Multi-AZ" + (
+                f": primary in {zone}, standby in {standby}." if zone and standby else "."
+            )
+        else:
+            summary = (
+                f"{_label(instance)} is a Single-AZ deployment"
+                + (f" in {zone}" if zone else "")
+                + ": no standby takes over if that zone fails."
+            )
+        yield spec.result(
+            instance["DBInstanceArn"],
+            multi_az,
+            summary,
+            {"MultiAZ": multi_az, "AvailabilityZone": zone, "SecondaryAvailabilityZone": standby},
+        )
+
+
+@check(
+    "rds_cluster_multi_az",
+    controls=(),
+    service="rds_cluster",
+    resource_type="AWS::RDS::DBCluster",
+    title="RDS DB cluster is deployed in multiple Availability Zones",
+)
+def rds_cluster_multi_az(data: Mapping[str, Any], unit: Unit, spec: CheckSpec) -> Iterable[Result]:
+    for cluster in data.get("clusters", []):
+        multi_az = bool(cluster.get("MultiAZ"))
+        members = list(cluster.get("DBClusterMembers") or [])
+        engine = cluster.get("Engine")
+        label = f"DB cluster '{cluster.get('DBClusterIdentifier')}'" + (
+            f" ({engine})" if engine else ""
+        )
+        count = len(members)
+        instances = f"{count} instance" + ("" if count == 1 else "s")
+        if multi_az:
+            summary = f"{label} is Multi-AZ: its {instances} span more than one Availability Zone."
+        elif not members:
+            summary = f"{label} has no DB instance, so nothing runs in a second Availability Zone."
+        else:
+            summary = (
+                f"{label} is not Multi-AZ: its {instances} run in a single Availability Zone, "
+                "with no reader in another zone to fail over to."
+            )
+        yield spec.result(
+            cluster["DBClusterArn"],
+            multi_az,
+            summary,
+            {
+                "MultiAZ": multi_az,
+                "AvailabilityZones": cluster.get("AvailabilityZones") or [],
+                "DBClusterMembers": members,
+                "EngineMode": cluster.get("EngineMode"),
+            },
         )

@@ -50,7 +50,14 @@ def _db(endpoint: str, name: str, **params: Any) -> None:
 
 
 def test_rds_instances(aws: str) -> None:
-    _db(aws, "good", StorageEncrypted=True, AutoMinorVersionUpgrade=True, PubliclyAccessible=False)
+    _db(
+        aws,
+        "good",
+        StorageEncrypted=True,
+        AutoMinorVersionUpgrade=True,
+        PubliclyAccessible=False,
+        MultiAZ=True,
+    )
     _db(aws, "bad", StorageEncrypted=False, AutoMinorVersionUpgrade=False, PubliclyAccessible=True)
 
     collected, verdicts, ctx = collect(aws, "rds")
@@ -59,6 +66,8 @@ def test_rds_instances(aws: str) -> None:
         "rds_instance_storage_encrypted": {"good": "pass", "bad": "fail"},
         "rds_instance_auto_minor_version_upgrade": {"good": "pass", "bad": "fail"},
         "rds_instance_not_publicly_accessible": {"good": "pass", "bad": "fail"},
+        # No control maps it yet; it reads the same DescribeDBInstances answer.
+        "rds_instance_multi_az": {"good": "pass", "bad": "fail"},
     }
     good = next(r for r in collected.resources if r.name == "good")
     assert good.resource_type == "AWS::RDS::DBInstance"

@@ -181,3 +181,37 @@ def test_flow_logs_encryption_and_instance_states(aws: str) -> None:
     assert results[(IMDS_CHECK, f"{prefix}:instance/{no_endpoint}")].status == "pass"
     vpc_ref = next(ref for ref in collected.resources if ref.arn == f"{prefix}:vpc/{logged}")
     assert [log["TrafficType"] for log in vpc_ref.configuration["FlowLogs"]] == ["REJECT"]
+
+
+def test_cifs_checks_read_the_same_data_with_no_extra_call(aws: str) -> None:
+    stack = seed_story_stack(aws)
+    east = "us-east-1"
+    web_acl = acl_arn(east, stack.network_acl_id)
+    ec2 = client(aws, "ec2", east)
+    smb = ec2.create_security_group(GroupName="smb", Description="file share", VpcId=stack.vpc_id)
+    ec2.authorize_security_group_ingress(
+        GroupId=smb["GroupId"],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 445,
+                "ToPort": 445,
+                "Ipv6Ranges": [{"CidrIpv6": "::/0"}],
+            }
+        ],
+    )
+    smb_arn = f"arn:aws:ec2:{east}:{ACCOUNT}:security-group/{smb['GroupId']}"
+
+    ctx, _, results = scan(aws, east)
+    assert ctx.api_calls == CALLS_PER_REGION
+    assert results[("ec2_nacl_no_cifs_from_internet", web_acl)].status == "fail"
+    sg = results[("ec2_security_group_no_cifs_from_internet", smb_arn)]
+    assert sg.status == "fail"
+    assert "TCP port 445 from ::/0" in sg.summary
+
+    remediate_story_stack(aws, stack)
+    _, _, results = scan(aws, east)
+    # The remediated ACL allows 22 from the admin, 80, 443 and the ephemeral ports: not 445.
+    cifs = results[("ec2_nacl_no_cifs_from_internet", web_acl)]
+    assert cifs.status == "pass"
+    assert cifs.summary.startswith("Port 445 (CIFS/SMB) is closed")

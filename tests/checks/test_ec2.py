@@ -552,3 +552,133 @@ def test_flow_log_evidence_lists_the_vpcs_flow_logs() -> None:
     assert result.details == {"is_default": False, "flow_logs": [accept]}
     good = vpc_result(flow_log("REJECT"))
     assert good.summary == "Flow log fl-1 captures REJECT traffic of VPC vpc-1 to s3."
+
+
+# --------------------------------------------------------------------------- CIFS / SMB (445)
+
+NACL_CIFS = "ec2_nacl_no_cifs_from_internet"
+SG_CIFS = "ec2_security_group_no_cifs_from_internet"
+
+
+def test_cifs_checks_wait_for_a_control() -> None:
+    for check_id, resource_type in (
+        (NACL_CIFS, "AWS::EC2::NetworkAcl"),
+        (SG_CIFS, "AWS::EC2::SecurityGroup"),
+    ):
+        spec = REGISTRY[check_id]
+        assert (spec.controls, spec.service, spec.resource_type) == ((), "ec2", resource_type)
+
+
+def cifs_nacl(*entries: dict[str, Any]) -> Result:
+    acl = {
+        "NetworkAclId": "acl-1",
+        "VpcId": "vpc-1",
+        "IsDefault": False,
+        "Entries": [*entries, DEFAULT_DENY, entry(32768, "deny", cidr="::/0")],
+    }
+    return one(NACL_CIFS, {"network_acls": [acl]})
+
+
+def test_nacl_allowing_all_traffic_exposes_cifs_from_both_families() -> None:
+    result = cifs_nacl(entry(100), entry(101, cidr="::/0"))
+    assert (result.resource_arn, result.status) == (ACL_ARN, "fail")
+    assert exposed_ports(result) == {("0.0.0.0/0", 445), ("::/0", 445)}
+    assert result.summary == (
+        "Ingress rule 100 allows all traffic from 0.0.0.0/0, which includes port 445 (CIFS/SMB); "
+        "ingress rule 101 allows all traffic from ::/0, which includes port 445 (CIFS/SMB)."
+    )
+
+
+def test_nacl_deny_of_445_before_allow_all_passes() -> None:
+    result = cifs_nacl(
+        entry(100), entry(101, cidr="::/0"), entry(90, "deny", "6", ports=(445, 445))
+    )
+    # The IPv4 deny does not close ::/0: rule 101 still lets IPv6 in.
+    assert exposed_ports(result) == {("::/0", 445)}
+    result = cifs_nacl(
+        entry(100),
+        entry(90, "deny", "6", ports=(445, 445)),
+        entry(91, "deny", "6", cidr="::/0", ports=(400, 500)),
+    )
+    assert result.status == "pass"
+    assert result.summary == (
+        "Port 445 (CIFS/SMB) is closed from 0.0.0.0/0 by rule 90, which denies TCP port 445; "
+        "from ::/0 by rule 91, which denies TCP ports 400-500."
+    )
+
+
+@pytest.mark.parametrize(
+    ("protocol", "ports", "status"),
+    [
+        ("6", (0, 1023), "fail"),
+        ("6", (22, 22), "pass"),  # the admin ports the 5.1 check is about
+        ("6", (446, 65535), "pass"),
+        ("6", None, "fail"),  # TCP without a range: every port
+        ("17", (445, 445), "pass"),  # no SMB over UDP 445
+        ("-1", (80, 80), "fail"),  # all protocols ignore a range
+    ],
+)
+def test_nacl_cifs_port_ranges(protocol: str, ports: tuple[int, int] | None, status: str) -> None:
+    assert cifs_nacl(entry(100, protocol=protocol, ports=ports)).status == status
+
+
+def test_nacl_allowing_ssh_only_passes_cifs_but_fails_5_1() -> None:
+    acl = {
+        "NetworkAclId": "acl-1",
+        "VpcId": "vpc-1",
+        "Entries": [entry(100, protocol="6", ports=(22, 22)), DEFAULT_DENY],
+    }
+    assert one(NACL_CIFS, {"network_acls": [acl]}).status == "pass"
+    assert one("ec2_network_acl_admin_ports_restricted", {"network_acls": [acl]}).status == "fail"
+
+
+def test_nacl_without_entries_passes_as_nothing_is_allowed() -> None:
+    result = one(NACL_CIFS, {"network_acls": [{"NetworkAclId": "acl-1", "Entries": []}]})
+    assert result.status == "pass"
+    assert "because no entry matches" in result.summary
+
+
+def cifs_sg(*permissions: dict[str, Any]) -> Result:
+    return one(SG_CIFS, {"security_groups": [group(*permissions)]})
+
+
+def test_smb_from_ipv4_anywhere_fails() -> None:
+    result = cifs_sg(permission(ports=(445, 445), v4=("0.0.0.0/0",)))
+    assert (result.resource_arn, result.status) == (SG_ARN, "fail")
+    assert result.summary == (
+        "Security group web (sg-1) lets the internet reach CIFS/SMB: it allows inbound "
+        "TCP port 445 from 0.0.0.0/0, which includes port 445."
+    )
+    assert result.details["exposed"][0]["ports"] == [445]
+
+
+def test_smb_from_ipv6_anywhere_fails_in_the_same_check() -> None:
+    result = cifs_sg(permission(protocol="6", ports=(0, 65535), v6=("::/0",)))
+    assert result.status == "fail"
+    assert "TCP all ports from ::/0" in result.summary
+
+
+def test_all_traffic_from_anywhere_reaches_smb() -> None:
+    assert cifs_sg(permission(protocol="-1", ports=None, v4=("0.0.0.0/0",))).status == "fail"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        permission(ports=(445, 445), v4=("10.0.0.0/8",)),  # a private range
+        permission(ports=(22, 22), v4=("0.0.0.0/0",)),  # SSH, not SMB
+        permission(protocol="udp", ports=(445, 445), v4=("0.0.0.0/0",)),
+        permission(ports=(139, 139), v6=("::/0",)),  # NetBIOS, not named by the benchmark
+    ],
+)
+def test_rules_that_do_not_expose_smb_pass(rule: dict[str, Any]) -> None:
+    result = cifs_sg(rule)
+    assert result.status == "pass"
+    assert result.summary == (
+        "No inbound rule of security group web (sg-1) lets 0.0.0.0/0 or ::/0 reach port 445 "
+        "(CIFS/SMB)."
+    )
+
+
+def test_group_without_rules_passes() -> None:
+    assert one(SG_CIFS, {"security_groups": [{"GroupId": "sg-1"}]}).status == "pass"
