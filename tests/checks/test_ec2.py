@@ -680,5 +680,5 @@ def test_rules_that_do_not_expose_smb_pass(rule: dict[str, Any]) -> None:
     )
 
 
-def test_group_without_rules_passes() -> None:
+def test_group_without_rules_has_no_smb_exposure() -> None:
     assert one(SG_CIFS, {"security_groups": [{"GroupId": "sg-1"}]}).status == "pass"
