@@ -308,9 +308,10 @@ CSPM_SCAN_STALL_SECONDS = env.int(
 # Days before expiry at which owners are reminded.
 CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
 # The benchmark pages, exports and alerts show when none is chosen: "<slug>" for the newest
-# version of that benchmark, or "<slug>@<version>" for one version (CIS AWS Foundations' newest
-# by default). Findings belong to checks: every loaded benchmark reads the same scans.
-CSPM_DEFAULT_BENCHMARK = env.str("CSPM_DEFAULT_BENCHMARK", "cis-aws-foundations")
+# version of that benchmark, or "<slug>@<version>" for one version. Findings belong to checks:
+# every loaded benchmark reads the same scans. Shipped: CIS AWS Foundations v2.0.0, whose
+# numbering the Terraform fixes follow, until every version's fixes are keyed by check.
+CSPM_DEFAULT_BENCHMARK = env.str("CSPM_DEFAULT_BENCHMARK", "cis-aws-foundations@2.0.0")
 if not re.fullmatch(r"[a-z0-9-]+(@[0-9A-Za-z.\-]+)?", CSPM_DEFAULT_BENCHMARK):
     raise SettingError(
         f"CSPM_DEFAULT_BENCHMARK={CSPM_DEFAULT_BENCHMARK!r}: a benchmark slug, optionally with "

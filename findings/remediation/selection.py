@@ -8,11 +8,14 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.db.models import QuerySet
 
-from findings.models import Finding, Resource
+from findings.models import Benchmark, Finding, Resource
 from findings.remediation import Remedy, remedy_for, target_for
 
 #: A downloaded directory covers at most this many findings (a selection, not the estate).
 MAX_SELECTION = 1000
+#: The benchmark whose numbering the builders are keyed by. Other loaded versions reuse refs for
+#: other recommendations (v4.0.1 5.2 is v2.0.0 5.1), so only its controls pick a builder.
+REMEDY_BENCHMARK = ("cis-aws-foundations", "2.0.0")
 
 
 def too_many_ids(field: str, ids: Sequence[int]) -> str | None:
@@ -31,11 +34,16 @@ def remedies_for(findings: Iterable[Finding]) -> list[tuple[Finding, Remedy]]:
     """Each open failing finding's fixes, one per control its check evidences that the product
     can fix. Findings should come with ``resource__account`` and the checks' controls loaded."""
     out: list[tuple[Finding, Remedy]] = []
+    slug, version = REMEDY_BENCHMARK
+    numbered_by = Benchmark.objects.filter(slug=slug, version=version).values_list("pk", flat=True)
+    benchmark_id = numbered_by.first()
     for finding in findings:
         if not finding.is_open:
             continue
         target = target_for(finding.resource)
         for control in finding.control_check.controls.all():
+            if control.benchmark_id != benchmark_id:
+                continue
             remedy = remedy_for(control.ref, target)
             if remedy is not None:
                 out.append((finding, remedy))

@@ -38,7 +38,11 @@ def _override(endpoint: str, aliases: list[str], services: tuple[str, ...] = _SE
 
 def _open(ref: str, **resource) -> Finding:
     return Finding.objects.get(
-        control_check__controls__ref=ref, status="fail", resolved_at__isnull=True, **resource
+        control_check__controls__benchmark__version="2.0.0",
+        control_check__controls__ref=ref,
+        status="fail",
+        resolved_at__isnull=True,
+        **resource,
     )
 
 

@@ -25,7 +25,10 @@ def two_scans(story_account, aws, scan_now):
 
 def deny_http(bucket: str) -> Finding:
     return Finding.objects.get(
-        control_check__controls__ref="2.1.1", resource__name=bucket, status="fail"
+        control_check__controls__benchmark__version="2.0.0",
+        control_check__controls__ref="2.1.1",
+        resource__name=bucket,
+        status="fail",
     )
 
 
