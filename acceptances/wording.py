@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment
+from findings.models import Severity
 
 EMPTY = "—"
 
@@ -28,12 +29,18 @@ FIELD_LABELS = {
     "treatment": "Treatment",
     "state": "State",
     "stale_since": "No longer needed since",
+    "likelihood": "Likelihood",
+    "impact": "Impact",
+    "residual_rating": "Residual rating",
+    "compensating_measures": "Compensating measures",
+    "renewals": "Renewals",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
     "reason": dict(Reason.choices),
     "treatment": dict(Treatment.choices),
     "state": dict(RiskAcceptance.State.choices),
+    "residual_rating": dict(Severity.choices),
 }
 
 DATE_FIELDS = ("expires_at", "stale_since")

@@ -10,10 +10,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from acceptances import queries
+from acceptances import queries, risk
 from acceptances.models import (
     AcceptanceChange,
     AcceptanceEvent,
+    AppetiteRule,
     FixPlan,
     Reason,
     RiskAcceptance,
@@ -179,6 +180,23 @@ class _ExpiryInput(serializers.Serializer):
         return attrs
 
 
+def _level(name: str, meanings: dict[int, tuple[str, str]], *, required: bool):
+    words = "; ".join(f"{n} {word}" for n, (word, _) in meanings.items())
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=required,
+        error_messages={
+            "required": f"Rate the {name}, 1 to 5.",
+            "null": f"Rate the {name}, 1 to 5.",
+            "invalid": f"The {name} is a level from 1 to 5.",
+            "min_value": f"The {name} is a level from 1 to 5.",
+            "max_value": f"The {name} is a level from 1 to 5.",
+        },
+        help_text=f"The residual risk's {name}, 1 to 5 ({words}).",
+    )
+
+
 class AcceptanceCreateSerializer(_ExpiryInput):
     control = IdRelatedField(queryset=Control.objects.all())
     resource = IdRelatedField(
@@ -205,6 +223,11 @@ class AcceptanceCreateSerializer(_ExpiryInput):
         required=False,
         help_text="Who answers for the risk (username); default: you.",
     )
+    likelihood = _level("likelihood", risk.LIKELIHOOD_LEVELS, required=True)
+    impact = _level("impact", risk.IMPACT_LEVELS, required=True)
+    compensating_measures = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, default=""
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return self.resolve_expiry(attrs, required=False)
@@ -222,6 +245,9 @@ class AcceptanceUpdateSerializer(serializers.Serializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=_active_users(), required=False
     )
+    likelihood = _level("likelihood", risk.LIKELIHOOD_LEVELS, required=False)
+    impact = _level("impact", risk.IMPACT_LEVELS, required=False)
+    compensating_measures = serializers.CharField(max_length=5000, allow_blank=True, required=False)
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
 
@@ -307,6 +333,9 @@ class AcceptanceSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Open failing findings it covers now.",
     )
+    severity = serializers.CharField(
+        source="control.severity", read_only=True, help_text="The severity the scanner gave."
+    )
     pending_change = serializers.SerializerMethodField(
         help_text="A change that widens or prolongs it, awaiting a second approver (four-eyes); "
         "the fields above are the terms in force until it is approved."
@@ -327,6 +356,12 @@ class AcceptanceSerializer(serializers.ModelSerializer):
             "reason_detail",
             "justification",
             "owner",
+            "severity",
+            "likelihood",
+            "impact",
+            "residual_rating",
+            "compensating_measures",
+            "renewals",
             "created_by",
             "created_at",
             "updated_at",
@@ -354,6 +389,27 @@ class AcceptanceSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "enum": ["resource", "zone"]})
     def get_scope(self, acceptance: RiskAcceptance) -> str:
         return "zone" if acceptance.zone_id else "resource"
+
+
+class AppetiteRuleSerializer(serializers.ModelSerializer):
+    zone = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = AppetiteRule
+        fields = (
+            "id",
+            "name",
+            "description",
+            "zone",
+            "severity",
+            "min_rating",
+            "max_term_days",
+            "allow_never",
+            "max_renewals",
+            "approver_role",
+            "updated_at",
+        )
+        read_only_fields = fields
 
 
 class AcceptanceEventSerializer(serializers.ModelSerializer):
