@@ -103,7 +103,6 @@ def test_renewals_and_approver_roles():
 # --- Services, with the shipped rules ----------------------------------------------------------
 
 
-
 @pytest.fixture
 def imds(db, make_account, make_finding):
     """5.6 (high severity) failing on an instance."""

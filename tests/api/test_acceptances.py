@@ -25,6 +25,8 @@ def _new(control, **extra):
         "control": control.pk,
         "reason": "mitigated",
         "justification": "A bucket policy at the organization level denies plain HTTP.",
+        "likelihood": 2,
+        "impact": 3,
         **extra,
     }
 
