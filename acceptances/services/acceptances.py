@@ -91,11 +91,13 @@ def _validate_reason(reason: str, reason_detail: str, justification: str, treatm
         raise ValidationError(errors)
 
 
-def assessment(control: Control | None, likelihood: object, impact: object) -> tuple[int, int, str]:
-    """Likelihood, impact and the residual rating they give; both omitted: the defaults from
-    the control's severity (callers other than a person: commands, seeding). Raises
-    ValidationError keyed by the level that is wrong."""
-    if likelihood is None and impact is None:
+def assessment(
+    control: Control | None, likelihood: object, impact: object, *, default: bool = True
+) -> tuple[int, int, str]:
+    """Likelihood, impact and the residual rating they give; both omitted (and ``default``):
+    the defaults from the control's severity (callers other than a person: commands, seeding).
+    Raises ValidationError keyed by the level that is wrong."""
+    if likelihood is None and impact is None and default:
         if control is None:
             raise ValidationError({"likelihood": "Rate the likelihood, 1 to 5."})
         likelihood, impact = risk.default_assessment(control.severity)
@@ -198,7 +200,8 @@ def validate_update(
     merged = {name: changes.get(name, getattr(acceptance, name)) for name in EDITABLE_FIELDS}
     assessed = any(name in changes for name in ASSESSMENT_FIELDS)
     if assessed:
-        assessment(acceptance.control, merged["likelihood"], merged["impact"])
+        # An assessment is changed, never taken away: both levels stay rated.
+        assessment(acceptance.control, merged["likelihood"], merged["impact"], default=False)
     _validate_reason(
         merged["reason"],
         merged["reason_detail"] or "",

@@ -169,3 +169,38 @@ def test_admins_manage_rules_with_sensible_values_and_approvers_may_not(
     assert (saved.max_term_days, saved.allow_never, saved.approver_role) == (14, False, "admin")
     listing = client.get(reverse("admin:acceptances_appetiterule_changelist")).content.decode()
     assert "Critical: at most 30 days" in listing and "Prod: two weeks" in listing
+
+
+def test_clearing_an_assessment_in_the_admin_is_refused_beside_the_field(
+    client, analyst, approver, catalog, imds
+):
+    acceptance = services.accept_risk(
+        actor=analyst,
+        control=catalog.controls.get(ref="5.6"),
+        resource=imds.resource,
+        owner=analyst,
+        reason="risk_owned",
+        justification="Until the OS upgrade lands.",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+    client.force_login(approver)
+    end = timezone.localtime(acceptance.expires_at)
+    data = _form(
+        catalog,
+        analyst,
+        imds.resource,
+        likelihood="",
+        impact="4",
+        expires_at_0=end.strftime("%Y-%m-%d"),
+        expires_at_1=end.strftime("%H:%M:%S"),
+    )
+    for readonly in ("control", "resource", "zone"):
+        del data[readonly]
+    response = client.post(
+        reverse("admin:acceptances_riskacceptance_change", args=[acceptance.pk]), data
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["likelihood"] == ["Rate the likelihood, 1 to 5."]
+    acceptance.refresh_from_db()
+    assert acceptance.likelihood == 4
