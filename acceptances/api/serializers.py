@@ -180,6 +180,13 @@ class _ExpiryInput(serializers.Serializer):
         return attrs
 
 
+def _rating_field(help_text: str) -> serializers.ChoiceField:
+    # Empty is a value here ("every rating", "not assessed"): the schema says so.
+    return serializers.ChoiceField(
+        choices=Severity.choices, allow_blank=True, read_only=True, help_text=help_text
+    )
+
+
 def _level(name: str, meanings: dict[int, tuple[str, str]], *, required: bool):
     words = "; ".join(f"{n} {word}" for n, (word, _) in meanings.items())
     return serializers.IntegerField(
@@ -333,8 +340,14 @@ class AcceptanceSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Open failing findings it covers now.",
     )
-    severity = serializers.CharField(
-        source="control.severity", read_only=True, help_text="The severity the scanner gave."
+    severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        source="control.severity",
+        read_only=True,
+        help_text="The severity the scanner gave.",
+    )
+    residual_rating = _rating_field(
+        "From likelihood × impact (CSPM_RISK_BANDS); empty: not assessed (older acceptances)."
     )
     pending_change = serializers.SerializerMethodField(
         help_text="A change that widens or prolongs it, awaiting a second approver (four-eyes); "
@@ -392,7 +405,17 @@ class AcceptanceSerializer(serializers.ModelSerializer):
 
 
 class AppetiteRuleSerializer(serializers.ModelSerializer):
-    zone = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    zone = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Empty: every zone and resource."
+    )
+    severity = _rating_field("The control's severity it applies to; empty: every severity.")
+    min_rating = _rating_field("Applies from this residual rating up; empty: every rating.")
+    approver_role = serializers.ChoiceField(
+        choices=[("", "Any approver"), ("approver", "An approver"), ("admin", "An admin")],
+        allow_blank=True,
+        read_only=True,
+        help_text="The role that must approve; empty: any approver.",
+    )
 
     class Meta:
         model = AppetiteRule
