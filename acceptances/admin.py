@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from acceptances import queries, services
+from acceptances import queries, risk, services
 from acceptances.models import (
     AcceptanceChange,
     AcceptanceEvent,
+    AppetiteRule,
     DriftAlert,
     ExpiryReminder,
     FixPlan,
@@ -79,8 +80,24 @@ class RiskAcceptanceForm(forms.ModelForm):
             "reason_detail",
             "justification",
             "owner",
+            "likelihood",
+            "impact",
+            "compensating_measures",
             "expires_at",
         )
+        help_texts = {
+            "likelihood": "1 to 5: "
+            + "; ".join(f"{n} {w}" for n, (w, _) in risk.LIKELIHOOD_LEVELS.items()),
+            "impact": "1 to 5: "
+            + "; ".join(f"{n} {w}" for n, (w, _) in risk.IMPACT_LEVELS.items()),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A person assesses every new acceptance (old ones may stay unassessed until edited).
+        for name in ("likelihood", "impact"):
+            if name in self.fields:
+                self.fields[name].required = self.instance.pk is None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -105,6 +122,8 @@ class RiskAcceptanceForm(forms.ModelForm):
                     justification=data.get("justification", ""),
                     treatment=data.get("treatment", ""),
                     expires_at=data.get("expires_at"),
+                    likelihood=data.get("likelihood"),
+                    impact=data.get("impact"),
                 )
         except ValidationError as exc:
             self._add_service_errors(exc)
@@ -128,12 +147,20 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
         "reason",
         "owner",
         "owner_signed_off_at",
+        "residual_rating",
         "expires_at",
         "covered",
         "created_by",
         "created_at",
     )
-    list_filter = ("state", "reason", "treatment", "zone", "control__benchmark")
+    list_filter = (
+        "state",
+        "residual_rating",
+        "reason",
+        "treatment",
+        "zone",
+        "control__benchmark",
+    )
     search_fields = ("control__ref", "control__title", "justification", "resource__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ()
@@ -174,6 +201,8 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
             "warned_at",
             "handled_at",
             "stale_since",
+            "residual_rating",
+            "renewals",
         )
         if obj is None:
             return ()
@@ -218,6 +247,9 @@ class RiskAcceptanceAdmin(admin.ModelAdmin):
                 justification=data["justification"],
                 treatment=data["treatment"],
                 expires_at=data.get("expires_at"),
+                likelihood=data.get("likelihood"),
+                impact=data.get("impact"),
+                compensating_measures=data.get("compensating_measures", ""),
             )
             obj.pk = created.pk
             return
@@ -449,3 +481,62 @@ class FixPlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "due_on"
     list_select_related = ("control", "resource", "zone", "owner")
     inlines = [FixPlanEventInline]
+
+
+class AppetiteRuleForm(forms.ModelForm):
+    class Meta:
+        model = AppetiteRule
+        fields = (
+            "name",
+            "description",
+            "zone",
+            "severity",
+            "min_rating",
+            "max_term_days",
+            "allow_never",
+            "max_renewals",
+            "approver_role",
+        )
+        widgets = {
+            "approver_role": forms.Select(
+                choices=[("", "Any approver"), ("approver", "An approver"), ("admin", "An admin")]
+            )
+        }
+
+    def clean(self) -> dict[str, Any]:
+        """Values a rule can sensibly hold: a term of at least a day and at most ten years,
+        and no "never" under a term limit (they would contradict each other)."""
+        data = super().clean()
+        days = data.get("max_term_days")
+        if days is not None and not 1 <= days <= 3650:
+            self.add_error("max_term_days", "A term of 1 to 3650 days; empty for no limit.")
+        if days is not None and data.get("allow_never"):
+            self.add_error(
+                "allow_never",
+                f"A rule limiting the term to {days} days cannot allow an acceptance with no "
+                "end: untick it, or clear the term.",
+            )
+        renewals = data.get("max_renewals")
+        if renewals is not None and renewals > 100:
+            self.add_error("max_renewals", "At most 100 renewals; empty for no limit.")
+        return data
+
+
+@admin.register(AppetiteRule)
+class AppetiteRuleAdmin(admin.ModelAdmin):
+    """Risk appetite (admins manage it): the services refuse what the rules forbid, naming them."""
+
+    form = AppetiteRuleForm
+    list_display = (
+        "name",
+        "zone",
+        "severity",
+        "min_rating",
+        "max_term_days",
+        "allow_never",
+        "max_renewals",
+        "approver_role",
+    )
+    list_filter = ("severity", "min_rating", "zone")
+    search_fields = ("name", "description")
+    readonly_fields = ("created_at", "updated_at")

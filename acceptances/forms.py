@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from acceptances import appetite, risk
 from acceptances.hygiene import HYGIENE_CHOICES
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment, Zone
 from acceptances.services import (
@@ -33,6 +34,29 @@ EXPIRY_CHOICES = [
 ]
 
 
+class LimitedRadioSelect(forms.RadioSelect):
+    """Radio buttons some of which the risk appetite does not allow: shown disabled, with why
+    (the value stays valid for the field, so a forged choice reaches the check that names the
+    rule)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        why = self.disabled_values.get(str(value))
+        if why:
+            option["attrs"]["disabled"] = True
+            option["label"] = f"{label} — {why}"
+        return option
+
+
+def level_choices(levels: dict[int, tuple[str, str]]) -> list[tuple[int, str]]:
+    # Each level with the words of what it means, beside the choice.
+    return [(n, f"{n} {name}: {meaning}") for n, (name, meaning) in levels.items()]
+
+
 def _users():
     # Only someone who can answer for a decision may own it.
     return users_with_a_role().order_by("username")
@@ -41,7 +65,7 @@ def _users():
 class ExpiryFields(forms.Form):
     """The expiry presets of the issue: 7/30/60/90 days, a date, or never."""
 
-    expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="30", widget=forms.RadioSelect)
+    expiry = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="30", widget=LimitedRadioSelect)
     expires_on = forms.DateField(
         label="End date",
         required=False,
@@ -70,6 +94,41 @@ class ExpiryFields(forms.Form):
     def expiry_base(self, now: dt.datetime) -> dt.datetime | None:
         """Where the day presets count from (None: now)."""
         return None
+
+    def offer_within(self, lim: appetite.Limits, now: dt.datetime) -> None:
+        """Offer only the expiry choices the risk appetite allows: the others are shown
+        disabled with the rule's name, and the date picker stops at the latest end."""
+        self.limits = lim
+        allowed = appetite.allowed_presets(lim, EXPIRY_PRESETS, self.expiry_base(now) or now, now)
+        widget = self.fields["expiry"].widget
+        widget.disabled_values = {}
+        for key, ok in allowed.items():
+            if ok:
+                continue
+            rule = lim.never_rule if key == "never" and lim.never_rule else lim.term_rule
+            widget.disabled_values[key] = f"not allowed by rule “{rule.name}”"
+        latest = lim.latest_end(now)
+        if latest is not None:
+            self.fields["expires_on"].widget.attrs["max"] = f"{timezone.localtime(latest):%Y-%m-%d}"
+        else:
+            self.fields["expires_on"].widget.attrs.pop("max", None)
+        self.appetite_text = appetite.describe(lim, now)
+        if not self.is_bound and str(self.initial.get("expiry", "")) in widget.disabled_values:
+            # Start on the longest preset still allowed (the date when none is).
+            fits = [key for key in EXPIRY_PRESETS if allowed[key]]
+            self.initial["expiry"] = fits[-1] if fits else "date"
+
+    def check_appetite(self, data: dict) -> None:
+        """The chosen end against the appetite offered (``offer_within``): beside the field."""
+        lim = getattr(self, "limits", None)
+        if lim is None or "expires_at" not in data or self.errors:
+            return
+        field = "expires_on" if data.get("expiry") == "date" else "expiry"
+        try:
+            appetite.check_term(lim, data["expires_at"], timezone.now(), field=field)
+        except ValidationError as exc:
+            for messages in exc.message_dict.values():
+                self.add_error(field, messages)
 
 
 ACCEPT_TREATMENTS = (Treatment.RETAIN, Treatment.TAKE, Treatment.SHARE)
@@ -219,7 +278,21 @@ class AcceptRiskForm(ExpiryFields, CompensationFields):
     owner = forms.ModelChoiceField(
         queryset=_users(), help_text="Answers for the risk and renews it."
     )
-
+    # The assessment of the residual risk (ISO/IEC 27005); starts from the control's severity.
+    likelihood = forms.TypedChoiceField(
+        coerce=int,
+        choices=level_choices(risk.LIKELIHOOD_LEVELS),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Rate the likelihood, 1 to 5."},
+        help_text="How likely the risk is to materialise, with what is in place.",
+    )
+    impact = forms.TypedChoiceField(
+        coerce=int,
+        choices=level_choices(risk.IMPACT_LEVELS),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Rate the impact, 1 to 5."},
+        help_text="How bad it would be if it did.",
+    )
     field_order = [
         "control",
         "scope",
@@ -230,6 +303,9 @@ class AcceptRiskForm(ExpiryFields, CompensationFields):
         "reason_detail",
         "justification",
         "owner",
+        "likelihood",
+        "impact",
+        "compensating_measures",
         "expiry",
         "expires_on",
     ]
@@ -251,6 +327,77 @@ class AcceptRiskForm(ExpiryFields, CompensationFields):
         self.fields["owner"].label_from_instance = lambda u: (
             f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
         )
+        control = self._chosen_control()
+        if control is not None and not self.is_bound:
+            likelihood, impact = risk.default_assessment(control.severity)
+            self.initial.setdefault("likelihood", likelihood)
+            self.initial.setdefault("impact", impact)
+        self.assessment = self._assessment(control)
+        if control is not None:
+            self.offer_within(self._limits(control), timezone.now())
+
+    def _value(self, name: str):
+        if self.is_bound:
+            if name == "resources":
+                return self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            return self.data.get(name)
+        return self.initial.get(name)
+
+    def _chosen_control(self) -> Control | None:
+        raw = self._value("control")
+        if isinstance(raw, Control):
+            return raw
+        raw = str(raw or "")
+        return Control.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+
+    def _assessment(self, control: Control | None) -> dict:
+        """The chosen (or default) levels, the rating they give and the matrix, for the
+        panel beside the choice; empty levels when what was typed is not a level."""
+        try:
+            likelihood = risk.validate_level(self._value("likelihood"), "likelihood")
+            impact = risk.validate_level(self._value("impact"), "impact")
+        except ValueError:
+            likelihood = impact = None
+        rating = risk.rating(likelihood, impact) if likelihood else ""
+        matrix = [
+            {
+                "impact": 5 - row,
+                "cells": [
+                    {
+                        "likelihood": col + 1,
+                        "rating": cell,
+                        "chosen": (col + 1, 5 - row) == (likelihood, impact),
+                    }
+                    for col, cell in enumerate(cells)
+                ],
+            }
+            for row, cells in enumerate(risk.matrix())
+        ]
+        return {
+            "likelihood": likelihood,
+            "impact": impact,
+            "score": likelihood * impact if likelihood else None,
+            "rating": rating,
+            "severity": control.severity if control else "",
+            "matrix": matrix,
+        }
+
+    def _limits(self, control: Control) -> appetite.Limits:
+        """The risk appetite for the chosen scope and assessment (the severity's defaults until
+        both levels are chosen)."""
+        rating = self.assessment["rating"] or risk.rating(
+            *risk.default_assessment(control.severity)
+        )
+        by_zone = (self._value("scope") or self.SCOPE_ZONE) == self.SCOPE_ZONE
+        if by_zone:
+            raw = self._value("zone")
+            zone = raw if isinstance(raw, Zone) else None
+            if zone is None and str(raw or "").isdigit():
+                zone = Zone.objects.filter(pk=int(raw)).first()
+            return appetite.limits_for(control=control, zone=zone, rating=rating)
+        ids = [str(i) for i in (self._value("resources") or []) if str(i).isdigit()]
+        resources = list(Resource.objects.filter(pk__in=ids))
+        return appetite.limits_for(control=control, resources=resources, rating=rating)
 
     def clean(self):
         data = super().clean()  # the expiry's own checks first
@@ -266,6 +413,7 @@ class AcceptRiskForm(ExpiryFields, CompensationFields):
                 "reason_detail",
                 f"The reason is “{Reason.CUSTOM.label}”: say in a few words what it is.",
             )
+        self.check_appetite(data)
         return data
 
 
@@ -316,6 +464,18 @@ class ExtendForm(ExpiryFields):
                 "expiry"
             ].help_text = f"Days count from its current end, {current:%Y-%m-%d}."
             self.fields["expires_on"].widget.attrs["min"] = f"{current:%Y-%m-%d}"
+        from acceptances.services.acceptances import appetite_limits
+
+        self.offer_within(
+            appetite_limits(
+                acceptance.control,
+                acceptance.resource,
+                acceptance.zone,
+                acceptance.likelihood,
+                acceptance.impact,
+            ),
+            timezone.now(),
+        )
 
     def expiry_base(self, now: dt.datetime) -> dt.datetime | None:
         return extension_base(self.acceptance, now) if self.acceptance is not None else None
@@ -329,6 +489,13 @@ class ExtendForm(ExpiryFields):
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     self.add_error(field if name == field else "expires_on", messages)
+        self.check_appetite(data)
+        lim = getattr(self, "limits", None)
+        if lim is not None and self.acceptance.state == RiskAcceptance.State.EXPIRED:
+            try:
+                appetite.check_renewal(lim, self.acceptance.renewals)
+            except ValidationError as exc:
+                self.add_error(None, exc.messages)
         return data
 
 

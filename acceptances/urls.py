@@ -6,6 +6,7 @@ urlpatterns = [
     path("acceptances/", views.acceptance_list, name="acceptance-list"),
     path("acceptances/new", views.accept_risk, name="accept-risk"),
     path("acceptances/preview", views.accept_preview, name="accept-preview"),
+    path("acceptances/assessment", views.accept_assessment, name="accept-assessment"),
     path("acceptances/<int:pk>/", views.acceptance_detail, name="acceptance-detail"),
     path("acceptances/<int:pk>/approve", views.acceptance_approve, name="acceptance-approve"),
     path("acceptances/<int:pk>/sign-off", views.acceptance_sign_off, name="acceptance-sign-off"),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from acceptances import queries, services, wording
+from acceptances import queries, risk, services, wording
 from acceptances.benchmarks import across_benchmarks, carry_over
 from acceptances.forms import (
     AcceptanceFilterForm,
@@ -121,9 +121,11 @@ def accept_risk(request: HttpRequest) -> HttpResponse:
                 "justification": data["justification"],
                 "treatment": data["treatment"],
                 "expires_at": data["expires_at"],
+                "likelihood": data["likelihood"],
+                "impact": data["impact"],
+                "compensating_measures": data["compensating_measures"],
                 "now": now,
                 "compensating_controls": form.compensating,
-                "compensating_measures": data["compensating_measures"],
             }
             created = services.accept_risk_in_scope(
                 by_zone=data["scope"] == AcceptRiskForm.SCOPE_ZONE,
@@ -199,6 +201,14 @@ def _count(preview: PreviewForm) -> dict:
         zone=data.get("zone"),
         resources=data.get("resources") or (),
     )
+
+
+@_read("acceptances.add_riskacceptance")
+def accept_assessment(request: HttpRequest) -> HttpResponse:
+    """The dialog's assessment panel (rating, matrix, what the risk appetite allows) and its
+    expiry choices, recomputed as the scope or the assessment changes."""
+    form = AcceptRiskForm(request.POST if request.method == "POST" else request.GET)
+    return render(request, "acceptances/_assessment.html", {"form": form, "oob": True})
 
 
 @_read("acceptances.add_riskacceptance")
@@ -279,6 +289,8 @@ def _detail_context(request: HttpRequest, acceptance: RiskAcceptance, **forms) -
         ),
         "covered": acceptance.covered_findings.count(),
         "across": across_benchmarks(acceptance),
+        "likelihood_words": risk.LIKELIHOOD_LEVELS.get(acceptance.likelihood, ("",))[0],
+        "impact_words": risk.IMPACT_LEVELS.get(acceptance.impact, ("",))[0],
         "revoke_form": forms.get("revoke_form") or RevokeForm(auto_id="revoke_%s"),
         "extend_form": forms.get("extend_form")
         or ExtendForm(initial={"expiry": "30"}, auto_id="extend_%s", acceptance=acceptance),

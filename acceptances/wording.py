@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from acceptances.models import AcceptanceEvent, Reason, RiskAcceptance, Treatment
+from findings.models import Severity
 
 EMPTY = "—"
 
@@ -36,12 +37,17 @@ FIELD_LABELS = {
     "review_reason": "What changed",
     "owner_signed_off_at": "Owner's sign-off",
     "covered": "Covered findings",
+    "likelihood": "Likelihood",
+    "impact": "Impact",
+    "residual_rating": "Residual rating",
+    "renewals": "Renewals",
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
     "reason": dict(Reason.choices),
     "treatment": dict(Treatment.choices),
     "state": dict(RiskAcceptance.State.choices),
+    "residual_rating": dict(Severity.choices),
 }
 
 DATE_FIELDS = (

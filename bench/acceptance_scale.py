@@ -64,7 +64,8 @@ def main() -> None:
         )
         return acceptance, time.perf_counter() - t
 
-    acceptance, accept_seconds = accept()
+    # 5.6 is of high severity: the shipped risk appetite allows it 90 days at most.
+    acceptance, accept_seconds = accept(expires_at=timezone.now() + dt.timedelta(days=30))
     covered = acceptance.covered_findings.count()
     t0 = time.perf_counter()
     services.revoke_acceptance(acceptance, actor=admin)

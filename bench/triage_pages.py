@@ -22,6 +22,7 @@ Redis: ``BENCH_CACHE_URL`` (the shared cache, flushed; default db 14) and ``BENC
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import signal
@@ -48,6 +49,7 @@ def build_estate(resources: int, checks: int) -> None:
     from data import write_spread_estate
     from django.contrib.auth.models import Group, User
     from django.db import connection
+    from django.utils import timezone
 
     from acceptances import services
     from findings.models import Control, Finding
@@ -72,6 +74,8 @@ def build_estate(resources: int, checks: int) -> None:
             owner=admin,
             reason="risk_owned",
             justification="bench",
+            # Within the shipped risk appetite whatever the control's severity.
+            expires_at=timezone.now() + dt.timedelta(days=30),
         )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")

@@ -73,8 +73,10 @@ def _empty_cache():
 @pytest.fixture
 def committed_db(transactional_db) -> None:
     """Committed rows, for another thread or process to read. Each such test flushes the
-    database afterwards, data migrations' rows included: put the roles and the built-in zone
-    back first."""
+    database afterwards, data migrations' rows included: put the roles, the built-in zone and
+    the shipped risk appetite back first."""
+    import importlib
+
     from django.apps import apps
 
     from acceptances.models import Zone
@@ -87,6 +89,9 @@ def committed_db(transactional_db) -> None:
             "name": "Entire infrastructure",
             "description": "Every resource of every connected account.",
         },
+    )
+    importlib.import_module("acceptances.migrations.0012_risk_register").shipped_appetite(
+        apps, None
     )
 
 

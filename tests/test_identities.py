@@ -91,6 +91,8 @@ def test_the_api_names_the_owner_field(no_role, analyst, catalog, make_account, 
         "resource": finding.resource.pk,
         "reason": "risk_owned",
         "justification": "x",
+        "likelihood": 2,
+        "impact": 3,
         "owner": no_role.username,
     }
     response = _api(analyst).post("/api/v1/acceptances/", body, format="json")

@@ -10,10 +10,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from acceptances import queries
+from acceptances import queries, risk
 from acceptances.models import (
     AcceptanceChange,
     AcceptanceEvent,
+    AppetiteRule,
     CompensatingControl,
     FixPlan,
     Reason,
@@ -240,6 +241,30 @@ class CompensatingControlSerializer(serializers.ModelSerializer):
         return "passing" if row.checked_at is not None else "unchecked"
 
 
+def _rating_field(help_text: str) -> serializers.ChoiceField:
+    # Empty is a value here ("every rating", "not assessed"): the schema says so.
+    return serializers.ChoiceField(
+        choices=Severity.choices, allow_blank=True, read_only=True, help_text=help_text
+    )
+
+
+def _level(name: str, meanings: dict[int, tuple[str, str]], *, required: bool):
+    words = "; ".join(f"{n} {word}" for n, (word, _) in meanings.items())
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=required,
+        error_messages={
+            "required": f"Rate the {name}, 1 to 5.",
+            "null": f"Rate the {name}, 1 to 5.",
+            "invalid": f"The {name} is a level from 1 to 5.",
+            "min_value": f"The {name} is a level from 1 to 5.",
+            "max_value": f"The {name} is a level from 1 to 5.",
+        },
+        help_text=f"The residual risk's {name}, 1 to 5 ({words}).",
+    )
+
+
 class AcceptanceCreateSerializer(_ExpiryInput):
     control = IdRelatedField(queryset=Control.objects.all())
     resource = IdRelatedField(
@@ -267,6 +292,8 @@ class AcceptanceCreateSerializer(_ExpiryInput):
         help_text="Who answers for the risk (username); default: you.",
     )
     compensating_controls = _compensating_input()
+    likelihood = _level("likelihood", risk.LIKELIHOOD_LEVELS, required=True)
+    impact = _level("impact", risk.IMPACT_LEVELS, required=True)
     compensating_measures = serializers.CharField(
         max_length=10000, allow_blank=True, required=False, default=""
     )
@@ -290,6 +317,8 @@ class AcceptanceUpdateSerializer(serializers.Serializer):
         slug_field="username", queryset=_active_users(), required=False
     )
     compensating_controls = _compensating_input()
+    likelihood = _level("likelihood", risk.LIKELIHOOD_LEVELS, required=False)
+    impact = _level("impact", risk.IMPACT_LEVELS, required=False)
     compensating_measures = serializers.CharField(
         max_length=10000, allow_blank=True, required=False
     )
@@ -384,6 +413,15 @@ class AcceptanceSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Open failing findings it covers now.",
     )
+    severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        source="control.severity",
+        read_only=True,
+        help_text="The severity the scanner gave.",
+    )
+    residual_rating = _rating_field(
+        "From likelihood × impact (CSPM_RISK_BANDS); empty: not assessed (older acceptances)."
+    )
     pending_change = serializers.SerializerMethodField(
         help_text="A change that widens or prolongs it, awaiting a second approver (four-eyes); "
         "the fields above are the terms in force until it is approved."
@@ -408,6 +446,12 @@ class AcceptanceSerializer(serializers.ModelSerializer):
             "reason_detail",
             "justification",
             "owner",
+            "severity",
+            "likelihood",
+            "impact",
+            "residual_rating",
+            "compensating_measures",
+            "renewals",
             "created_by",
             "created_at",
             "updated_at",
@@ -445,6 +489,37 @@ class AcceptanceSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "enum": ["resource", "zone"]})
     def get_scope(self, acceptance: RiskAcceptance) -> str:
         return "zone" if acceptance.zone_id else "resource"
+
+
+class AppetiteRuleSerializer(serializers.ModelSerializer):
+    zone = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Empty: every zone and resource."
+    )
+    severity = _rating_field("The control's severity it applies to; empty: every severity.")
+    min_rating = _rating_field("Applies from this residual rating up; empty: every rating.")
+    approver_role = serializers.ChoiceField(
+        choices=[("", "Any approver"), ("approver", "An approver"), ("admin", "An admin")],
+        allow_blank=True,
+        read_only=True,
+        help_text="The role that must approve; empty: any approver.",
+    )
+
+    class Meta:
+        model = AppetiteRule
+        fields = (
+            "id",
+            "name",
+            "description",
+            "zone",
+            "severity",
+            "min_rating",
+            "max_term_days",
+            "allow_never",
+            "max_renewals",
+            "approver_role",
+            "updated_at",
+        )
+        read_only_fields = fields
 
 
 class AcceptanceEventSerializer(serializers.ModelSerializer):

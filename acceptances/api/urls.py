@@ -8,5 +8,6 @@ router = SimpleRouter()
 router.register("zones", views.ZoneViewSet, basename="zone")
 router.register("acceptances", views.AcceptanceViewSet, basename="acceptance")
 router.register("fix-plans", views.FixPlanViewSet, basename="fix-plan")
+router.register("appetite-rules", views.AppetiteRuleViewSet, basename="appetite-rule")
 
 urlpatterns = router.urls

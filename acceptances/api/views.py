@@ -28,6 +28,7 @@ from acceptances import queries, services
 from acceptances.api import filters, serializers
 from acceptances.models import (
     AcceptanceChange,
+    AppetiteRule,
     CompensatingControl,
     FixPlan,
     RiskAcceptance,
@@ -500,6 +501,23 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return export_response(
             self, queries.iter_acceptances_export, queries.ACCEPTANCE_EXPORT_FIELDS, "acceptances"
         )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Risk appetite rules"),
+    retrieve=extend_schema(summary="One risk appetite rule"),
+)
+class AppetiteRuleViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Risk appetite: how far an acceptance may go by zone, severity and residual rating.
+    Read-only here; admins manage them in the admin console."""
+
+    serializer_class = serializers.AppetiteRuleSerializer
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self) -> QuerySet[AppetiteRule]:
+        return AppetiteRule.objects.order_by("name", "pk")
 
 
 @extend_schema_view(

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from acceptances import appetite, risk
 from acceptances.models import (
     AcceptanceChange,
     AcceptanceEvent,
@@ -44,7 +45,13 @@ from acceptances.services.compensation import (
 )
 from acceptances.services.coverage import _cover, _uncover
 from acceptances.services.expiry import _validate_expiry
-from acceptances.services.history import EDITABLE_FIELDS, _history_value, _record, _require
+from acceptances.services.history import (
+    ASSESSMENT_FIELDS,
+    EDITABLE_FIELDS,
+    _history_value,
+    _record,
+    _require,
+)
 from acceptances.services.signoff import request_signoff
 from cspm.roles import holds_a_role
 from findings.models import CloudAccount, Control, Finding, Resource
@@ -98,6 +105,51 @@ def _validate_reason(reason: str, reason_detail: str, justification: str, treatm
         raise ValidationError(errors)
 
 
+def assessment(
+    control: Control | None, likelihood: object, impact: object, *, default: bool = True
+) -> tuple[int, int, str]:
+    """Likelihood, impact and the residual rating they give; both omitted (and ``default``):
+    the defaults from the control's severity (callers other than a person: commands, seeding).
+    Raises ValidationError keyed by the level that is wrong."""
+    if likelihood is None and impact is None and default:
+        if control is None:
+            raise ValidationError({"likelihood": "Rate the likelihood, 1 to 5."})
+        likelihood, impact = risk.default_assessment(control.severity)
+    errors: dict[str, str] = {}
+    levels: dict[str, int] = {}
+    for name, value in (("likelihood", likelihood), ("impact", impact)):
+        if value is None:
+            errors[name] = f"Rate the {name}, 1 to 5."
+            continue
+        try:
+            levels[name] = risk.validate_level(value, name)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    return (
+        levels["likelihood"],
+        levels["impact"],
+        risk.rating(levels["likelihood"], levels["impact"]),
+    )
+
+
+def appetite_limits(
+    control: Control,
+    resource: Resource | None,
+    zone: Zone | None,
+    likelihood: int | None,
+    impact: int | None,
+) -> appetite.Limits:
+    """The risk appetite for an acceptance of ``control`` on this scope and assessment (an
+    unassessed one is judged by the defaults of its control's severity)."""
+    if likelihood is None or impact is None:
+        likelihood, impact = risk.default_assessment(control.severity)
+    return appetite.limits_for(
+        control=control, resource=resource, zone=zone, rating=risk.rating(likelihood, impact)
+    )
+
+
 def validate_new_acceptance(
     *,
     control: Control | None,
@@ -110,22 +162,33 @@ def validate_new_acceptance(
     expires_at: dt.datetime | None,
     now: dt.datetime | None = None,
     account: CloudAccount | None = None,
+    likelihood: object = None,
+    impact: object = None,
 ) -> None:
-    """Every rule a new acceptance must meet; raises ValidationError keyed by field.
+    """Every rule a new acceptance must meet, risk appetite included; raises ValidationError
+    keyed by field.
 
     ``account``, when the caller works within one (the UI and API do), must hold the resource.
     """
     errors: dict[str, list[str]] = {}
+    now = now or timezone.now()
     if account is not None and resource is not None and resource.account_id != account.pk:
         errors["resource"] = [f"{resource} is not a resource of account {account}."]
     checks = [
         lambda: _validate_reason(reason, reason_detail or "", justification or "", treatment),
-        lambda: _validate_expiry(expires_at, now or timezone.now()),
+        lambda: _validate_expiry(expires_at, now),
     ]
     if control is None:
         errors["control"] = ["Choose the control whose risk is accepted."]
     else:
         checks.append(lambda: _validate_scope(control, resource, zone))
+
+        def within_appetite() -> None:
+            levels = assessment(control, likelihood, impact)
+            lim = appetite_limits(control, resource, zone, *levels[:2])
+            appetite.check_term(lim, expires_at, now)
+
+        checks.append(within_appetite)
     # Report every problem at once, each beside its field.
     for validate in checks:
         try:
@@ -149,6 +212,10 @@ def validate_update(
             {"state": "A revoked acceptance cannot be changed; create a new one."}
         )
     merged = {name: changes.get(name, getattr(acceptance, name)) for name in EDITABLE_FIELDS}
+    assessed = any(name in changes for name in ASSESSMENT_FIELDS)
+    if assessed:
+        # An assessment is changed, never taken away: both levels stay rated.
+        assessment(acceptance.control, merged["likelihood"], merged["impact"], default=False)
     _validate_reason(
         merged["reason"],
         merged["reason_detail"] or "",
@@ -162,6 +229,19 @@ def validate_update(
         _validate_scope(acceptance.control, acceptance.resource, acceptance.zone, acceptance.pk)
     if not holds_a_role(merged["owner"]):
         raise ValidationError({"owner": OWNER_MESSAGE})
+    if "expires_at" in changes or reaccept or assessed:
+        # Risk appetite, for the terms as they would stand: any new end, a renewal, and a new
+        # assessment (a higher rating may bring a stricter rule into play).
+        lim = appetite_limits(
+            acceptance.control,
+            acceptance.resource,
+            acceptance.zone,
+            merged["likelihood"],
+            merged["impact"],
+        )
+        appetite.check_term(lim, merged["expires_at"], now or timezone.now())
+        if reaccept:
+            appetite.check_renewal(lim, acceptance.renewals)
 
 
 @transaction.atomic
@@ -180,17 +260,26 @@ def accept_risk(
     now: dt.datetime | None = None,
     account: CloudAccount | None = None,
     compensating_controls: Sequence[Named] = (),
+    likelihood: int | None = None,
+    impact: int | None = None,
     compensating_measures: str = "",
 ) -> RiskAcceptance:
     """Record a treatment decision for a control on one resource or in one zone.
 
-    With approval required, it starts as proposed and covers nothing until approved.
-    ``compensating_controls``: (control, resource or None) pairs checked after every scan
-    (``acceptances.services.compensation``); ``compensating_measures``: the others, in words.
+    ``likelihood`` and ``impact`` (1 to 5) assess the residual risk; the UI and API require
+    them, other callers may omit both for the defaults of the control's severity. The risk
+    appetite must allow the end. With approval required, it starts as proposed and covers
+    nothing until approved; so it does when an appetite rule names a role that must approve
+    and the creator does not hold it. Unless the creator is the owner, it then awaits the
+    owner's sign-off. ``compensating_controls``: (control, resource or None) pairs checked after
+    every scan (``acceptances.services.compensation``); ``compensating_measures``: the others,
+    in words.
     """
     _require(actor, "acceptances.add_riskacceptance")
     now = now or timezone.now()
     validate_new_acceptance(
+        likelihood=likelihood,
+        impact=impact,
         control=control,
         resource=resource,
         zone=zone,
@@ -205,7 +294,9 @@ def accept_risk(
     if not holds_a_role(owner):
         raise ValidationError({"owner": OWNER_MESSAGE})
     validate_compensating_controls(control, compensating_controls)
-    proposed = settings.CSPM_REQUIRE_APPROVAL
+    likelihood, impact, rating = assessment(control, likelihood, impact)
+    lim = appetite_limits(control, resource, zone, likelihood, impact)
+    proposed = settings.CSPM_REQUIRE_APPROVAL or not _holds_approver_role(actor, lim)
     # Creating it is the owner's sign-off when the creator is the owner.
     signed_off_at = now if owner.pk == actor.pk else None
     if proposed:
@@ -227,6 +318,9 @@ def accept_risk(
         expires_at=expires_at,
         state=state,
         owner_signed_off_at=signed_off_at,
+        likelihood=likelihood,
+        impact=impact,
+        residual_rating=rating,
         compensating_measures=(compensating_measures or "").strip(),
     )
     try:
@@ -237,14 +331,17 @@ def accept_risk(
     except IntegrityError:
         _validate_scope(control, resource, zone)
         raise
-    snapshot = {name: [None, _history_value(getattr(acceptance, name))] for name in EDITABLE_FIELDS}
+    snapshot = {
+        name: [None, _history_value(getattr(acceptance, name))]
+        for name in (*EDITABLE_FIELDS, "residual_rating")
+    }
     if compensating_controls:
         snapshot["compensating_controls"] = [
             None,
             add_initial_compensation(acceptance, compensating_controls, now),
         ]
-    if acceptance.compensating_measures:
-        snapshot["compensating_measures"] = [None, acceptance.compensating_measures]
+    if not acceptance.compensating_measures:
+        snapshot.pop("compensating_measures", None)
     snapshot["state"] = [None, state]
     if signed_off_at is not None:
         snapshot["owner_signed_off_at"] = [None, _history_value(signed_off_at)]
@@ -276,6 +373,8 @@ def accept_risk_for_resources(
     treatment: str = Treatment.RETAIN,
     now: dt.datetime | None = None,
     compensating_controls: Sequence[Named] = (),
+    likelihood: int | None = None,
+    impact: int | None = None,
     compensating_measures: str = "",
 ) -> list[RiskAcceptance]:
     """One resource-scoped acceptance per selected resource, all or none.
@@ -304,6 +403,8 @@ def accept_risk_for_resources(
                         treatment=treatment,
                         now=now,
                         compensating_controls=compensating_controls,
+                        likelihood=likelihood,
+                        impact=impact,
                         compensating_measures=compensating_measures,
                     )
                 )
@@ -410,6 +511,17 @@ def approve_acceptance(
         )
     if acceptance.expires_at is not None and acceptance.expires_at <= now:
         raise ValidationError({"expires_at": "This proposal's expiry has passed; edit it first."})
+    # Risk appetite as of now: the approver's role, and the term (rules may have changed
+    # since it was proposed).
+    lim = appetite_limits(
+        acceptance.control,
+        acceptance.resource,
+        acceptance.zone,
+        acceptance.likelihood,
+        acceptance.impact,
+    )
+    appetite.check_approver(lim, appetite.roles_of(actor))
+    appetite.check_term(lim, acceptance.expires_at, now)
     signed = acceptance.owner_signed_off_at is not None
     acceptance.state = (
         RiskAcceptance.State.ACTIVE if signed else RiskAcceptance.State.AWAITING_OWNER
@@ -512,10 +624,27 @@ def revoke_acceptance(
     return acceptance
 
 
-def _widens(acceptance: RiskAcceptance, name: str, value: Any) -> bool:
+def _holds_approver_role(actor: AbstractBaseUser, lim: appetite.Limits) -> bool:
+    try:
+        appetite.check_approver(lim, appetite.roles_of(actor))
+    except ValidationError:
+        return False
+    return True
+
+
+def _widens(
+    acceptance: RiskAcceptance,
+    name: str,
+    value: Any,
+    changes: dict[str, Any] | None = None,
+    second_approval: bool | None = None,
+) -> bool:
     """Whether changing ``name`` to ``value`` widens or prolongs the approved acceptance, so
-    that, with four-eyes on, a second approver must approve it first."""
-    if not settings.CSPM_REQUIRE_APPROVAL or acceptance.state == RiskAcceptance.State.PROPOSED:
+    that, with four-eyes on (or ``second_approval``: an appetite rule's approver role the
+    actor lacks), a second approver must approve it first."""
+    if second_approval is None:
+        second_approval = settings.CSPM_REQUIRE_APPROVAL
+    if not second_approval or acceptance.state == RiskAcceptance.State.PROPOSED:
         # Off, or not approved yet: the approval of the proposal covers its final terms.
         return False
     if acceptance.state == RiskAcceptance.State.EXPIRED:
@@ -525,6 +654,16 @@ def _widens(acceptance: RiskAcceptance, name: str, value: Any) -> bool:
     if name == "expires_at":
         current = acceptance.expires_at
         return current is not None and (value is None or value > current)
+    if name in ASSESSMENT_FIELDS:
+        # A lower likelihood or impact is a stronger claim (a lower residual rating); a higher
+        # one only says the risk is worse. Both levels go together: either lowered widens.
+        changes = changes or {name: value}
+        for level in ASSESSMENT_FIELDS:
+            before = getattr(acceptance, level)
+            after = changes.get(level, before)
+            if before is None or (after is not None and after < before):
+                return True
+        return False
     return True  # the decision's wording: justification, reason, its detail, treatment
 
 
@@ -564,7 +703,22 @@ def update_acceptance(
         _require(actor, "acceptances.extend_riskacceptance")
     else:
         _require(actor, "acceptances.change_riskacceptance")
-    proposed = {name: changes[name] for name in diff if _widens(acceptance, name, changes[name])}
+    merged = {name: changes.get(name, getattr(acceptance, name)) for name in ASSESSMENT_FIELDS}
+    lim = appetite_limits(
+        acceptance.control,
+        acceptance.resource,
+        acceptance.zone,
+        merged["likelihood"],
+        merged["impact"],
+    )
+    # An appetite rule's approver role the actor lacks asks a second approval of what widens,
+    # as four-eyes does.
+    second = settings.CSPM_REQUIRE_APPROVAL or not _holds_approver_role(actor, lim)
+    proposed = {
+        name: changes[name]
+        for name in diff
+        if _widens(acceptance, name, changes[name], changes, second_approval=second)
+    }
     if proposed:
         acceptance.proposed_change = _propose(acceptance, proposed, actor, now, note)
     immediate = {name: changes[name] for name in diff if name not in proposed}
@@ -584,7 +738,8 @@ def _apply(
 ) -> None:
     """Put ``changes`` in force on the locked ``acceptance``, with its history and coverage.
 
-    A new owner or a renewal asks the owner to sign off again, unless the owner is the person
+    A new owner, a renewal or a new assessment asks the owner to sign off again, unless the
+    owner is the person
     making it (``actor``, or one of ``signed_by``: the proposer of an approved change): an
     acceptance in force then awaits its owner and its findings fail again until they do.
     """
@@ -599,7 +754,20 @@ def _apply(
     )
     for name, value in changes.items():
         setattr(acceptance, name, value)
-    if owner_changed or reaccept:
+    reassessed = False
+    if any(name in diff for name in ASSESSMENT_FIELDS):
+        rating = risk.rating(acceptance.likelihood, acceptance.impact)
+        reassessed = True
+        if rating != acceptance.residual_rating:
+            diff["residual_rating"] = [acceptance.residual_rating, rating]
+            acceptance.residual_rating = rating
+    if reaccept:
+        # Counted against the risk appetite's renewals (``validate_update``).
+        diff["renewals"] = [acceptance.renewals, acceptance.renewals + 1]
+        acceptance.renewals += 1
+    # A new owner, a renewal or a new assessment asks the owner to accept the residual risk
+    # again, unless the owner is the one making the change.
+    if owner_changed or reaccept or reassessed:
         signed = acceptance.owner_id in {actor.pk, *signed_by}
         signed_off_at = now if signed else None
         if acceptance.owner_signed_off_at != signed_off_at:
@@ -698,6 +866,11 @@ def _propose(
         proposed_at=now,
     )
     diff = _diff(acceptance, changes)
+    if any(name in diff for name in ASSESSMENT_FIELDS):
+        merged = {name: changes.get(name, getattr(acceptance, name)) for name in ASSESSMENT_FIELDS}
+        rating = risk.rating(merged["likelihood"], merged["impact"])
+        if rating != acceptance.residual_rating:
+            diff["residual_rating"] = [acceptance.residual_rating, rating]
     if change.renews:
         diff["state"] = ["expired", "active"]
     _record(acceptance, AcceptanceEvent.Action.CHANGE_PROPOSED, actor, now, diff, note)
@@ -758,8 +931,18 @@ def approve_acceptance_change(
         )
     terms = {name: _decode(name, value) for name, value in change.terms.items()}
     # The rules again, as of now: the proposed expiry may have passed meanwhile, another
-    # acceptance may have taken the scope of an expired one, the owner may have left.
+    # acceptance may have taken the scope of an expired one, the owner may have left, the
+    # risk appetite may not allow it (or not this approver).
     validate_update(acceptance, terms, now)
+    merged = {name: terms.get(name, getattr(acceptance, name)) for name in ASSESSMENT_FIELDS}
+    lim = appetite_limits(
+        acceptance.control,
+        acceptance.resource,
+        acceptance.zone,
+        merged["likelihood"],
+        merged["impact"],
+    )
+    appetite.check_approver(lim, appetite.roles_of(actor))
     _decide(change, AcceptanceChange.State.APPROVED, actor, now, note)
     proposal = f"Proposed by {change.proposed_by} on {change.proposed_at:%Y-%m-%d %H:%M}."
     _apply(

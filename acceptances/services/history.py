@@ -15,7 +15,19 @@ from acceptances.models import (
 from findings.services.posture import queue_posture_recount
 
 # Fields a person may edit on an acceptance, and how they appear in the history.
-EDITABLE_FIELDS = ("justification", "reason", "reason_detail", "owner", "expires_at", "treatment")
+EDITABLE_FIELDS = (
+    "justification",
+    "reason",
+    "reason_detail",
+    "owner",
+    "expires_at",
+    "treatment",
+    "likelihood",
+    "impact",
+    "compensating_measures",
+)
+# The assessment: a change of either level recomputes ``residual_rating`` (recorded beside it).
+ASSESSMENT_FIELDS = ("likelihood", "impact")
 
 
 def _require(actor: AbstractBaseUser | None, perm: str) -> None:

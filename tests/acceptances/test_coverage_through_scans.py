@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from acceptances import services
 from acceptances.models import RiskAcceptance
@@ -107,6 +110,8 @@ def test_an_acceptance_whose_findings_now_pass_is_flagged_no_longer_needed(
         owner=analyst,
         reason="risk_owned",
         justification="Until the OS upgrade lands.",
+        # 5.6 is of high severity: the shipped risk appetite allows 90 days at most.
+        expires_at=timezone.now() + dt.timedelta(days=60),
     )
     scan_now(account)
     acceptance.refresh_from_db()

@@ -25,6 +25,8 @@ def _new(control, **extra):
         "control": control.pk,
         "reason": "mitigated",
         "justification": "A bucket policy at the organization level denies plain HTTP.",
+        "likelihood": 2,
+        "impact": 3,
         **extra,
     }
 
@@ -94,7 +96,8 @@ def test_bulk_creates_all_or_nothing_naming_each_bad_item(api, analyst, estate, 
     client = api(analyst)
     other = estate["other"]
     good = _new(catalog.controls.get(ref="2.1.1"), resource=other.resource_id)
-    zone_wide = _new(catalog.controls.get(ref="2.1.4"), zone=estate["zone"].pk)
+    # 2.1.4 is of high severity: the shipped risk appetite wants an end within 90 days.
+    zone_wide = _new(catalog.controls.get(ref="2.1.4"), zone=estate["zone"].pk, expiry="30")
     duplicate = dict(good)
     response = client.post(f"{URL}bulk/", {"items": [good, zone_wide, duplicate]})
     assert response.status_code == 400

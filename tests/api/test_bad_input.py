@@ -23,6 +23,8 @@ def base(estate, catalog) -> dict:
         "zone": estate["zone"].pk,
         "reason": "risk_owned",
         "justification": "Covered by an SCP.",
+        "likelihood": 2,
+        "impact": 3,
     }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from acceptances import services
 from acceptances.models import RiskAcceptance
@@ -129,6 +132,8 @@ def test_an_acceptance_the_scan_made_stale_is_among_its_changes(
         owner=analyst,
         reason="risk_owned",
         justification="Until the OS upgrade lands.",
+        # 5.6 is of high severity: the shipped risk appetite wants an end within 90 days.
+        expires_at=timezone.now() + dt.timedelta(days=60),
     )
     imdsv2(aws, story, "required")
     second = scan_now(account)

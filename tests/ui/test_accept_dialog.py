@@ -26,6 +26,8 @@ def form_data(control, owner, **extra):
         "reason": "risk_owned",
         "justification": "Images are public by design; reviewed quarterly.",
         "owner": owner.pk,
+        "likelihood": 3,
+        "impact": 3,
         "expiry": "30",
         **extra,
     }

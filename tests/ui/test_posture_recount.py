@@ -4,10 +4,13 @@ stands and the page counts by itself."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from acceptances import services
 from acceptances.models import RiskAcceptance
@@ -76,6 +79,8 @@ def test_a_transaction_of_many_changes_queues_one_recount(
             owner=analyst,
             reason="risk_owned",
             justification="Known.",
+            # 5.6 is of high severity: the shipped risk appetite wants an end within 90 days.
+            expires_at=timezone.now() + dt.timedelta(days=30),
         )
     assert sum(1 for c in callbacks if c is _send_recount) == 1
 
