@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from findings.aws import COLLECTORS, CollectContext, Collected, CollectionError
 from findings.aws.base import collectors_for, error_code
 from findings.checks import REGISTRY
-from findings.checks.base import GLOBAL, ResourceRef, Result, Unit
+from findings.checks.base import GLOBAL, CheckSpec, ResourceRef, Result, Unit
 from findings.toolbox import partition_of
 
 # Collectors of one unit run side by side: each waits on the network most of the time.
@@ -63,24 +63,36 @@ def merge_resources(collected: Iterable[Collected]) -> dict[str, ResourceRef]:
     return merged
 
 
-def scanned_services() -> frozenset[str]:
+def _is_mapped(spec: CheckSpec, checks: frozenset[str] | None) -> bool:
+    return spec.check_id in checks if checks is not None else bool(spec.controls)
+
+
+def scanned_services(checks: Iterable[str] | None = None) -> frozenset[str]:
     """The collectors a scan runs: every one, except those whose checks no control maps yet.
 
-    A check written ahead of the catalog that will use it (``controls=()``) is registered and
-    unit-tested, but a scan neither evaluates it nor pays for its collector's API calls.
+    ``checks``: the check ids some loaded control is decided by (its registration's
+    ``controls``, or a catalog's ``"checks"``; see ``findings.services.mapped_checks``). Without
+    it, only the registrations count. A check written ahead of the catalog that will use it is
+    registered and unit-tested, but a scan neither evaluates it nor pays for its collector's API
+    calls.
     """
-    unmapped = {spec.service for spec in REGISTRY.values() if not spec.controls}
-    mapped = {spec.service for spec in REGISTRY.values() if spec.controls}
+    wanted = frozenset(checks) if checks is not None else None
+    unmapped = {spec.service for spec in REGISTRY.values() if not _is_mapped(spec, wanted)}
+    mapped = {spec.service for spec in REGISTRY.values() if _is_mapped(spec, wanted)}
     return frozenset(COLLECTORS) - (unmapped - mapped)
 
 
 def evaluate(
-    unit: Unit, data: dict[str, dict[str, Any]], resources: dict[str, ResourceRef]
+    unit: Unit,
+    data: dict[str, dict[str, Any]],
+    resources: dict[str, ResourceRef],
+    checks: Iterable[str] | None = None,
 ) -> list[Result]:
-    """Run every registered check whose collector ran for this unit."""
+    """Run every mapped check (see ``scanned_services``) whose collector ran for this unit."""
+    wanted = frozenset(checks) if checks is not None else None
     results: list[Result] = []
     for spec in REGISTRY.values():
-        if spec.service not in data or not spec.controls:
+        if spec.service not in data or not _is_mapped(spec, wanted):
             continue
         for result in spec.run(data[spec.service], unit):
             if result.resource_arn not in resources:
@@ -99,8 +111,10 @@ def run_unit(
     regions: list[str],
     endpoint_url: str | None = None,
     services: Iterable[str] | None = None,
+    checks: Iterable[str] | None = None,
 ) -> UnitOutcome:
-    """Collect and evaluate one unit.
+    """Collect and evaluate one unit (only the ``checks`` some control is decided by, see
+    ``scanned_services``).
 
     A collector that fails is recorded in the outcome's ``failed_services`` and the unit goes
     on with the others; CollectionError is raised only when every collector failed (a region
@@ -111,7 +125,7 @@ def run_unit(
     where = region if region != GLOBAL else (regions[0] if regions else "us-east-1")
     unit = Unit(account_id=account_id, region=region, partition=partition_of(where))
     ctx = CollectContext(session=session, unit=unit, regions=regions, endpoint_url=endpoint_url)
-    specs = [s for s in collectors_for(unit) if s.service in scanned_services()]
+    specs = [s for s in collectors_for(unit) if s.service in scanned_services(checks)]
     if services is not None:
         wanted = set(services)
         specs = [s for s in specs if s.service in wanted]
@@ -139,7 +153,7 @@ def run_unit(
     read = [(s, c) for s, c in outcomes if isinstance(c, Collected)]
     resources = merge_resources(collected for _, collected in read)
     data = {service: collected.data for service, collected in read}
-    results = evaluate(unit, data, resources)
+    results = evaluate(unit, data, resources, checks)
     return UnitOutcome(
         unit=unit,
         resources=resources,

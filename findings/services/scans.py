@@ -36,7 +36,7 @@ from findings import hooks
 from findings.aws import CollectionError
 from findings.aws.session import AccountAccess, enabled_regions, session_for
 from findings.checks.base import GLOBAL
-from findings.models import CloudAccount, PostureSnapshot, Scan, ScanRegion
+from findings.models import Check, CloudAccount, PostureSnapshot, Scan, ScanRegion
 from findings.queries.changes import count_changes
 from findings.services.catalog import sync_checks
 from findings.services.ingest import IngestStats, db_text, ingest_unit
@@ -213,6 +213,18 @@ class UnitReport:
     error: str = ""
 
 
+def mapped_checks() -> frozenset[str]:
+    """The checks some loaded control is decided by: its registration's ``controls`` or a
+    catalog's ``"checks"`` (both linked by ``sync_checks``). A scan runs these and no other."""
+    from findings.checks import REGISTRY
+
+    registered = {spec.check_id for spec in REGISTRY.values() if spec.controls}
+    linked = Check.objects.filter(active=True, controls__isnull=False).values_list(
+        "check_id", flat=True
+    )
+    return frozenset(registered | {c for c in linked if c in REGISTRY})
+
+
 def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
     """Collect, evaluate and write one unit of a scan; then close the scan if it was the last."""
     from findings.scanner import run_unit
@@ -240,7 +252,14 @@ def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
     )
     try:
         session = session_for(account_access(account))
-        outcome = run_unit(session, account.account_id, unit, regions, account.endpoint_url)
+        outcome = run_unit(
+            session,
+            account.account_id,
+            unit,
+            regions,
+            account.endpoint_url,
+            checks=mapped_checks(),
+        )
     except CollectionError as exc:
         report = _record_unit_failure(scan, unit, str(exc))
     except Exception as exc:  # a bug in a collector or check must not leave the unit running
