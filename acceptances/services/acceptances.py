@@ -340,8 +340,6 @@ def accept_risk(
             None,
             add_initial_compensation(acceptance, compensating_controls, now),
         ]
-    if not acceptance.compensating_measures:
-        snapshot.pop("compensating_measures", None)
     snapshot["state"] = [None, state]
     if signed_off_at is not None:
         snapshot["owner_signed_off_at"] = [None, _history_value(signed_off_at)]

@@ -197,7 +197,10 @@ def test_renewals_are_counted_and_refused_past_the_rules_count(approver, analyst
         acceptance, actor=approver, now=later, expires_at=later + dt.timedelta(days=1)
     )
     renewed.refresh_from_db()
-    assert (renewed.state, renewed.renewals) == ("active", 1)
+    assert (renewed.state, renewed.renewals) == (
+        "awaiting_owner",
+        1,
+    )  # renewed by someone else: the owner signs again
     event = renewed.events.get(action="reaccepted")
     assert event.changes["renewals"] == [0, 1]
     again = later + dt.timedelta(days=2)

@@ -20,6 +20,8 @@ def _new(control, **extra):
         "control": control.pk,
         "reason": "mitigated",
         "justification": "Compensated by another control.",
+        "likelihood": 2,
+        "impact": 3,
         **extra,
     }
 

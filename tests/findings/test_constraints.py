@@ -197,7 +197,7 @@ def test_history_is_append_only(make_account, make_finding, catalog, admin_user)
         reason="risk_owned",
         justification="root-only MFA delete",
     )
-    event = acceptance.events.get()
+    event = acceptance.events.get(action="created")
     event.note = "rewritten"
     with pytest.raises(ValueError, match="append-only"):
         event.save()
