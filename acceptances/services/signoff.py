@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, OuterRef, Q, Subquery
@@ -36,10 +37,8 @@ def awaiting_owner_since() -> Coalesce:
 
 
 def _send_request(acceptance_id: int) -> None:
-    # Imported here: the tasks import the notifications, which import the services.
-    from acceptances import tasks
-
-    tasks.send_signoff_request.delay(acceptance_id)
+    # By name: the tasks import the notifications, which import the services.
+    celery_app.tasks["acceptances.send_signoff_request"].delay(acceptance_id)
 
 
 def request_signoff(acceptance: RiskAcceptance) -> None:

@@ -5,6 +5,8 @@ resumes it. Emails go to a real SMTP server."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -60,6 +62,8 @@ def accepted(account, story, scan_now, analyst, viewer, catalog, approver):
     acceptance = services.accept_risk(
         actor=analyst,
         control=catalog.controls.get(ref="5.6"),
+        # The shipped risk appetite: a high-severity control for 90 days at most.
+        expires_at=timezone.now() + dt.timedelta(days=30),
         resource=imds(story).resource,
         owner=analyst,
         reason="mitigated",
@@ -153,6 +157,8 @@ def test_without_a_resource_the_control_must_pass_everywhere_in_the_zone(
     acceptance = services.accept_risk(
         actor=analyst,
         control=catalog.controls.get(ref="5.6"),
+        # The shipped risk appetite: a high-severity control for 90 days at most.
+        expires_at=timezone.now() + dt.timedelta(days=30),
         zone=zone,
         owner=analyst,
         reason="mitigated",

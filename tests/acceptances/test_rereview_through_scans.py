@@ -5,8 +5,11 @@ a person marks it reviewed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from acceptances import services
 from acceptances.models import AcceptanceEvent, ReviewBaseline, RiskAcceptance
@@ -35,6 +38,8 @@ def accepted(account, story, scan_now, analyst, catalog):
     return services.accept_risk(
         actor=analyst,
         control=catalog.controls.get(ref="5.6"),
+        # The shipped risk appetite: a high-severity control for 90 days at most.
+        expires_at=timezone.now() + dt.timedelta(days=30),
         resource=imds(story).resource,
         owner=analyst,
         reason="risk_owned",

@@ -24,6 +24,8 @@ def form_data(control, owner, **extra):
         "justification": "Compensated.",
         "owner": owner.pk,
         "expiry": "30",
+        "likelihood": 2,
+        "impact": 3,
         **extra,
     }
 

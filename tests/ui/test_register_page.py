@@ -16,6 +16,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from acceptances import services
+from acceptances.models import AppetiteRule
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,9 @@ NOW = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def _no_four_eyes(settings):
     settings.CSPM_REQUIRE_APPROVAL = False
+    # The register reads what was decided; the risk appetite is tested on its own
+    # (tests/acceptances/test_appetite.py): no shipped rule limits these decisions.
+    AppetiteRule.objects.all().delete()
 
 
 @pytest.fixture
