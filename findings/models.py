@@ -147,6 +147,12 @@ class Benchmark(models.Model):
     version = models.CharField(max_length=20)
     published = models.DateField(null=True, blank=True)
     url = models.URLField(blank=True)
+    # A loaded benchmark the team reads. A scan runs the checks of enabled benchmarks' controls;
+    # enabling one whose checks already ran shows its posture at once, without a re-scan.
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Shown in pickers, overviews and drift alerts; its checks run in every scan.",
+    )
 
     class Meta:
         ordering = ["slug", "version"]
@@ -185,13 +191,17 @@ class Control(models.Model):
     title = models.CharField(max_length=300)
     section_ref = models.CharField(max_length=20)
     section_title = models.CharField(max_length=200)
+    # CIS profile level; benchmarks without levels (AWS FSBP) leave it empty.
     level = models.PositiveSmallIntegerField(
-        "profile level", choices=[(1, "Level 1"), (2, "Level 2")]
+        "profile level", choices=[(1, "Level 1"), (2, "Level 2")], null=True, blank=True
     )
     automated = models.BooleanField(
         help_text="The benchmark marks it automated: a scan can decide it."
     )
     severity = models.CharField(max_length=10, choices=Severity.choices)
+    # The AWS service the control concerns ("EC2", "ECS"), as the benchmark names it. An
+    # automated control no collector reads is listed "not evaluated" with this service named.
+    service = models.CharField(max_length=60, blank=True)
     resource_types = models.JSONField(default=list, blank=True)
     description = models.TextField()
     rationale = models.TextField()
@@ -214,7 +224,9 @@ class Control(models.Model):
         ordering = ["benchmark", "position"]
         constraints = [
             models.UniqueConstraint(fields=["benchmark", "ref"], name="control_unique_ref"),
-            models.CheckConstraint(condition=Q(level__in=[1, 2]), name="control_level_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(level__in=[1, 2]) | Q(level__isnull=True), name="control_level_1_or_2"
+            ),
             models.CheckConstraint(
                 condition=Q(severity__in=Severity.values), name="control_severity_known"
             ),
@@ -224,8 +236,11 @@ class Control(models.Model):
         return f"{self.ref} {self.title}"
 
     @staticmethod
-    def sort_key(ref: str) -> tuple[int, ...]:
-        return tuple(int(part) for part in ref.split(".") if part.isdigit())
+    def sort_key(ref: str) -> tuple[tuple[int, int | str], ...]:
+        """Natural order of refs and versions: 1.2 < 1.10 < 2.1.1; EC2.9 < EC2.10 < S3.1."""
+        return tuple(
+            (0, int(part)) if part.isdigit() else (1, part.lower()) for part in ref.split(".")
+        )
 
     @property
     def terraform_placeholders(self) -> list[str]:

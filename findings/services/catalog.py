@@ -159,6 +159,7 @@ def load_catalog(path: Path) -> CatalogLoad:
             "terraform": item["terraform"],
             "references": item["references"],
             "check_ids": item.get("checks", []),
+            "service": item.get("service", ""),
         }
         control = existing.get(item["ref"])
         if control is None:
