@@ -40,7 +40,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -48,6 +47,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from acceptances.models import AcceptanceChange, AcceptanceEvent, RiskAcceptance, ZoneMembership
+from acceptances.services.signoff import awaiting_owner_since
 from findings.models import Resource
 
 # Decision times are shown for this many days back, beside all time.
@@ -82,12 +82,12 @@ class Median(Aggregate):
     allow_distinct = False
 
 
-def _waiting_since(awaiting_entered) -> Case:
+def _waiting_since() -> Case:
     """Since when it waits: a proposal since it was made; an acceptance awaiting its owner's
-    sign-off since the latest event that put it in that state (its creation, its approval, a
-    new owner or a renewal: ``awaiting_entered``), or its creation when no event says so."""
+    sign-off since it last entered that state (the sign-off service's one definition: its
+    creation, its approval, a new owner or a renewal)."""
     return Case(
-        When(state=State.AWAITING_OWNER, then=Coalesce(awaiting_entered, F("created_at"))),
+        When(state=State.AWAITING_OWNER, then=awaiting_owner_since()),
         default=F("created_at"),
         output_field=DateTimeField(),
     )
@@ -115,13 +115,8 @@ ANNOTATIONS: dict[str, Callable[[], Any]] = {
         F("approved_at"),
         F("created_at"),
     ),
-    # The state first: the history's JSON is read only for acceptances awaiting sign-off.
-    "waiting_since": lambda: _waiting_since(
-        Max(
-            "events__at",
-            filter=Q(state=State.AWAITING_OWNER) & _event(changes__state__1=State.AWAITING_OWNER),
-        )
-    ),
+    # The history is read (one indexed subquery) only for acceptances awaiting sign-off.
+    "waiting_since": _waiting_since,
     "proposed_at": lambda: Min("events__at", filter=_event(action=Action.PROPOSED)),
     "proposal_decided_at": lambda: Min("events__at", filter=_event(action__in=PROPOSAL_DECISIONS)),
 }
@@ -259,16 +254,7 @@ def order_by_waiting(acceptances: QuerySet[RiskAcceptance]) -> QuerySet[RiskAcce
 
     A subquery per row, not ``annotated``'s join: the list already counts covered findings
     through a join, which a second one would multiply; the lists that sort so are short."""
-    entered = (
-        AcceptanceEvent.objects.filter(
-            acceptance=OuterRef("pk"), changes__state__1=State.AWAITING_OWNER
-        )
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    return acceptances.annotate(waiting_since=_waiting_since(Subquery(entered))).order_by(
-        "waiting_since", "pk"
-    )
+    return acceptances.annotate(waiting_since=_waiting_since()).order_by("waiting_since", "pk")
 
 
 # --- The page's figures ------------------------------------------------------------------------
