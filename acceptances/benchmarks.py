@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
-from acceptances.models import RiskAcceptance, ZoneMembership
+from acceptances.models import RiskAcceptance
+from acceptances.services.coverage import within_scope
 from findings.models import Benchmark, Control, Finding
 from findings.queries.benchmarks import BenchmarkDiff, controls_elsewhere, versions_without
 
@@ -46,17 +47,12 @@ class AcrossBenchmarks:
 
 
 def _scope_findings(acceptance: RiskAcceptance) -> QuerySet[Finding]:
-    findings = Finding.objects.filter(
-        status=Finding.Status.FAIL, resolved_at__isnull=True, acceptance__isnull=True
-    )
-    if acceptance.resource_id is not None:
-        return findings.filter(resource_id=acceptance.resource_id)
-    if acceptance.zone.is_builtin:
-        return findings
-    return findings.filter(
-        resource_id__in=ZoneMembership.objects.filter(zone_id=acceptance.zone_id).values(
-            "resource_id"
-        )
+    """The open, uncovered failures in the acceptance's scope (any check)."""
+    return within_scope(
+        acceptance,
+        Finding.objects.filter(
+            status=Finding.Status.FAIL, resolved_at__isnull=True, acceptance__isnull=True
+        ),
     )
 
 

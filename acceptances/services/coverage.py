@@ -139,8 +139,9 @@ def refresh_coverage(findings: QuerySet[Finding], now: dt.datetime | None = None
     return findings.filter(acceptance__isnull=False).count()
 
 
-def _findings_in_scope(acceptance: RiskAcceptance) -> QuerySet[Finding]:
-    findings = Finding.objects.filter(control_check__controls=acceptance.control_id)
+def within_scope(acceptance: RiskAcceptance, findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """``findings`` narrowed to the acceptance's scope: its resource, or its zone's members (all
+    of them for the built-in zone)."""
     if acceptance.resource_id is not None:
         return findings.filter(resource_id=acceptance.resource_id)
     if acceptance.zone.is_builtin:
@@ -149,6 +150,12 @@ def _findings_in_scope(acceptance: RiskAcceptance) -> QuerySet[Finding]:
         resource_id__in=ZoneMembership.objects.filter(zone_id=acceptance.zone_id).values(
             "resource_id"
         )
+    )
+
+
+def _findings_in_scope(acceptance: RiskAcceptance) -> QuerySet[Finding]:
+    return within_scope(
+        acceptance, Finding.objects.filter(control_check__controls=acceptance.control_id)
     )
 
 
