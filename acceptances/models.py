@@ -382,10 +382,18 @@ class CompensatingControl(models.Model):
     class Meta:
         ordering = ["acceptance", "pk"]
         constraints = [
+            # Two conditional constraints rather than one with nulls_distinct=False, which
+            # SQLite (the embedded default) does not support.
             models.UniqueConstraint(
                 fields=["acceptance", "control", "resource"],
+                condition=Q(resource__isnull=False),
                 name="compensatingcontrol_unique",
-                nulls_distinct=False,
+                violation_error_message="This compensating control is already named.",
+            ),
+            models.UniqueConstraint(
+                fields=["acceptance", "control"],
+                condition=Q(resource__isnull=True),
+                name="compensatingcontrol_unique_everywhere",
                 violation_error_message="This compensating control is already named.",
             ),
         ]

@@ -170,3 +170,21 @@ def test_approving_with_a_failing_compensating_control_suspends_at_once(
     assert not acceptance.covered_findings.exists()
     # The baseline is kept all the same: it resumes as decided.
     assert acceptance.review_baselines.count() == 1
+
+
+@pytest.mark.parametrize("where", ["everywhere", "on the bucket"])
+def test_the_database_refuses_a_control_named_twice(setup, where):
+    """On SQLite as on PostgreSQL: the constraints hold even for a write that skips the service
+    (a control named for everywhere has no resource, which a plain unique key lets repeat)."""
+    from django.db import IntegrityError, transaction
+
+    from acceptances.models import CompensatingControl
+
+    resource = setup["bucket"].resource if where == "on the bucket" else None
+    CompensatingControl.objects.create(
+        acceptance=setup["acceptance"], control=setup["c211"], resource=resource
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CompensatingControl.objects.create(
+            acceptance=setup["acceptance"], control=setup["c211"], resource=resource
+        )
