@@ -23,7 +23,12 @@ from acceptances.models import (
     Zone,
     ZoneWatch,
 )
-from acceptances.services import expiry_from_preset, extension_base, validate_extension
+from acceptances.services import (
+    expiry_from_preset,
+    extension_base,
+    validate_extension,
+    validate_shortening,
+)
 from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULES
 from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
@@ -349,6 +354,32 @@ class AcceptanceExtendSerializer(_ExpiryInput):
         if acceptance is not None:
             try:
                 validate_extension(acceptance, attrs["expires_at"], timezone.now(), field=field)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class AcceptanceShortenSerializer(serializers.Serializer):
+    """An earlier end for the live acceptance in ``context["acceptance"]``: a day (it ends at the
+    end of that day, as on the page) or a moment; later than now, before its current end."""
+
+    expires_on = serializers.DateField(required=False, help_text="It ends at the end of that day.")
+    expires_at = serializers.DateTimeField(required=False, help_text="Or an exact moment.")
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        on, at = attrs.get("expires_on"), attrs.get("expires_at")
+        if (on is None) == (at is None):
+            raise serializers.ValidationError(
+                {"expires_on": "Give the new end: expires_on (a day) or expires_at, not both."}
+            )
+        now = timezone.now()
+        field = "expires_on" if on is not None else "expires_at"
+        attrs["expires_at"] = expiry_from_preset("date", now, on) if on is not None else at
+        acceptance = self.context.get("acceptance")
+        if acceptance is not None:
+            try:
+                validate_shortening(acceptance, attrs["expires_at"], now, field=field)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError(exc.message_dict) from None
         return attrs

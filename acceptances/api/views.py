@@ -234,6 +234,7 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "approve": "acceptances.approve_riskacceptance",
         "revoke": "acceptances.revoke_riskacceptance",
         "extend": "acceptances.extend_riskacceptance",
+        "end_earlier": "acceptances.extend_riskacceptance",
         "approve_change": "acceptances.approve_riskacceptance",
         # The proposer may withdraw their own proposal: the service decides who may reject.
         "reject_change": "acceptances.view_riskacceptance",
@@ -399,6 +400,31 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def extend(self, request: Request, pk: str | None = None) -> Response:
         acceptance = self.get_object()
         data = serializers.AcceptanceExtendSerializer(
+            data=request.data, context={"acceptance": acceptance}
+        )
+        data.is_valid(raise_exception=True)
+        return _updated(
+            services.update_acceptance(
+                acceptance,
+                actor=request.user,
+                note=data.validated_data["note"],
+                expires_at=data.validated_data["expires_at"],
+            )
+        )
+
+    @extend_schema(
+        summary="End a live acceptance earlier than planned (approver)",
+        description="Its findings fail again from the new end. The new end is a day "
+        "(`expires_on`: the end of that day) or a moment (`expires_at`), after now and before "
+        "its current end; anything else is refused (400, naming the field sent). Extending "
+        "never shortens: this is its own action.",
+        request=serializers.AcceptanceShortenSerializer,
+        responses=_UPDATED_RESPONSES,
+    )
+    @action(detail=True, methods=["post"], url_path="end-earlier")
+    def end_earlier(self, request: Request, pk: str | None = None) -> Response:
+        acceptance = self.get_object()
+        data = serializers.AcceptanceShortenSerializer(
             data=request.data, context={"acceptance": acceptance}
         )
         data.is_valid(raise_exception=True)
