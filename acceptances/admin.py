@@ -7,11 +7,13 @@ History is read-only and nothing about a decision can be deleted.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
@@ -30,6 +32,8 @@ from acceptances.models import (
 )
 from acceptances.zones import parse_rules
 from cspm.admin_mixins import ReadOnlyAdminMixin
+
+logger = logging.getLogger(__name__)
 
 
 class AcceptanceEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -540,3 +544,26 @@ class AppetiteRuleAdmin(admin.ModelAdmin):
     list_filter = ("severity", "min_rating", "zone")
     search_fields = ("name", "description")
     readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(recheck_appetite)
+        messages.info(
+            request,
+            "Acceptances in force are checked against the new risk appetite: those it would "
+            "refuse are flagged for re-review (their owners are told).",
+        )
+
+
+def recheck_appetite() -> None:
+    """After a rule is saved: flag what the appetite now refuses, on a worker; with the broker
+    down, here (one bounded pass over the acceptances in force), so no change goes unchecked."""
+    from cspm.celery import app as celery_app
+
+    try:
+        celery_app.tasks["acceptances.check_appetite"].delay()
+    except Exception:
+        logger.warning("Broker unreachable: checking the risk appetite in this process.")
+        from acceptances.services.compensation import check_appetite
+
+        check_appetite()

@@ -51,3 +51,12 @@ def send_drift_alerts(self, scan_id: int) -> int:
     if report.released and not self.request.is_eager:
         raise self.retry(countdown=120 * 2**self.request.retries)
     return len(report.sent)
+
+
+@shared_task(name="acceptances.check_appetite", ignore_result=True)
+def check_appetite() -> int:
+    """Queued when a risk appetite rule is saved: flag the acceptances in force that the rules
+    would now refuse for re-review (each flag claimed once); returns how many were flagged."""
+    from acceptances.services.compensation import check_appetite as check
+
+    return len(check())

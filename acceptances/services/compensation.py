@@ -439,32 +439,96 @@ def check_reviews(now: dt.datetime | None = None) -> list[int]:
     )
     for acceptance in candidates:
         reason = _review_reason(acceptance)
-        if not reason:
-            continue
-        with transaction.atomic():
-            if not RiskAcceptance.objects.filter(
-                pk=acceptance.pk, review_flagged_at__isnull=True
-            ).update(review_flagged_at=now, review_reason=reason, updated_at=now):
-                continue
-            _record(
-                acceptance,
-                AcceptanceEvent.Action.REVIEW_FLAGGED,
-                None,
-                now,
-                {"review_flagged_at": [None, now.isoformat()], "review_reason": [{}, reason]},
-                describe_review_reason(reason),
+        if reason and _flag_for_review(acceptance, reason, now):
+            flagged.append(acceptance.pk)
+    return flagged
+
+
+def _flag_for_review(acceptance: RiskAcceptance, reason: dict[str, Any], now: dt.datetime) -> bool:
+    """Flag one acceptance "needs re-review", record it and tell its owner once: the flag is
+    claimed with ``review_flagged_at IS NULL``, so a second run (or worker) flags nothing."""
+    with transaction.atomic():
+        if not RiskAcceptance.objects.filter(
+            pk=acceptance.pk, review_flagged_at__isnull=True
+        ).update(review_flagged_at=now, review_reason=reason, updated_at=now):
+            return False
+        _record(
+            acceptance,
+            AcceptanceEvent.Action.REVIEW_FLAGGED,
+            None,
+            now,
+            {"review_flagged_at": [None, now.isoformat()], "review_reason": [{}, reason]},
+            describe_review_reason(reason),
+        )
+        _notify(
+            acceptance.pk,
+            "acceptance-review",
+            {"summary": describe_review_reason(reason), "reason": reason},
+            watchers=False,
+        )
+    return True
+
+
+def check_appetite(now: dt.datetime | None = None) -> list[int]:
+    """After the risk appetite changed (a rule added, tightened or widened in scope): flag the
+    acceptances in force whose terms it would now refuse, naming the rule; return their ids.
+
+    Nothing else changes: coverage stays until a person decides (shorten it, revoke it, or mark
+    it reviewed: a considered exception to the new rule, on the record). A proposal is checked
+    again when it is approved, so only decided acceptances are read. The rules and the zones
+    holding each resource are read once, not per acceptance."""
+    from acceptances import appetite
+    from acceptances.models import AppetiteRule, Zone, ZoneMembership
+
+    now = now or timezone.now()
+    rules = list(AppetiteRule.objects.all())
+    if not rules:
+        return []
+    live = list(
+        RiskAcceptance.objects.filter(
+            state__in=(
+                RiskAcceptance.State.AWAITING_OWNER,
+                RiskAcceptance.State.ACTIVE,
+                RiskAcceptance.State.SUSPENDED,
+            ),
+            review_flagged_at__isnull=True,
+        )
+        .select_related("control", "zone", "resource")
+        .order_by("pk")
+    )
+    builtin = set(Zone.objects.filter(is_builtin=True).values_list("pk", flat=True))
+    zones_of: dict[int, set[int]] = {}
+    memberships = ZoneMembership.objects.filter(
+        resource_id__in={a.resource_id for a in live if a.resource_id is not None}
+    ).values_list("resource_id", "zone_id")
+    for resource_id, zone_id in memberships:
+        zones_of.setdefault(resource_id, set()).add(zone_id)
+    flagged: list[int] = []
+    for acceptance in live:
+        zone_ids = set(builtin)
+        if acceptance.zone_id is not None:
+            zone_ids.add(acceptance.zone_id)
+        if acceptance.resource_id is not None:
+            zone_ids |= zones_of.get(acceptance.resource_id, set())
+        lim = appetite.limits(
+            rule
+            for rule in rules
+            if appetite.applies(
+                rule, zone_ids, acceptance.control.severity, acceptance.residual_rating
             )
-            _notify(
-                acceptance.pk,
-                "acceptance-review",
-                {"summary": describe_review_reason(reason), "reason": reason},
-                watchers=False,
-            )
-        flagged.append(acceptance.pk)
+        )
+        try:
+            appetite.check_term(lim, acceptance.expires_at, now)
+        except ValidationError as exc:
+            reason = {"appetite": " ".join(exc.messages)}
+            if _flag_for_review(acceptance, reason, now):
+                flagged.append(acceptance.pk)
     return flagged
 
 
 def describe_review_reason(reason: dict[str, Any]) -> str:
+    if "appetite" in reason:
+        return f"The risk appetite changed since the decision: {reason['appetite']}"
     if "zone_size" in reason:
         before, after = reason["zone_size"]
         return f"The zone grew from {before} to {after} resources since the decision."
