@@ -26,6 +26,7 @@ from acceptances.models import (
     ExpiryReminder,
     FixPlan,
     FixPlanEvent,
+    OutboundEmail,
     RiskAcceptance,
     Zone,
     ZoneWatch,
@@ -443,6 +444,23 @@ def _messages(exc: Exception) -> list[str]:
     if isinstance(exc, ValidationError):
         return [m for messages_ in exc.message_dict.values() for m in messages_]
     return [str(exc)]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox: emails kept with the changes they tell of, as sent or still waiting (with
+    the last error): read-only (beat sends what is left)."""
+
+    list_display = ("created_at", "template", "address", "sent_at", "attempts", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), "template")
+    search_fields = ("address", "template")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(DriftAlert)

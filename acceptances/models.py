@@ -826,3 +826,34 @@ class Attestation(models.Model):
 
     def is_current(self, now: dt.datetime) -> bool:
         return self.attested_at <= now < self.expires_at
+
+
+class OutboundEmail(models.Model):
+    """An email decided in a transaction, kept until it is sent: written with the change it
+    tells of, so neither a process that stops after the commit nor a mail server that is down
+    loses it (``acceptances.outbox`` sends it, and beat retries what is left). One row per
+    address: a partial send never repeats the addresses that got it."""
+
+    template = models.CharField(max_length=100)
+    address = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=True)
+    # Set by the run sending it; a run that stopped holds it until the claim times out.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="outboundemail_unsent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.address}"

@@ -60,3 +60,12 @@ def check_appetite() -> int:
     from acceptances.services.compensation import check_appetite as check
 
     return len(check())
+
+
+@shared_task(name="acceptances.deliver_outbox", ignore_result=True)
+def deliver_outbox() -> int:
+    """Beat, every 5 minutes: send the emails kept in the outbox that no run has sent (the
+    process stopped after its commit, or the mail server was down); returns how many."""
+    from acceptances import outbox
+
+    return outbox.deliver()

@@ -262,6 +262,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "send-expiry-reminders": {"task": "acceptances.send_expiry_reminders", "schedule": 3600.0},
     # Owners awaited for a day, then every CSPM_SIGNOFF_REMINDER_DAYS; claimed per acceptance.
     "send-signoff-reminders": {"task": "acceptances.send_signoff_reminders", "schedule": 3600.0},
+    "deliver-outbox": {"task": "acceptances.deliver_outbox", "schedule": 300.0},
 }
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +36,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from acceptances import outbox
 from acceptances.models import (
     AcceptanceEvent,
     CompensatingControl,
@@ -47,7 +47,6 @@ from acceptances.models import (
 )
 from acceptances.services.coverage import _cover, _findings_in_scope, _uncover
 from acceptances.services.history import _record, _require
-from cspm.email import send_templated
 from findings.models import SEVERITY_RANK, Control, Finding, Resource
 
 logger = logging.getLogger(__name__)
@@ -632,8 +631,9 @@ def _people(acceptance: RiskAcceptance, *, watchers: bool) -> dict[str, Abstract
 
 
 def _notify(acceptance_id: int, template: str, extra: dict[str, Any], *, watchers: bool) -> None:
-    """Queue one email per address, sent after the commit of the transaction that claimed the
-    transition (a rolled-back run mails nobody; the claim makes a retried run mail nobody)."""
+    """Keep one email per address with the transition, sent after the commit of the transaction
+    that claimed it (a rolled-back run mails nobody; the claim makes a retried run mail nobody;
+    a run that stops after the commit leaves them to beat)."""
     acceptance = RiskAcceptance.objects.select_related("control", "resource", "zone", "owner").get(
         pk=acceptance_id
     )
@@ -657,13 +657,6 @@ def _notify(acceptance_id: int, template: str, extra: dict[str, Any], *, watcher
     if not recipients:
         logger.warning("Acceptance %s: nobody to tell of %s", acceptance_id, template)
         return
-    transaction.on_commit(partial(_send, template, recipients, context))
-
-
-def _send(template: str, recipients: dict[str, str], context: dict[str, Any]) -> None:
-    for address, name in recipients.items():
-        try:
-            send_templated(template, [address], {**context, "name": name})
-        except Exception:
-            # Logged, not retried: the transition is in the history and on every page.
-            logger.exception("Could not send %s email to %s", template, address)
+    # Kept with the transition and sent after its commit; what a stopped process or a mail
+    # server that is down leaves unsent, beat sends later (``acceptances.outbox``).
+    outbox.enqueue(template, recipients, context)
