@@ -116,8 +116,13 @@ def test_an_acceptance_under_one_version_shows_under_the_next_and_says_what_it_l
         g.benchmark.version: [(r.control.ref, r.covered) for r in g.controls]
         for g in across.elsewhere
     }
-    # The shipped v3.0.0 and v4.0.1 catalogs too: IMDSv2 is 5.6 in v3, 5.7 in v4.
-    assert where == {"3.0.0": [("5.6", True)], "4.0.1": [("5.7", True)], NEXT: [("5.7", True)]}
+    # The shipped v3.0.0, v4.0.1 and v5.0.0 catalogs too: IMDSv2 is 5.6 in v3, 5.7 in v4 and v5.
+    assert where == {
+        "3.0.0": [("5.6", True)],
+        "4.0.1": [("5.7", True)],
+        "5.0.0": [("5.7", True)],
+        NEXT: [("5.7", True)],
+    }
     assert across.no_longer_in == []
     mfa_across = across_benchmarks(mfa)
     assert [b.version for b in mfa_across.no_longer_in] == [NEXT]

@@ -186,5 +186,5 @@ def test_v2_stays_the_benchmark_listed_first(catalog):
     versions = list(
         Benchmark.objects.filter(slug="cis-aws-foundations").values_list("version", flat=True)
     )
-    assert versions == ["2.0.0", "3.0.0", "4.0.1"]
+    assert versions == ["2.0.0", "3.0.0", "4.0.1", "5.0.0"]
     assert Benchmark.objects.first().version == "2.0.0"
