@@ -189,12 +189,12 @@ def _group_by_entry(
     return groups
 
 
-def _nacl_allowed_parts(items: list[dict[str, Any]], label: str) -> list[str]:
+def _nacl_allowed_parts(items: list[dict[str, Any]], label: str, kind: str = "") -> list[str]:
     """``rule 100 allows all traffic from 0.0.0.0/0, which includes ports 22 and 3389``, per
-    deciding entry."""
+    deciding entry (``kind`` names the protocol asked about, e.g. "UDP ")."""
     return [
         f"{describe_nacl_entry(entry)}, which includes "
-        f"{_ports_phrase(i['port'] for i in members)}{label}"
+        f"{kind}{_ports_phrase(i['port'] for i in members)}{label}"
         for entry, members in _group_by_entry(items)
         if entry is not None
     ]
@@ -235,8 +235,8 @@ def _nacl_port_results(
     in the evidence, not failed again (see the module's docstring).
     """
     label = f" ({service})" if service else ""
-    named = _ports_phrase(ports)
-    named = f"{_PROTOCOL_NAMES[protocol]} {named}" if protocol != TCP else named.capitalize()
+    kind = f"{_PROTOCOL_NAMES[protocol]} " if protocol != TCP else ""
+    named = f"{kind}{_ports_phrase(ports)}" if kind else _ports_phrase(ports).capitalize()
     for acl in data.get("network_acls", []):
         entries = acl.get("Entries", [])
         exposed, closed = nacl_admin_exposure(entries, ports, protocol)
@@ -258,18 +258,19 @@ def _nacl_port_results(
         details["ingress_entries"] = _nacl_ingress(entries)
         also = (
             f"all-traffic entries that {reported_by} reports: "
-            + "; ".join(_nacl_allowed_parts(covered, label))
+            + "; ".join(_nacl_allowed_parts(covered, label, kind))
             + "."
         )
         if exposed:
-            summary = "Ingress " + "; ingress ".join(_nacl_allowed_parts(exposed, label)) + "."
+            summary = (
+                "Ingress " + "; ingress ".join(_nacl_allowed_parts(exposed, label, kind)) + "."
+            )
             if covered:
                 summary += f" Also let in through {also}"
         elif covered:
             summary = (
-                f"No {_PROTOCOL_NAMES[protocol]} entry opens {_ports_phrase(ports)}{label} to "
-                f"{ANYWHERE_V4} or {ANYWHERE_V6}; {_PROTOCOL_NAMES[protocol]} gets in only through "
-                f"{also}"
+                f"No {kind}entry opens {_ports_phrase(ports)}{label} to {ANYWHERE_V4} or "
+                f"{ANYWHERE_V6}; {kind}traffic gets in only through {also}"
             )
             if closed:
                 summary += " Closed: " + _nacl_closed_text(closed, name_ports=True) + "."
