@@ -1,9 +1,9 @@
-"""CIS AWS Foundations v2.0.0 checks on EC2 and VPC data, read from the ``ec2`` collector.
+"""CIS AWS Foundations checks on EC2 and VPC data, read from the ``ec2`` collector.
 
-2.2.1 (EBS default encryption), 3.9 (VPC flow logs; a logging control, but it reads EC2 data),
-5.1 (network ACLs), 5.2 / 5.3 / 5.4 (security groups) and 5.6 (IMDSv2); and, for the later
-benchmarks (no control maps them yet), CIFS/SMB port 445 from the internet in network ACLs and
-security groups, with the same port-range logic.
+v2.0.0's 2.2.1 (EBS default encryption), 3.9 (VPC flow logs; a logging control, but it reads
+EC2 data), 5.1 (network ACLs), 5.2 / 5.3 / 5.4 (security groups) and 5.6 (IMDSv2); and, for the
+later benchmarks (their catalogs map them), UDP to the remote administration ports and CIFS/SMB
+port 445 from the internet in network ACLs and security groups, with the same port-range logic.
 
 The collector's ``data`` (see ``findings.aws.ec2``) holds the API's own shapes::
 
@@ -19,11 +19,20 @@ The collector's ``data`` (see ``findings.aws.ec2``) holds the API's own shapes::
         "route_tables": [...],
     }
 
-Remote administration ports are TCP 22 (SSH) and TCP 3389 (RDP). A rule reaches them when its
-protocol is all traffic (``-1``) or TCP (``6``/``tcp``) with a port range including the port
-(no range on a TCP NACL entry means all ports). UDP (``17``) is not counted: SSH runs over TCP
-only, and RDP's UDP transport on 3389 only supplements a session opened over TCP 3389, so UDP
-alone does not expose either service. Likewise a UDP deny does not shadow a TCP allow.
+Remote administration ports are 22 (SSH) and 3389 (RDP). CIS v2.0.0 names TCP only, and the
+``ec2_*_admin_ports_*restricted`` checks keep that meaning: a rule reaches a port when its
+protocol is all traffic (``-1``) or TCP (``6``/``tcp``) with a port range including the port (no
+range on a NACL entry means all ports). CIS from v3.0.0 on names UDP (``17``) as well: the
+``*_admin_ports_*udp_restricted`` checks decide it, so that v2.0.0 keeps its TCP meaning and an
+acceptance of a v2.0.0 control carries to v3+ only when the UDP check passes or is covered too.
+A deny shadows an allow only for the protocol it matches (a UDP deny leaves TCP open).
+
+All traffic (``-1``) reaches UDP too, but the TCP check already fails it: the UDP checks count
+an all-traffic rule only where the TCP check does not report that same rule for the same source
+and port (in a NACL, an earlier TCP deny can close TCP while the all-traffic rule still lets
+UDP in). So one exposure fails one check, and accepting "rule 100 allows all traffic" under
+v2.0.0 is not asked again under v3+; what the TCP check reports is listed as ``covered`` in the
+UDP check's evidence.
 
 "From anywhere" means a source CIDR with prefix length 0 (``0.0.0.0/0``, ``::/0``).
 """
@@ -38,6 +47,8 @@ from findings.checks.base import CheckSpec, Result, Unit, check
 from findings.toolbox import ec2_arn
 
 ADMIN_PORTS = (22, 3389)
+TCP = "6"
+UDP = "17"
 ANYWHERE_V4 = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"
 #: The "*" rules AWS puts last in every network ACL (IPv4, then IPv6).
@@ -83,12 +94,13 @@ def _ports_phrase(ports: Iterable[int]) -> str:
 # --------------------------------------------------------------------------- network ACLs
 
 
-def nacl_entry_reaches(entry: Mapping[str, Any], port: int) -> bool:
-    """Whether a NACL entry matches TCP traffic to ``port`` (protocol and ports only)."""
-    protocol = _protocol(entry.get("Protocol"))
-    if protocol == "-1":
+def nacl_entry_reaches(entry: Mapping[str, Any], port: int, protocol: str = TCP) -> bool:
+    """Whether a NACL entry matches ``protocol`` traffic (TCP unless told) to ``port``
+    (protocol and ports only)."""
+    entry_protocol = _protocol(entry.get("Protocol"))
+    if entry_protocol == "-1":
         return True  # all protocols: AWS ignores any port range
-    if protocol != "6":
+    if entry_protocol != protocol:
         return False
     ports = entry.get("PortRange")
     if not ports:
@@ -106,7 +118,7 @@ def _nacl_traffic(entry: Mapping[str, Any]) -> str:
     protocol = _protocol(entry.get("Protocol"))
     what = _PROTOCOL_NAMES.get(protocol, f"protocol {protocol}")
     ports = entry.get("PortRange")
-    if protocol in ("6", "17"):
+    if protocol in (TCP, UDP):
         what += " " + (
             _ports_text(int(ports.get("From", 0)), int(ports.get("To", 65535)))
             if ports
@@ -122,30 +134,35 @@ def describe_nacl_entry(entry: Mapping[str, Any]) -> str:
     return f"{_nacl_rule_name(entry)} {verb} {_nacl_traffic(entry)} from {source}"
 
 
+def _nacl_ingress(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted((e for e in entries if not e.get("Egress")), key=lambda e: int(e["RuleNumber"]))
+
+
 def nacl_admin_exposure(
-    entries: Iterable[Mapping[str, Any]], ports: tuple[int, ...] = ADMIN_PORTS
+    entries: Iterable[Mapping[str, Any]],
+    ports: tuple[int, ...] = ADMIN_PORTS,
+    protocol: str = TCP,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Evaluate ingress entries as AWS does, for TCP ``ports`` (22 and 3389 unless told)
-    from 0.0.0.0/0 and from ::/0.
+    """Evaluate ingress entries as AWS does, for ``protocol`` (TCP unless told) traffic to
+    ``ports`` (22 and 3389 unless told) from 0.0.0.0/0 and from ::/0.
 
     Entries are taken in rule-number order and the first one matching the traffic decides. An
     entry for a narrower source (203.0.113.10/32) decides only for that part of the internet,
     so it neither exposes the port "from anywhere" (if it allows) nor closes it for everyone
-    (if it denies); evaluation goes on. Traffic no entry matches is denied.
+    (if it denies); evaluation goes on. An entry for another protocol does not match (a TCP
+    deny does not close UDP). Traffic no entry matches is denied.
 
     Returns ``(exposed, closed)``: one item per (source, port), with the deciding ``entry``
     (None when no entry matched, i.e. implicitly denied).
     """
-    ingress = sorted(
-        (e for e in entries if not e.get("Egress")), key=lambda e: int(e["RuleNumber"])
-    )
+    ingress = _nacl_ingress(entries)
     exposed: list[dict[str, Any]] = []
     closed: list[dict[str, Any]] = []
     for key, source in (("CidrBlock", ANYWHERE_V4), ("Ipv6CidrBlock", ANYWHERE_V6)):
         for port in ports:
             decided: Mapping[str, Any] | None = None
             for entry in ingress:
-                if not is_anywhere(entry.get(key)) or not nacl_entry_reaches(entry, port):
+                if not is_anywhere(entry.get(key)) or not nacl_entry_reaches(entry, port, protocol):
                     continue
                 decided = entry
                 break
@@ -172,6 +189,104 @@ def _group_by_entry(
     return groups
 
 
+def _nacl_allowed_parts(items: list[dict[str, Any]], label: str, kind: str = "") -> list[str]:
+    """``rule 100 allows all traffic from 0.0.0.0/0, which includes ports 22 and 3389``, per
+    deciding entry (``kind`` names the protocol asked about, e.g. "UDP ")."""
+    return [
+        f"{describe_nacl_entry(entry)}, which includes "
+        f"{kind}{_ports_phrase(i['port'] for i in members)}{label}"
+        for entry, members in _group_by_entry(items)
+        if entry is not None
+    ]
+
+
+def _nacl_closed_text(items: list[dict[str, Any]], name_ports: bool) -> str:
+    reasons = []
+    for entry, members in _group_by_entry(items):
+        sources = _join(sorted({i["source"] for i in members}))
+        where = (
+            f"{_ports_phrase(i['port'] for i in members)} from {sources}"
+            if name_ports
+            else f"from {sources}"
+        )
+        reasons.append(
+            f"{where} by {_nacl_rule_name(entry)}, which denies {_nacl_traffic(entry)}"
+            if entry is not None
+            else f"{where} because no entry matches"
+        )
+    return "; ".join(reasons)
+
+
+def _nacl_port_results(
+    data: Mapping[str, Any],
+    unit: Unit,
+    spec: CheckSpec,
+    *,
+    ports: tuple[int, ...] = ADMIN_PORTS,
+    protocol: str = TCP,
+    service: str = "",
+    reported_by: str = "",
+) -> Iterable[Result]:
+    """One verdict per network ACL: does ``protocol`` traffic from 0.0.0.0/0 or ::/0 reach one
+    of ``ports`` (``service`` names what they serve, e.g. "CIFS/SMB")?
+
+    With ``reported_by`` (the TCP check of the same ports), an exposure through an all-traffic
+    entry that the TCP evaluation reports for the same source and port is ``covered``: listed
+    in the evidence, not failed again (see the module's docstring).
+    """
+    label = f" ({service})" if service else ""
+    kind = f"{_PROTOCOL_NAMES[protocol]} " if protocol != TCP else ""
+    named = f"{kind}{_ports_phrase(ports)}" if kind else _ports_phrase(ports).capitalize()
+    for acl in data.get("network_acls", []):
+        entries = acl.get("Entries", [])
+        exposed, closed = nacl_admin_exposure(entries, ports, protocol)
+        details: dict[str, Any] = {
+            "vpc_id": acl.get("VpcId"),
+            "is_default": bool(acl.get("IsDefault")),
+        }
+        covered: list[dict[str, Any]] = []
+        if reported_by:
+            # Items compare by source, port and deciding entry: only an all-traffic entry can
+            # decide both protocols.
+            tcp_exposed, _ = nacl_admin_exposure(entries, ports, TCP)
+            covered = [item for item in exposed if item in tcp_exposed]
+            exposed = [item for item in exposed if item not in tcp_exposed]
+        details["exposed"] = exposed
+        details["closed"] = closed
+        if reported_by:
+            details["covered"] = covered
+        details["ingress_entries"] = _nacl_ingress(entries)
+        also = (
+            f"all-traffic entries that {reported_by} reports: "
+            + "; ".join(_nacl_allowed_parts(covered, label, kind))
+            + "."
+        )
+        if exposed:
+            summary = (
+                "Ingress " + "; ingress ".join(_nacl_allowed_parts(exposed, label, kind)) + "."
+            )
+            if covered:
+                summary += f" Also let in through {also}"
+        elif covered:
+            summary = (
+                f"No {kind}entry opens {_ports_phrase(ports)}{label} to {ANYWHERE_V4} or "
+                f"{ANYWHERE_V6}; {kind}traffic gets in only through {also}"
+            )
+            if closed:
+                summary += " Closed: " + _nacl_closed_text(closed, name_ports=True) + "."
+        elif len(ports) == 1:
+            summary = f"{named}{label} is closed " + _nacl_closed_text(closed, False) + "."
+        else:
+            summary = (
+                f"{named}{label} are closed to {ANYWHERE_V4} and {ANYWHERE_V6}: "
+                + _nacl_closed_text(closed, name_ports=True)
+                + "."
+            )
+        yield spec.result(
+            ec2_arn(unit, "network-acl", acl["NetworkAclId"]), not exposed, summary, details
+        )
+
+
 @check(
     "ec2_network_acl_admin_ports_restricted",
     controls=["5.1"],
@@ -182,54 +297,34 @@ def _group_by_entry(
 def ec2_network_acl_admin_ports_restricted(
     data: Mapping[str, Any], unit: Unit, spec: CheckSpec
 ) -> Iterable[Result]:
-    for acl in data.get("network_acls", []):
-        entries = acl.get("Entries", [])
-        exposed, closed = nacl_admin_exposure(entries)
-        details = {
-            "vpc_id": acl.get("VpcId"),
-            "is_default": bool(acl.get("IsDefault")),
-            "exposed": exposed,
-            "closed": closed,
-            "ingress_entries": sorted(
-                (e for e in entries if not e.get("Egress")), key=lambda e: int(e["RuleNumber"])
-            ),
-        }
-        if exposed:
-            parts = [
-                f"{describe_nacl_entry(entry)}, which includes "
-                f"{_ports_phrase(i['port'] for i in items)}"
-                for entry, items in _group_by_entry(exposed)
-                if entry is not None
-            ]
-            summary = "Ingress " + "; ingress ".join(parts) + "."
-        else:
-            reasons = []
-            for entry, items in _group_by_entry(closed):
-                sources = _join(sorted({i["source"] for i in items}))
-                ports = _ports_phrase(i["port"] for i in items)
-                reasons.append(
-                    f"{ports} from {sources} by {_nacl_rule_name(entry)}, which denies "
-                    f"{_nacl_traffic(entry)}"
-                    if entry is not None
-                    else f"{ports} from {sources} because no entry matches"
-                )
-            summary = (
-                "Ports 22 and 3389 are closed to 0.0.0.0/0 and ::/0: " + "; ".join(reasons) + "."
-            )
-        yield spec.result(
-            ec2_arn(unit, "network-acl", acl["NetworkAclId"]), not exposed, summary, details
-        )
+    return _nacl_port_results(data, unit, spec)
+
+
+@check(
+    "ec2_network_acl_admin_ports_udp_restricted",
+    controls=(),  # CIS v3.0.0 and later name UDP: their catalogs map it, v2.0.0 does not
+    service="ec2",
+    resource_type="AWS::EC2::NetworkAcl",
+    title="No network ACL allows UDP ingress from 0.0.0.0/0 or ::/0 to ports 22 or 3389",
+)
+def ec2_network_acl_admin_ports_udp_restricted(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    return _nacl_port_results(
+        data, unit, spec, protocol=UDP, reported_by="ec2_network_acl_admin_ports_restricted"
+    )
 
 
 # --------------------------------------------------------------------------- security groups
 
 
-def _permission_ports(permission: Mapping[str, Any]) -> tuple[int, int] | None:
-    """The TCP port range a security group rule opens, or None if it opens no TCP port."""
-    protocol = _protocol(permission.get("IpProtocol"))
-    if protocol == "-1":
+def _permission_ports(permission: Mapping[str, Any], protocol: str = TCP) -> tuple[int, int] | None:
+    """The ``protocol`` (TCP unless told) port range a security group rule opens, or None if
+    it opens no port of that protocol."""
+    rule_protocol = _protocol(permission.get("IpProtocol"))
+    if rule_protocol == "-1":
         return (0, 65535)
-    if protocol != "6":
+    if rule_protocol != protocol:
         return None
     low = permission.get("FromPort")
     high = permission.get("ToPort")
@@ -243,7 +338,7 @@ def describe_permission(permission: Mapping[str, Any]) -> str:
     if protocol == "-1":
         return "all traffic"
     name = _PROTOCOL_NAMES.get(protocol, f"protocol {protocol}")
-    if protocol not in ("6", "17"):
+    if protocol not in (TCP, UDP):
         return name  # for ICMP, FromPort and ToPort hold a type and a code, not ports
     low, high = permission.get("FromPort"), permission.get("ToPort")
     if low is None or high is None or int(low) == -1:
@@ -252,13 +347,17 @@ def describe_permission(permission: Mapping[str, Any]) -> str:
 
 
 def sg_admin_exposure(
-    group: Mapping[str, Any], ipv6: bool, ports: tuple[int, ...] = ADMIN_PORTS
+    group: Mapping[str, Any],
+    ipv6: bool,
+    ports: tuple[int, ...] = ADMIN_PORTS,
+    protocol: str = TCP,
 ) -> list[dict[str, Any]]:
-    """Inbound rules letting 0.0.0.0/0 (or ::/0) reach TCP ``ports`` (22 or 3389 unless told)."""
+    """Inbound rules letting 0.0.0.0/0 (or ::/0) reach ``ports`` (22 or 3389 unless told) over
+    ``protocol`` (TCP unless told; all-traffic rules reach every protocol)."""
     range_key, cidr_key = ("Ipv6Ranges", "CidrIpv6") if ipv6 else ("IpRanges", "CidrIp")
     found: list[dict[str, Any]] = []
     for permission in group.get("IpPermissions", []):
-        opened = _permission_ports(permission)
+        opened = _permission_ports(permission, protocol)
         if opened is None:
             continue
         reached = [port for port in ports if opened[0] <= port <= opened[1]]
@@ -278,29 +377,54 @@ def sg_admin_exposure(
     return found
 
 
+def _sg_rule_parts(items: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{item['rule']} from {item['source']}, which includes {_ports_phrase(item['ports'])}"
+        for item in items
+    ]
+
+
 def _sg_admin_results(
-    data: Mapping[str, Any], unit: Unit, spec: CheckSpec, ipv6: bool
+    data: Mapping[str, Any],
+    unit: Unit,
+    spec: CheckSpec,
+    ipv6: bool,
+    protocol: str = TCP,
+    reported_by: str = "",
 ) -> Iterable[Result]:
+    """One verdict per security group for ``protocol`` to 22 and 3389 from the whole IPv4 (or
+    IPv6) internet. With ``reported_by`` (the TCP check), all-traffic rules, which that check
+    fails for the same source and ports, are ``covered``: named, not failed again."""
     anywhere = ANYWHERE_V6 if ipv6 else ANYWHERE_V4
+    kind = f"{_PROTOCOL_NAMES[protocol]} " if protocol != TCP else ""
     for group in data.get("security_groups", []):
-        exposed = sg_admin_exposure(group, ipv6)
+        exposed = sg_admin_exposure(group, ipv6, protocol=protocol)
+        details: dict[str, Any] = {"vpc_id": group.get("VpcId")}
+        covered: list[dict[str, Any]] = []
+        if reported_by:
+            tcp_exposed = sg_admin_exposure(group, ipv6)
+            covered = [item for item in exposed if item in tcp_exposed]
+            exposed = [item for item in exposed if item not in tcp_exposed]
+        details["exposed"] = exposed
+        if reported_by:
+            details["covered"] = covered
         label = f"{group.get('GroupName', '')} ({group['GroupId']})"
         if exposed:
-            parts = [
-                f"{item['rule']} from {item['source']}, which includes "
-                f"{_ports_phrase(item['ports'])}"
-                for item in exposed
-            ]
-            summary = f"Security group {label} allows inbound " + "; and ".join(parts) + "."
+            summary = (
+                f"Security group {label} allows inbound " + "; and ".join(_sg_rule_parts(exposed))
+            ) + "."
         else:
             summary = (
-                f"No inbound rule of security group {label} lets {anywhere} reach port 22 or 3389."
+                f"No inbound {kind}rule of security group {label} lets {anywhere} reach "
+                "port 22 or 3389."
+            )
+        if covered:
+            summary += (
+                f" {_PROTOCOL_NAMES[protocol]} also gets in through all-traffic rules that "
+                f"{reported_by} reports: " + "; ".join(_sg_rule_parts(covered)) + "."
             )
         yield spec.result(
-            ec2_arn(unit, "security-group", group["GroupId"]),
-            not exposed,
-            summary,
-            {"vpc_id": group.get("VpcId"), "exposed": exposed},
+            ec2_arn(unit, "security-group", group["GroupId"]), not exposed, summary, details
         )
 
 
@@ -328,6 +452,46 @@ def ec2_security_group_admin_ports_ipv6_restricted(
     data: Mapping[str, Any], unit: Unit, spec: CheckSpec
 ) -> Iterable[Result]:
     return _sg_admin_results(data, unit, spec, ipv6=True)
+
+
+@check(
+    "ec2_security_group_admin_ports_ipv4_udp_restricted",
+    controls=(),  # CIS v3.0.0 and later name UDP: their catalogs map it, v2.0.0 does not
+    service="ec2",
+    resource_type="AWS::EC2::SecurityGroup",
+    title="No security group allows UDP ingress from 0.0.0.0/0 to ports 22 or 3389",
+)
+def ec2_security_group_admin_ports_ipv4_udp_restricted(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    return _sg_admin_results(
+        data,
+        unit,
+        spec,
+        ipv6=False,
+        protocol=UDP,
+        reported_by="ec2_security_group_admin_ports_ipv4_restricted",
+    )
+
+
+@check(
+    "ec2_security_group_admin_ports_ipv6_udp_restricted",
+    controls=(),  # CIS v3.0.0 and later name UDP: their catalogs map it, v2.0.0 does not
+    service="ec2",
+    resource_type="AWS::EC2::SecurityGroup",
+    title="No security group allows UDP ingress from ::/0 to ports 22 or 3389",
+)
+def ec2_security_group_admin_ports_ipv6_udp_restricted(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    return _sg_admin_results(
+        data,
+        unit,
+        spec,
+        ipv6=True,
+        protocol=UDP,
+        reported_by="ec2_security_group_admin_ports_ipv6_restricted",
+    )
 
 
 def _sources(permission: Mapping[str, Any]) -> list[str]:
@@ -402,39 +566,7 @@ def ec2_nacl_no_cifs_from_internet(
 ) -> Iterable[Result]:
     """The 5.1 evaluation (rule order, first match decides, narrower sources neither expose nor
     close) applied to TCP 445."""
-    for acl in data.get("network_acls", []):
-        entries = acl.get("Entries", [])
-        exposed, closed = nacl_admin_exposure(entries, CIFS_PORTS)
-        details = {
-            "vpc_id": acl.get("VpcId"),
-            "is_default": bool(acl.get("IsDefault")),
-            "exposed": exposed,
-            "closed": closed,
-            "ingress_entries": sorted(
-                (e for e in entries if not e.get("Egress")), key=lambda e: int(e["RuleNumber"])
-            ),
-        }
-        if exposed:
-            parts = [
-                f"{describe_nacl_entry(entry)}, which includes port 445 (CIFS/SMB)"
-                for entry, _ in _group_by_entry(exposed)
-                if entry is not None
-            ]
-            summary = "Ingress " + "; ingress ".join(parts) + "."
-        else:
-            reasons = []
-            for entry, items in _group_by_entry(closed):
-                sources = _join(sorted({i["source"] for i in items}))
-                reasons.append(
-                    f"from {sources} by {_nacl_rule_name(entry)}, which denies "
-                    f"{_nacl_traffic(entry)}"
-                    if entry is not None
-                    else f"from {sources} because no entry matches"
-                )
-            summary = "Port 445 (CIFS/SMB) is closed " + "; ".join(reasons) + "."
-        yield spec.result(
-            ec2_arn(unit, "network-acl", acl["NetworkAclId"]), not exposed, summary, details
-        )
+    return _nacl_port_results(data, unit, spec, ports=CIFS_PORTS, service="CIFS/SMB")
 
 
 @check(

@@ -72,6 +72,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], str, str]] = {
     "ec2_security_group_admin_ports_ipv6_restricted": (("5.3",), "ec2", "AWS::EC2::SecurityGroup"),
     "ec2_default_security_group_restricts_all": (("5.4",), "ec2", "AWS::EC2::SecurityGroup"),
     "ec2_instance_imdsv2_required": (("5.6",), "ec2", "AWS::EC2::Instance"),
+    # UDP to 22/3389: no v2.0.0 control (it names TCP only); the v3.0.0+ catalogs map them.
+    "ec2_network_acl_admin_ports_udp_restricted": ((), "ec2", "AWS::EC2::NetworkAcl"),
+    "ec2_security_group_admin_ports_ipv4_udp_restricted": ((), "ec2", "AWS::EC2::SecurityGroup"),
+    "ec2_security_group_admin_ports_ipv6_udp_restricted": ((), "ec2", "AWS::EC2::SecurityGroup"),
     # Written ahead of the later benchmarks' catalogs: no control maps them yet, so a scan
     # neither evaluates them nor runs a collector only they read.
     "ec2_nacl_no_cifs_from_internet": ((), "ec2", "AWS::EC2::NetworkAcl"),
