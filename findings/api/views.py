@@ -301,6 +301,7 @@ def _posture_row(row: queries.ControlPosture) -> dict:
     totals = queries.PostureTotals(row.failing, row.accepted, row.passing)
     return {
         "control": row.control,
+        "assessment": row.assessment,
         "status": row.status,
         "failing": row.failing,
         "accepted": row.accepted,
