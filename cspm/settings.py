@@ -310,9 +310,9 @@ CSPM_SCAN_STALL_SECONDS = env.int(
 CSPM_REMINDER_DAYS = env.int_list("CSPM_REMINDER_DAYS", [30, 7, 1])
 # The benchmark pages, exports and alerts show when none is chosen: "<slug>" for the newest
 # version of that benchmark, or "<slug>@<version>" for one version. Findings belong to checks:
-# every loaded benchmark reads the same scans. Shipped: CIS AWS Foundations v2.0.0, whose
-# numbering the Terraform fixes follow, until every version's fixes are keyed by check.
-CSPM_DEFAULT_BENCHMARK = env.str("CSPM_DEFAULT_BENCHMARK", "cis-aws-foundations@2.0.0")
+# every loaded benchmark reads the same scans, and the Terraform fixes are the checks' (named
+# by the shown benchmark's numbers). Shipped: the newest CIS AWS Foundations version loaded.
+CSPM_DEFAULT_BENCHMARK = env.str("CSPM_DEFAULT_BENCHMARK", "cis-aws-foundations")
 if not re.fullmatch(r"[a-z0-9-]+(@[0-9A-Za-z.\-]+)?", CSPM_DEFAULT_BENCHMARK):
     raise SettingError(
         f"CSPM_DEFAULT_BENCHMARK={CSPM_DEFAULT_BENCHMARK!r}: a benchmark slug, optionally with "

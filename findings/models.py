@@ -40,6 +40,22 @@ class Severity(models.TextChoices):
 SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
+class Assessment(models.TextChoices):
+    """How a control is decided: by checks the benchmark calls automated, by checks although
+    the benchmark calls it manual (what they find is evidence for the person who decides), or
+    by a person alone."""
+
+    AUTOMATED = "automated", "Automated"
+    CHECKED_MANUAL = "checked_manual", "Checked, manual in the benchmark"
+    MANUAL = "manual", "Manual: a person decides"
+
+    @classmethod
+    def of(cls, automated: bool, checked: bool) -> Assessment:
+        if automated:
+            return cls.AUTOMATED
+        return cls.CHECKED_MANUAL if checked else cls.MANUAL
+
+
 class CloudAccount(models.Model):
     """An AWS account the product scans.
 
@@ -241,6 +257,15 @@ class Control(models.Model):
         return tuple(
             (0, int(part)) if part.isdigit() else (1, part.lower()) for part in ref.split(".")
         )
+
+    @property
+    def assessment(self) -> Assessment:
+        """Automated, checked though manual in the benchmark, or manual (a person decides).
+        Checks decide a control through its catalog's ``"checks"`` or a check's registration
+        (v2.0.0's): prefetch ``checks`` when listing many."""
+        if self.automated:
+            return Assessment.AUTOMATED
+        return Assessment.of(False, bool(self.check_ids) or bool(self.checks.all()))
 
     @property
     def terraform_placeholders(self) -> list[str]:

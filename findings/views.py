@@ -167,7 +167,9 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows = page.object_list
         last_seen = queries.get_last_seen(rows)
         new_ids = queries.get_new_finding_ids(f.pk for f in rows)
-        fixes = fixes_by_finding(list(rows))
+        # Each finding's fix is its check's: the same under every benchmark, named as this
+        # control's benchmark numbers it.
+        fixes = fixes_by_finding(list(rows), control.benchmark)
         vpcs = remediation_selection.get_vpc_facts([f.resource for f in rows])
         list_html = render_to_string(
             "findings/_control_findings.html",
@@ -182,9 +184,7 @@ def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         "finding": f,
                         "last_seen": last_seen.get(f.pk),
                         "is_new": f.pk in new_ids,
-                        "fixes": [
-                            fix for fix in fixes.get(f.pk, []) if fix["control"] == control.ref
-                        ],
+                        "fixes": fixes.get(f.pk, []),
                         "vpc": vpcs.get(f.resource_id),
                     }
                     for f in rows
@@ -483,12 +483,19 @@ def remediation_terraform(request: HttpRequest) -> HttpResponse:
         refusal = remediation_selection.too_many_ids(field, ids)
         if refusal:
             return HttpResponse(refusal, status=400, content_type="text/plain")
+    chosen = (
+        Control.objects.select_related("benchmark").filter(pk=control[0]).first()
+        if control
+        else None
+    )
     findings = list(
         remediation_selection.get_selected_findings(
             finding_ids, control[0] if control else None, resource_ids
         )
     )
-    response = terraform_download(findings) if findings else None
+    # Numbered as the control's benchmark does (a control page's download), else the default.
+    benchmark = chosen.benchmark if chosen is not None else None
+    response = terraform_download(findings, benchmark) if findings else None
     if response is None:
         return HttpResponse(
             "Select failing findings that have a Terraform fix (finding, or control and resource).",

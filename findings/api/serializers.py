@@ -12,6 +12,7 @@ from cspm.api.shared import ResourceRefSerializer
 from cspm.roles import may_see_external_ids
 from findings.models import (
     SEVERITY_RANK,
+    Assessment,
     Benchmark,
     CloudAccount,
     Control,
@@ -103,6 +104,14 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 class ControlSerializer(serializers.ModelSerializer):
     benchmark_version = serializers.CharField(source="benchmark.version", read_only=True)
     checks = serializers.SlugRelatedField(slug_field="check_id", many=True, read_only=True)
+    assessment = serializers.ChoiceField(
+        choices=Assessment.choices,
+        read_only=True,
+        help_text=(
+            "automated; checked_manual: the benchmark calls it manual, checks decide it (what "
+            "they find is evidence for the person who decides); manual: a person decides."
+        ),
+    )
 
     class Meta:
         model = Control
@@ -116,6 +125,7 @@ class ControlSerializer(serializers.ModelSerializer):
             "section_title",
             "level",
             "automated",
+            "assessment",
             "severity",
             "resource_types",
             "description",
@@ -280,6 +290,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
 class ControlPostureSerializer(serializers.Serializer):
     control = ControlRefSerializer()
+    assessment = serializers.ChoiceField(choices=Assessment.choices)
     status = serializers.ChoiceField(
         choices=["manual", "not evaluated", "fail", "accepted", "pass"]
     )

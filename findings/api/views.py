@@ -186,6 +186,15 @@ class ScanViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         )
 
 
+#: A fix is its check's, the same under every benchmark; this only names it ("CIS 5.7").
+_FIX_BENCHMARK = OpenApiParameter(
+    "benchmark",
+    OpenApiTypes.INT,
+    required=False,
+    description="Benchmark id whose control numbers name the fixes (default: the default one)",
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Findings (cursor-paginated, newest first)"),
     retrieve=extend_schema(summary="One finding"),
@@ -228,17 +237,22 @@ class FindingViewSet(ReadOnlyViewSet):
 
     @extend_schema(
         summary="The fix of a failing finding: Terraform, CLI and console steps, filled in",
+        parameters=[_FIX_BENCHMARK],
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
     def remediation(self, request: Request, pk: str | None = None) -> Response:
         finding = self.get_object()
-        fixes = fixes_by_finding([finding]).get(finding.pk, [])
+        benchmark = _benchmark_param(request) if "benchmark" in request.query_params else None
+        fixes = fixes_by_finding([finding], benchmark).get(finding.pk, [])
         return Response({"finding": finding.pk, "open": finding.is_open, "fixes": fixes})
 
     @extend_schema(
         summary="A Terraform directory (one main.tf) fixing the chosen failing findings",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, many=True, description="finding ids")],
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.INT, many=True, description="finding ids"),
+            _FIX_BENCHMARK,
+        ],
         responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR)},
     )
     @action(
@@ -258,8 +272,9 @@ class FindingViewSet(ReadOnlyViewSet):
         refusal = too_many_ids("id", ids)
         if refusal:
             raise ValidationError({"id": refusal})
+        benchmark = _benchmark_param(request) if "benchmark" in request.query_params else None
         findings = list(get_selected_findings(finding_ids=ids))
-        response = terraform_download(findings) if findings else None
+        response = terraform_download(findings, benchmark) if findings else None
         if response is None:
             raise ValidationError({"id": "None of these is an open failing finding with a fix."})
         return response
@@ -286,6 +301,7 @@ def _posture_row(row: queries.ControlPosture) -> dict:
     totals = queries.PostureTotals(row.failing, row.accepted, row.passing)
     return {
         "control": row.control,
+        "assessment": row.assessment,
         "status": row.status,
         "failing": row.failing,
         "accepted": row.accepted,

@@ -13,6 +13,7 @@ from django.db import connection
 from findings import hooks
 from findings.models import (
     AccountRegion,
+    Assessment,
     Benchmark,
     Check,
     CloudAccount,
@@ -50,6 +51,12 @@ class ControlPosture:
     @property
     def evaluated(self) -> int:
         return self.failing + self.accepted + self.passing
+
+    @property
+    def assessment(self) -> Assessment:
+        """Automated, "checked, manual in the benchmark" (checks decide a control the
+        benchmark calls manual), or manual (a person decides)."""
+        return Assessment.of(self.control.automated, bool(self.checks))
 
     @property
     def status(self) -> str:

@@ -6,7 +6,7 @@ Pure code: callers pass scanned resources; nothing here queries the database or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from findings.remediation import hcl
@@ -44,16 +44,26 @@ def target_for(resource: Resource) -> Target:
     )
 
 
-def remedy_for(control_ref: str, resource: Resource | Target) -> Remedy | None:
-    """The fix of control ``control_ref`` on ``resource``; None when the product has none."""
-    builder = BUILDERS.get(control_ref)
+def remedy_for(
+    check_id: str,
+    resource: Resource | Target,
+    control_refs: Sequence[str] = (),
+    benchmark: str = "",
+) -> Remedy | None:
+    """The fix of check ``check_id``'s failing finding on ``resource``; None when the product
+    has none. ``control_refs`` and ``benchmark`` name it as the benchmark shown numbers the
+    controls the check decides (``["5.7"]``, ``"CIS"``)."""
+    builder = BUILDERS.get(check_id)
     if builder is None:
         return None
     target = resource if isinstance(resource, Target) else target_for(resource)
     remedy = builder(target)
     if remedy is not None:
-        # One builder may serve several controls (5.2 and 5.3, 1.5 and 1.6): say which one.
-        remedy.control_ref = control_ref
+        # One builder may serve several checks (IPv4 and IPv6 security groups, bucket and
+        # account Block Public Access): say which one.
+        remedy.check_id = check_id
+        remedy.control_ref = ", ".join(control_refs)
+        remedy.benchmark = benchmark
     return remedy
 
 
@@ -116,7 +126,7 @@ def terraform_directory(remedies: Iterable[Remedy], default_region: str | None =
         blocks = list(remedy.blocks)
         if remedy.region:
             blocks = with_provider(blocks, provider_alias(remedy.region))
-        out.append(hcl.Comment(f"CIS {remedy.control_ref}: {remedy.title}"))
+        out.append(hcl.Comment(f"{remedy.label}: {remedy.title}"))
         out += _merged(blocks, seen)
     return hcl.render(out)
 
@@ -124,9 +134,9 @@ def terraform_directory(remedies: Iterable[Remedy], default_region: str | None =
 def _merged(
     blocks: list[hcl.Block | hcl.Comment], seen: dict[tuple[str, ...], hcl.Block]
 ) -> list[hcl.Block | hcl.Comment]:
-    """Two fixes of one resource (5.6 and 1.18 on an instance, 1.8 and 1.9 on the password
-    policy) become one resource block with the arguments of both, imported once: two blocks
-    managing one object would undo each other's changes."""
+    """Two fixes of one resource (IMDSv2 and an instance profile on an instance, length and
+    reuse on the password policy) become one resource block with the arguments of both,
+    imported once: two blocks managing one object would undo each other's changes."""
     out: list[hcl.Block | hcl.Comment] = []
     for block in blocks:
         if isinstance(block, hcl.Block) and block.type == "import":

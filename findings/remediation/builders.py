@@ -1,4 +1,5 @@
-"""One builder per control: the fix of that control for one resource, as Terraform blocks.
+"""One builder per check: the fix of that check's failing finding on one resource, as Terraform
+blocks. A control of any benchmark shows the fixes of the checks that decide it.
 
 Builders are pure: they read a :class:`Target` (what the scan saw) and return a
 :class:`Remedy`. Values the product knows (ids, current rules, current policy) are filled in;
@@ -28,10 +29,12 @@ _ALL_BLOCKED = [
 _NACL_DEFAULT_RULE = 32767
 
 
-def builds(*refs: str) -> Callable[[Builder], Builder]:
+def builds(*check_ids: str) -> Callable[[Builder], Builder]:
+    """Register ``fn`` as the fix of the findings of each of ``check_ids``."""
+
     def register(fn: Builder) -> Builder:
-        for ref in refs:
-            BUILDERS[ref] = fn
+        for check_id in check_ids:
+            BUILDERS[check_id] = fn
         return fn
 
     return register
@@ -69,7 +72,7 @@ def _deny_http(target: Target, bucket: str) -> dict[str, Any]:
     }
 
 
-@builds("2.1.1")
+@builds("s3_bucket_secure_transport")
 def bucket_denies_http(target: Target) -> Remedy:
     bucket = target.aws_id
     policy = dict(target.configuration.get("policy") or {})
@@ -97,7 +100,7 @@ def bucket_denies_http(target: Target) -> Remedy:
         )
     )
     return Remedy(
-        "2.1.1",
+        "s3_bucket_secure_transport",
         f"deny HTTP requests to bucket {bucket}",
         target,
         blocks,
@@ -108,7 +111,7 @@ def bucket_denies_http(target: Target) -> Remedy:
     )
 
 
-@builds("2.1.4")
+@builds("s3_bucket_public_access_blocked", "s3_account_public_access_blocked")
 def public_access_blocked(target: Target) -> Remedy:
     if target.resource_type == "AWS::::Account":
         account = target.account_id
@@ -138,7 +141,13 @@ def public_access_blocked(target: Target) -> Remedy:
                 flags,
             )
         ]
-        return Remedy("2.1.4", f"block public access in account {account}", target, blocks, cli=cli)
+        return Remedy(
+            "s3_account_public_access_blocked",
+            f"block public access in account {account}",
+            target,
+            blocks,
+            cli=cli,
+        )
     bucket = target.aws_id
     name = hcl.label("bucket_public_access_block", bucket)
     blocks = []
@@ -149,7 +158,9 @@ def public_access_blocked(target: Target) -> Remedy:
             "aws_s3_bucket_public_access_block", name, [Attr("bucket", bucket), *_ALL_BLOCKED]
         )
     )
-    return Remedy("2.1.4", f"block public access to bucket {bucket}", target, blocks)
+    return Remedy(
+        "s3_bucket_public_access_blocked", f"block public access to bucket {bucket}", target, blocks
+    )
 
 
 _MFA = Variable(
@@ -160,7 +171,7 @@ _MFA = Variable(
 )
 
 
-@builds("2.1.2")
+@builds("s3_bucket_mfa_delete_enabled")
 def bucket_mfa_delete(target: Target) -> Remedy:
     bucket = target.aws_id
     name = hcl.label("bucket_versioning", bucket)
@@ -195,7 +206,14 @@ def bucket_mfa_delete(target: Target) -> Remedy:
             + " 123456",
         ),
     ]
-    return Remedy("2.1.2", f"MFA Delete on bucket {bucket}", target, blocks, [_MFA], cli=cli)
+    return Remedy(
+        "s3_bucket_mfa_delete_enabled",
+        f"MFA Delete on bucket {bucket}",
+        target,
+        blocks,
+        [_MFA],
+        cli=cli,
+    )
 
 
 # --------------------------------------------------------------------------- network ACLs
@@ -408,7 +426,7 @@ def delete_default_vpc_steps(target: Target, vpc_id: str, subnet_ids: list[str])
     return steps
 
 
-@builds("5.1")
+@builds("ec2_network_acl_admin_ports_restricted")
 def nacl_admin_ports(target: Target) -> Remedy:
     config = target.configuration
     acl_id = target.aws_id
@@ -439,7 +457,7 @@ def nacl_admin_ports(target: Target) -> Remedy:
         _resource(kind, name, body),
     ]
     remedy = Remedy(
-        "5.1",
+        "ec2_network_acl_admin_ports_restricted",
         f"close 22/3389 to the internet on network ACL {acl_id}",
         target,
         blocks,
@@ -535,7 +553,10 @@ def _permission_rules(
     return blocks, ssh
 
 
-@builds("5.2", "5.3")
+@builds(
+    "ec2_security_group_admin_ports_ipv4_restricted",
+    "ec2_security_group_admin_ports_ipv6_restricted",
+)
 def security_group_admin_ports(target: Target) -> Remedy:
     config = target.configuration
     group_id = target.aws_id
@@ -579,7 +600,7 @@ def security_group_admin_ports(target: Target) -> Remedy:
         _resource("aws_security_group", name, body),
     ]
     return Remedy(
-        "5.2",
+        "ec2_security_group_admin_ports_ipv4_restricted",
         f"close 22/3389 to the internet on security group {group_id}",
         target,
         blocks,
@@ -587,7 +608,7 @@ def security_group_admin_ports(target: Target) -> Remedy:
     )
 
 
-@builds("5.4")
+@builds("ec2_default_security_group_restricts_all")
 def default_security_group(target: Target) -> Remedy:
     group_id = target.aws_id
     name = hcl.label("default_security_group", group_id)
@@ -614,7 +635,11 @@ def default_security_group(target: Target) -> Remedy:
         ),
     ]
     return Remedy(
-        "5.4", f"remove every rule of default security group {group_id}", target, blocks, cli=cli
+        "ec2_default_security_group_restricts_all",
+        f"remove every rule of default security group {group_id}",
+        target,
+        blocks,
+        cli=cli,
     )
 
 
@@ -647,7 +672,7 @@ def _instance(target: Target, extra: list[Any], metadata: dict[str, Any] | None 
     )
 
 
-@builds("5.6")
+@builds("ec2_instance_imdsv2_required")
 def instance_imdsv2(target: Target) -> Remedy:
     instance_id = target.aws_id
     blocks = [
@@ -669,7 +694,13 @@ def instance_imdsv2(target: Target) -> Remedy:
             "enabled",
         )
     ]
-    return Remedy("5.6", f"require IMDSv2 on instance {instance_id}", target, blocks, cli=cli)
+    return Remedy(
+        "ec2_instance_imdsv2_required",
+        f"require IMDSv2 on instance {instance_id}",
+        target,
+        blocks,
+        cli=cli,
+    )
 
 
 _PROFILE = Variable(
@@ -678,7 +709,7 @@ _PROFILE = Variable(
 )
 
 
-@builds("1.18")
+@builds("ec2_instance_uses_instance_profile")
 def instance_profile(target: Target) -> Remedy:
     instance_id = target.aws_id
     blocks = [
@@ -687,7 +718,11 @@ def instance_profile(target: Target) -> Remedy:
         _instance(target, [Attr("iam_instance_profile", Raw("var.instance_profile_name"))]),
     ]
     return Remedy(
-        "1.18", f"attach an instance profile to {instance_id}", target, blocks, [_PROFILE]
+        "ec2_instance_uses_instance_profile",
+        f"attach an instance profile to {instance_id}",
+        target,
+        blocks,
+        [_PROFILE],
     )
 
 
@@ -696,14 +731,14 @@ def instance_profile(target: Target) -> Remedy:
 
 def _regional(
     target: Target,
-    ref: str,
+    check_id: str,
     title: str,
     prefix: str,
     resources: list[Block],
     variables: list[Variable] | None = None,
 ) -> Remedy:
     return Remedy(
-        ref,
+        check_id,
         f"{title} in {target.region}",
         target,
         [Comment(f"{title}, region {target.region}."), *resources],
@@ -711,24 +746,24 @@ def _regional(
     )
 
 
-@builds("2.2.1")
+@builds("ec2_ebs_default_encryption_enabled")
 def ebs_encryption(target: Target) -> Remedy:
     name = hcl.label("ebs_encryption", target.region)
     return _regional(
         target,
-        "2.2.1",
+        "ec2_ebs_default_encryption_enabled",
         "EBS encryption by default",
         name,
         [_resource("aws_ebs_encryption_by_default", name, [Attr("enabled", True)])],
     )
 
 
-@builds("1.20")
+@builds("accessanalyzer_enabled")
 def access_analyzer(target: Target) -> Remedy:
     name = hcl.label("access_analyzer", target.region)
     return _regional(
         target,
-        "1.20",
+        "accessanalyzer_enabled",
         "IAM Access Analyzer",
         name,
         [
@@ -744,11 +779,15 @@ def access_analyzer(target: Target) -> Remedy:
     )
 
 
-@builds("4.16")
+@builds("securityhub_hub_enabled")
 def security_hub(target: Target) -> Remedy:
     name = hcl.label("security_hub", target.region)
     return _regional(
-        target, "4.16", "Security Hub", name, [_resource("aws_securityhub_account", name, [])]
+        target,
+        "securityhub_hub_enabled",
+        "Security Hub",
+        name,
+        [_resource("aws_securityhub_account", name, [])],
     )
 
 
@@ -760,7 +799,7 @@ _CONFIG_BUCKET = Variable(
 )
 
 
-@builds("3.5")
+@builds("config_recorder_recording_all_resources")
 def config_recorder(target: Target) -> Remedy:
     region = target.region
     recorder, channel, status = (
@@ -768,7 +807,7 @@ def config_recorder(target: Target) -> Remedy:
     )
     return _regional(
         target,
-        "3.5",
+        "config_recorder_recording_all_resources",
         "AWS Config recording all resources",
         recorder,
         [
@@ -815,7 +854,7 @@ _FLOW_ROLE = Variable(
 )
 
 
-@builds("3.9")
+@builds("ec2_vpc_flow_logs_enabled")
 def vpc_flow_logs(target: Target) -> Remedy:
     vpc_id = target.aws_id
     group, flow = hcl.label("flow_logs", vpc_id), hcl.label("flow_log", vpc_id)
@@ -838,13 +877,15 @@ def vpc_flow_logs(target: Target) -> Remedy:
             ],
         ),
     ]
-    return Remedy("3.9", f"flow logs for VPC {vpc_id}", target, blocks, [_FLOW_ROLE])
+    return Remedy(
+        "ec2_vpc_flow_logs_enabled", f"flow logs for VPC {vpc_id}", target, blocks, [_FLOW_ROLE]
+    )
 
 
 # --------------------------------------------------------------------------- account
 
 
-def _password_policy(target: Target, ref: str) -> Remedy:
+def _password_policy(target: Target, check_id: str) -> Remedy:
     current = target.configuration.get("password_policy") or {}
     name = hcl.label("password_policy", target.account_id)
     keep = {
@@ -870,7 +911,7 @@ def _password_policy(target: Target, ref: str) -> Remedy:
     ]
     blocks: list[Any] = [
         Comment(
-            f"Account {target.account_id}: password policy (1.8 length >= 14, 1.9 reuse >= 24)."
+            f"Account {target.account_id}: password policy (length >= 14, the last 24 not reused)."
         )
     ]
     if current:
@@ -878,11 +919,15 @@ def _password_policy(target: Target, ref: str) -> Remedy:
             _import("aws_iam_account_password_policy", name, "iam-account-password-policy")
         )
     blocks.append(_resource("aws_iam_account_password_policy", name, body))
-    return Remedy(ref, f"password policy of account {target.account_id}", target, blocks)
+    return Remedy(check_id, f"password policy of account {target.account_id}", target, blocks)
 
 
-BUILDERS["1.8"] = lambda target: _password_policy(target, "1.8")
-BUILDERS["1.9"] = lambda target: _password_policy(target, "1.9")
+BUILDERS["iam_password_policy_min_length_14"] = lambda target: _password_policy(
+    target, "iam_password_policy_min_length_14"
+)
+BUILDERS["iam_password_policy_reuse_24"] = lambda target: _password_policy(
+    target, "iam_password_policy_reuse_24"
+)
 
 _SUPPORT_PRINCIPAL = Variable(
     "support_principal_arn",
@@ -890,7 +935,7 @@ _SUPPORT_PRINCIPAL = Variable(
 )
 
 
-@builds("1.17")
+@builds("iam_support_role_exists")
 def support_role(target: Target) -> Remedy:
     role, attach = (
         hcl.label("support_role", target.account_id),
@@ -925,7 +970,11 @@ def support_role(target: Target) -> Remedy:
         ),
     ]
     return Remedy(
-        "1.17", f"support role in account {target.account_id}", target, blocks, [_SUPPORT_PRINCIPAL]
+        "iam_support_role_exists",
+        f"support role in account {target.account_id}",
+        target,
+        blocks,
+        [_SUPPORT_PRINCIPAL],
     )
 
 
@@ -938,8 +987,8 @@ _ALARM_TOPIC = Variable(
 )
 
 
-def _monitoring(ref: str) -> Builder:
-    control = next(c for c in MONITORED if c.ref == ref)
+def _monitoring(check_id: str) -> Builder:
+    control = next(c for c in MONITORED if c.check_id == check_id)
 
     def build(target: Target) -> Remedy:
         metric = "cis_" + control.check_id.removeprefix("monitoring_").removesuffix("_alarmed")
@@ -981,23 +1030,23 @@ def _monitoring(ref: str) -> Builder:
             ),
         ]
         return Remedy(
-            ref, f"alarm on {control.subject}", target, blocks, [_LOG_GROUP, _ALARM_TOPIC]
+            check_id, f"alarm on {control.subject}", target, blocks, [_LOG_GROUP, _ALARM_TOPIC]
         )
 
     return build
 
 
 for _control in MONITORED:
-    BUILDERS[_control.ref] = _monitoring(_control.ref)
+    BUILDERS[_control.check_id] = _monitoring(_control.check_id)
 
 
 # --------------------------------------------------------------------------- not in Terraform
 
 
-@builds("1.5", "1.6")
+@builds("iam_root_mfa_enabled")
 def root_mfa(target: Target) -> Remedy:
     return Remedy(
-        "1.5",
+        "iam_root_mfa_enabled",
         f"MFA for the root user of account {target.account_id}",
         target,
         manual_reason=(
@@ -1009,8 +1058,8 @@ def root_mfa(target: Target) -> Remedy:
             f"{target.account_id}.",
             "Open the account menu › Security credentials › Multi-factor authentication (MFA)"
             " › Assign MFA device.",
-            "Pick a device (a hardware key for 1.6), follow the steps, and keep the recovery"
-            " details with the account's owner.",
+            "Pick a device (a hardware key where the benchmark asks for one), follow the steps,"
+            " and keep the recovery details with the account's owner.",
         ],
         cli=[
             "# Audit: 1 means the root user has MFA.",
@@ -1019,10 +1068,10 @@ def root_mfa(target: Target) -> Remedy:
     )
 
 
-@builds("1.4")
+@builds("iam_root_no_access_key")
 def root_access_keys(target: Target) -> Remedy:
     return Remedy(
-        "1.4",
+        "iam_root_no_access_key",
         f"no access keys for the root user of account {target.account_id}",
         target,
         manual_reason="Root user access keys can only be deleted by the root user, in the console.",

@@ -1,4 +1,4 @@
-"""Fixes of RDS and EFS controls (2.3.1-2.3.3, 2.4.1).
+"""Fixes of the RDS and EFS checks (CIS v2.0.0 2.3.1-2.3.3, 2.4.1).
 
 Auto minor version upgrade and public access change in place on the imported instance.
 Encryption at rest cannot be turned on for an existing RDS instance or EFS file system: the fix
@@ -54,7 +54,7 @@ def _db_instance(target: Target, fixes: list[Attr]) -> list[Any]:
     ]
 
 
-@builds("2.3.2")
+@builds("rds_instance_auto_minor_version_upgrade")
 def db_auto_minor_upgrade(target: Target) -> Remedy | None:
     if target.resource_type != DB:
         return None
@@ -72,10 +72,16 @@ def db_auto_minor_upgrade(target: Target) -> Remedy | None:
             "--auto-minor-version-upgrade",
         )
     ]
-    return Remedy("2.3.2", f"auto minor version upgrade on {identifier}", target, blocks, cli=cli)
+    return Remedy(
+        "rds_instance_auto_minor_version_upgrade",
+        f"auto minor version upgrade on {identifier}",
+        target,
+        blocks,
+        cli=cli,
+    )
 
 
-@builds("2.3.3")
+@builds("rds_instance_not_publicly_accessible")
 def db_not_public(target: Target) -> Remedy | None:
     if target.resource_type != DB:
         return None
@@ -101,10 +107,16 @@ def db_not_public(target: Target) -> Remedy | None:
             "--apply-immediately",
         )
     ]
-    return Remedy("2.3.3", f"no public access to {identifier}", target, blocks, cli=cli)
+    return Remedy(
+        "rds_instance_not_publicly_accessible",
+        f"no public access to {identifier}",
+        target,
+        blocks,
+        cli=cli,
+    )
 
 
-@builds("2.3.1")
+@builds("rds_instance_storage_encrypted")
 def db_encrypted(target: Target) -> Remedy | None:
     if target.resource_type != DB:
         return None
@@ -114,7 +126,7 @@ def db_encrypted(target: Target) -> Remedy | None:
     encrypted = f"{identifier}-encrypted"[:255]
     copy = f"{identifier}-enc"[:63]
     return Remedy(
-        "2.3.1",
+        "rds_instance_storage_encrypted",
         f"an encrypted copy of {identifier}",
         target,
         manual_reason=(
@@ -192,7 +204,7 @@ def db_encrypted(target: Target) -> Remedy | None:
     )
 
 
-@builds("2.4.1")
+@builds("efs_file_system_encrypted")
 def efs_encrypted(target: Target) -> Remedy | None:
     if target.resource_type != "AWS::EFS::FileSystem":
         return None
@@ -214,7 +226,7 @@ def efs_encrypted(target: Target) -> Remedy | None:
         _resource("aws_efs_file_system", name, body),
     ]
     return Remedy(
-        "2.4.1",
+        "efs_file_system_encrypted",
         f"an encrypted replacement of EFS file system {fs_id}",
         target,
         blocks,

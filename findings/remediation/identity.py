@@ -1,4 +1,4 @@
-"""Fixes of IAM user, policy and certificate controls (1.10, 1.12-1.16, 1.19).
+"""Fixes of the IAM user, policy and certificate checks (CIS v2.0.0 1.10, 1.12-1.16, 1.19).
 
 Most of these change credentials Terraform does not hold: an MFA device needs two codes from
 the device, access key ids are not in the credential report the scan reads, and Terraform can
@@ -53,14 +53,14 @@ def _list_keys(user: str, select: str) -> str:
     )
 
 
-@builds("1.10")
+@builds("iam_user_console_mfa_enabled")
 def user_mfa(target: Target) -> Remedy | None:
     if target.resource_type != USER:
         return None
     user = _user(target)
     serial = target.arn_of("iam", f"mfa/{user}", account=target.account_id)
     return Remedy(
-        "1.10",
+        "iam_user_console_mfa_enabled",
         f"MFA for IAM user {user}",
         target,
         manual_reason=(
@@ -107,7 +107,7 @@ def _key_lines(target: Target) -> list[str]:
     return lines
 
 
-@builds("1.12")
+@builds("iam_user_unused_credentials_45_days")
 def unused_credentials(target: Target) -> Remedy | None:
     if target.resource_type != USER:
         return None
@@ -135,7 +135,7 @@ def unused_credentials(target: Target) -> Remedy | None:
         + ' --access-key-id "$UNUSED_KEY_ID"',
     ]
     return Remedy(
-        "1.12",
+        "iam_user_unused_credentials_45_days",
         f"disable credentials of {user} unused for 45 days",
         target,
         manual_reason=_NOT_TERRAFORM_KEYS,
@@ -143,7 +143,7 @@ def unused_credentials(target: Target) -> Remedy | None:
     )
 
 
-@builds("1.13")
+@builds("iam_user_one_active_access_key")
 def one_active_key(target: Target) -> Remedy | None:
     if target.resource_type != USER:
         return None
@@ -159,7 +159,7 @@ def one_active_key(target: Target) -> Remedy | None:
         "done",
     ]
     return Remedy(
-        "1.13",
+        "iam_user_one_active_access_key",
         f"one active access key for {user}",
         target,
         manual_reason=_NOT_TERRAFORM_KEYS,
@@ -167,7 +167,7 @@ def one_active_key(target: Target) -> Remedy | None:
     )
 
 
-@builds("1.14")
+@builds("iam_user_access_keys_rotated_90_days")
 def rotate_keys(target: Target) -> Remedy | None:
     if target.resource_type != USER:
         return None
@@ -204,7 +204,7 @@ def rotate_keys(target: Target) -> Remedy | None:
         ),
     ]
     return Remedy(
-        "1.14",
+        "iam_user_access_keys_rotated_90_days",
         f"rotate the access keys of {user}",
         target,
         manual_reason=_NOT_TERRAFORM_KEYS,
@@ -212,7 +212,7 @@ def rotate_keys(target: Target) -> Remedy | None:
     )
 
 
-@builds("1.15")
+@builds("iam_user_no_direct_policies")
 def permissions_through_groups(target: Target) -> Remedy | None:
     if target.resource_type != USER:
         return None
@@ -285,7 +285,7 @@ def permissions_through_groups(target: Target) -> Remedy | None:
             shell("aws", "iam", "delete-user-policy", "--user-name", user, "--policy-name", name),
         ]
     return Remedy(
-        "1.15",
+        "iam_user_no_direct_policies",
         f"permissions of {user} through a group",
         target,
         blocks,
@@ -297,7 +297,7 @@ def permissions_through_groups(target: Target) -> Remedy | None:
     )
 
 
-@builds("1.16")
+@builds("iam_customer_policy_no_full_admin_attached", "iam_aws_policy_no_full_admin_attached")
 def no_full_admin_policy(target: Target) -> Remedy | None:
     if target.resource_type != "AWS::IAM::Policy":
         return None
@@ -336,7 +336,7 @@ def no_full_admin_policy(target: Target) -> Remedy | None:
     ]
     if config.get("managed_by") != "customer":
         return Remedy(
-            "1.16",
+            "iam_aws_policy_no_full_admin_attached",
             f"detach the full-admin AWS managed policy {policy_name}",
             target,
             manual_reason="AWS managed policies cannot be changed: detach it from every entity.",
@@ -367,7 +367,7 @@ def no_full_admin_policy(target: Target) -> Remedy | None:
         ),
     ]
     return Remedy(
-        "1.16",
+        "iam_customer_policy_no_full_admin_attached",
         f"replace the full-admin access of policy {policy_name}",
         target,
         blocks,
@@ -376,14 +376,14 @@ def no_full_admin_policy(target: Target) -> Remedy | None:
     )
 
 
-@builds("1.19")
+@builds("iam_server_certificate_not_expired")
 def expired_certificate(target: Target) -> Remedy | None:
     if target.resource_type != "AWS::IAM::ServerCertificate":
         return None
     name = target.name or target.aws_id
     expiration = target.configuration.get("expiration")
     return Remedy(
-        "1.19",
+        "iam_server_certificate_not_expired",
         f"delete the expired server certificate {name}",
         target,
         manual_reason=(

@@ -108,9 +108,10 @@ ADMIN_CIDR = Variable(
 
 @dataclass
 class Remedy:
-    """The fix of one control on one resource."""
+    """The fix of one check's failing finding on one resource: the same whichever benchmark
+    shows it; ``benchmark`` and ``control_ref`` only name it as the benchmark shown numbers it."""
 
-    control_ref: str
+    check_id: str
     title: str
     target: Target
     blocks: list[hcl.Block | hcl.Comment] = field(default_factory=list)
@@ -120,10 +121,22 @@ class Remedy:
     #: Filled-in AWS CLI commands (already shell-quoted), in order; ``#`` lines explain.
     cli: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    #: The refs of the controls the check decides in the benchmark shown ("5.7"; "5.2, 5.3"
+    #: when it decides several), and that benchmark's short name ("CIS"); empty when none.
+    control_ref: str = ""
+    benchmark: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the fix is named by: ``CIS 5.7``, or the check when the benchmark shown has no
+        control it decides."""
+        if self.control_ref:
+            return f"{self.benchmark} {self.control_ref}".strip()
+        return f"check {self.check_id}"
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.control_ref, self.target.arn)
+        return (self.check_id, self.target.arn)
 
     @property
     def region(self) -> str | None:
@@ -137,7 +150,7 @@ class Remedy:
         """The complete snippet: variables first, then the import and resource blocks."""
         if not self.has_terraform:
             return ""
-        header = hcl.Comment(f"CIS {self.control_ref}: {self.title}")
+        header = hcl.Comment(f"{self.label}: {self.title}")
         return hcl.render([header, *(v.block() for v in self.variables)]) + "\n" + self.body()
 
     def body(self) -> str:

@@ -8,14 +8,18 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.db.models import QuerySet
 
-from findings.models import Benchmark, Finding, Resource
-from findings.remediation import Remedy, remedy_for, target_for
+from findings.models import Benchmark, Control, Finding, Resource
+from findings.queries import get_default_benchmark
+from findings.remediation import BUILDERS, Remedy, remedy_for, target_for
 
 #: A downloaded directory covers at most this many findings (a selection, not the estate).
 MAX_SELECTION = 1000
-#: The benchmark whose numbering the builders are keyed by. Other loaded versions reuse refs for
-#: other recommendations (v4.0.1 5.2 is v2.0.0 5.1), so only its controls pick a builder.
-REMEDY_BENCHMARK = ("cis-aws-foundations", "2.0.0")
+#: Short names of benchmarks in fix titles and comments ("CIS 5.7: require IMDSv2 ...").
+SHORT_NAMES = {"cis-aws-foundations": "CIS", "aws-fsbp": "AWS FSBP"}
+
+
+def short_name(benchmark: Benchmark) -> str:
+    return SHORT_NAMES.get(benchmark.slug, benchmark.name)
 
 
 def too_many_ids(field: str, ids: Sequence[int]) -> str | None:
@@ -30,23 +34,33 @@ def too_many_ids(field: str, ids: Sequence[int]) -> str | None:
     )
 
 
-def remedies_for(findings: Iterable[Finding]) -> list[tuple[Finding, Remedy]]:
-    """Each open failing finding's fixes, one per control its check evidences that the product
-    can fix. Findings should come with ``resource__account`` and the checks' controls loaded."""
+def remedies_for(
+    findings: Iterable[Finding], benchmark: Benchmark | None = None
+) -> list[tuple[Finding, Remedy]]:
+    """Each open failing finding's fix: its check's, whichever benchmark shows it. The fix is
+    named by the controls the check decides in ``benchmark`` (the default benchmark when None),
+    so v4.0.1's 5.7 and v2.0.0's 5.6 show the same IMDSv2 fix, each under its own number.
+    Findings should come with ``resource__account`` and the checks' controls loaded."""
+    if benchmark is None:
+        benchmark = get_default_benchmark()
+    name = short_name(benchmark) if benchmark is not None else ""
     out: list[tuple[Finding, Remedy]] = []
-    slug, version = REMEDY_BENCHMARK
-    numbered_by = Benchmark.objects.filter(slug=slug, version=version).values_list("pk", flat=True)
-    benchmark_id = numbered_by.first()
     for finding in findings:
-        if not finding.is_open:
+        if not finding.is_open or finding.control_check.check_id not in BUILDERS:
             continue
-        target = target_for(finding.resource)
-        for control in finding.control_check.controls.all():
-            if control.benchmark_id != benchmark_id:
-                continue
-            remedy = remedy_for(control.ref, target)
-            if remedy is not None:
-                out.append((finding, remedy))
+        refs = sorted(
+            (
+                c.ref
+                for c in finding.control_check.controls.all()
+                if benchmark is not None and c.benchmark_id == benchmark.pk
+            ),
+            key=Control.sort_key,
+        )
+        remedy = remedy_for(
+            finding.control_check.check_id, target_for(finding.resource), refs, name
+        )
+        if remedy is not None:
+            out.append((finding, remedy))
     return out
 
 

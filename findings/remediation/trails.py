@@ -1,4 +1,4 @@
-"""Fixes of CloudTrail and KMS controls (3.1-3.4, 3.6-3.8, 3.10, 3.11).
+"""Fixes of the CloudTrail and KMS checks (CIS v2.0.0 3.1-3.4, 3.6-3.8, 3.10, 3.11).
 
 A trail's fixes all update one ``aws_cloudtrail`` block, imported from the trail the scan saw:
 each writes the trail's current settings (so that applying one fix changes nothing else) and
@@ -158,7 +158,7 @@ def trail_blocks(
 
 def _trail_remedy(
     trail: Target,
-    ref: str,
+    check_id: str,
     title: str,
     fixes: list[Any],
     extra: list[Any] | None = None,
@@ -169,7 +169,7 @@ def _trail_remedy(
         return None
     name = str(_settings(trail).get("Name") or trail.aws_id)
     return Remedy(
-        ref,
+        check_id,
         f"{title} on trail {_shown(name)}",
         trail,
         [*trail_blocks(trail, fixes, selectors), *(extra or [])],
@@ -177,17 +177,17 @@ def _trail_remedy(
     )
 
 
-@builds("3.2")
+@builds("cloudtrail_log_file_validation_enabled")
 def log_file_validation(target: Target) -> Remedy | None:
     return _trail_remedy(
         target,
-        "3.2",
+        "cloudtrail_log_file_validation_enabled",
         "log file validation",
         [Attr("enable_log_file_validation", True, fix=True)],
     )
 
 
-@builds("3.4")
+@builds("cloudtrail_cloudwatch_logs_delivering")
 def trail_to_cloudwatch(target: Target) -> Remedy | None:
     settings = _settings(target)
     name = str(settings.get("Name") or target.aws_id)
@@ -214,7 +214,12 @@ def trail_to_cloudwatch(target: Target) -> Remedy | None:
             Attr("cloud_watch_logs_role_arn", Raw("var.cloudtrail_cloudwatch_role_arn"), True),
         ]
     return _trail_remedy(
-        target, "3.4", "send events to CloudWatch Logs", fixes, extra, [_TRAIL_LOGS_ROLE]
+        target,
+        "cloudtrail_cloudwatch_logs_delivering",
+        "send events to CloudWatch Logs",
+        fixes,
+        extra,
+        [_TRAIL_LOGS_ROLE],
     )
 
 
@@ -271,7 +276,7 @@ def _trail_key_policy(target: Target) -> dict[str, Any]:
     }
 
 
-@builds("3.7")
+@builds("cloudtrail_kms_encryption_enabled")
 def trail_kms(target: Target) -> Remedy | None:
     name = str(_settings(target).get("Name") or target.aws_id)
     key = hcl.label("trail_key", target.region, name)
@@ -289,14 +294,20 @@ def trail_kms(target: Target) -> Remedy | None:
         )
     ]
     fixes = [Attr("kms_key_id", Raw(f"aws_kms_key.{key}.arn"), True)]
-    return _trail_remedy(target, "3.7", "encrypt log files with a KMS key", fixes, extra)
+    return _trail_remedy(
+        target,
+        "cloudtrail_kms_encryption_enabled",
+        "encrypt log files with a KMS key",
+        fixes,
+        extra,
+    )
 
 
 def _bucket_of(target: Target) -> str:
     return str(_settings(target).get("S3BucketName") or "")
 
 
-@builds("3.3")
+@builds("cloudtrail_bucket_not_public")
 def trail_bucket_not_public(target: Target) -> Remedy | None:
     bucket = _bucket_of(target)
     if target.resource_type != TRAIL or not bucket:
@@ -331,10 +342,16 @@ def trail_bucket_not_public(target: Target) -> Remedy | None:
         shell("aws", "s3api", "put-bucket-acl", "--bucket", bucket, "--acl", "private"),
         shell("aws", "s3api", "get-bucket-policy", "--bucket", bucket),
     ]
-    return Remedy("3.3", f"make the CloudTrail bucket {bucket} private", target, blocks, cli=cli)
+    return Remedy(
+        "cloudtrail_bucket_not_public",
+        f"make the CloudTrail bucket {bucket} private",
+        target,
+        blocks,
+        cli=cli,
+    )
 
 
-@builds("3.6")
+@builds("cloudtrail_bucket_access_logging_enabled")
 def trail_bucket_logging(target: Target) -> Remedy | None:
     bucket = _bucket_of(target)
     if target.resource_type != TRAIL or not bucket:
@@ -355,7 +372,7 @@ def trail_bucket_logging(target: Target) -> Remedy | None:
         ),
     ]
     return Remedy(
-        "3.6",
+        "cloudtrail_bucket_access_logging_enabled",
         f"server access logging on the CloudTrail bucket {bucket}",
         target,
         blocks,
@@ -417,7 +434,7 @@ def _management_selector(advanced: bool) -> Block:
     return _basic("All", True, [], [])
 
 
-def _new_trail(target: Target, ref: str, selectors: list[Block]) -> Remedy:
+def _new_trail(target: Target, check_id: str, selectors: list[Block]) -> Remedy:
     """A multi-region trail for an account that has none of its own."""
     account = target.account_id
     name = hcl.label("trail", account)
@@ -431,7 +448,7 @@ def _new_trail(target: Target, ref: str, selectors: list[Block]) -> Remedy:
         *selectors,
     ]
     return Remedy(
-        ref,
+        check_id,
         f"a multi-region CloudTrail trail in account {account}",
         target,
         [
@@ -450,17 +467,17 @@ def _multi_region_logging() -> list[Attr]:
     ]
 
 
-@builds("3.1")
+@builds("cloudtrail_multi_region_trail_logging")
 def account_trail(target: Target) -> Remedy:
     trails = _account_trails(target)
     if not trails:
-        return _new_trail(target, "3.1", [])
+        return _new_trail(target, "cloudtrail_multi_region_trail_logging", [])
     trail = trails[0]
     _current, advanced = _current_selectors(trail)
     selectors = [_management_selector(advanced)] if management_gap(_as_check(trail)) else []
     remedy = _trail_remedy(
         trail,
-        "3.1",
+        "cloudtrail_multi_region_trail_logging",
         "multi-region, logging all management events",
         _multi_region_logging(),
         selectors=selectors,
@@ -469,15 +486,15 @@ def account_trail(target: Target) -> Remedy:
     return remedy
 
 
-def _object_logging(target: Target, ref: str, kind: str) -> Remedy:
+def _object_logging(target: Target, check_id: str, kind: str) -> Remedy:
     trails = _account_trails(target)
     if not trails:
-        return _new_trail(target, ref, [_s3_selector(target, kind, False)])
+        return _new_trail(target, check_id, [_s3_selector(target, kind, False)])
     trail = trails[0]
     _current, advanced = _current_selectors(trail)
     remedy = _trail_remedy(
         trail,
-        ref,
+        check_id,
         f"S3 object-level {kind.lower()} events for all buckets",
         _multi_region_logging(),
         selectors=[_s3_selector(target, kind, advanced)],
@@ -497,14 +514,18 @@ def _as_check(trail: Target) -> dict[str, Any]:
     }
 
 
-BUILDERS["3.10"] = lambda target: _object_logging(target, "3.10", "WriteOnly")
-BUILDERS["3.11"] = lambda target: _object_logging(target, "3.11", "ReadOnly")
+BUILDERS["cloudtrail_s3_write_data_events_logged"] = lambda target: _object_logging(
+    target, "cloudtrail_s3_write_data_events_logged", "WriteOnly"
+)
+BUILDERS["cloudtrail_s3_read_data_events_logged"] = lambda target: _object_logging(
+    target, "cloudtrail_s3_read_data_events_logged", "ReadOnly"
+)
 
 
 # --------------------------------------------------------------------------- KMS
 
 
-@builds("3.8")
+@builds("kms_key_rotation_enabled")
 def key_rotation(target: Target) -> Remedy | None:
     if target.resource_type != "AWS::KMS::Key":
         return None
@@ -541,4 +562,4 @@ def key_rotation(target: Target) -> Remedy | None:
     cli = [
         shell("aws", "kms", "enable-key-rotation", "--region", target.region, "--key-id", key_id)
     ]
-    return Remedy("3.8", f"rotate KMS key {key_id}", target, blocks, cli=cli)
+    return Remedy("kms_key_rotation_enabled", f"rotate KMS key {key_id}", target, blocks, cli=cli)

@@ -62,7 +62,7 @@ def test_fixes_use_the_resources_partition(region, partition, console):
         name="images",
         configuration={"policy": None},
     )
-    fix = remedy_for("2.1.1", bucket)
+    fix = remedy_for("s3_bucket_secure_transport", bucket)
     assert f"arn:{partition}:s3:::images/*" in fix.terraform()
     assert "arn:aws:" not in fix.terraform() or partition == "aws"
     account = Target(
@@ -71,11 +71,11 @@ def test_fixes_use_the_resources_partition(region, partition, console):
         resource_type="AWS::::Account",
         arn=f"arn:{partition}:iam::123456789012:root",
     )
-    support = remedy_for("1.17", account)
+    support = remedy_for("iam_support_role_exists", account)
     assert f"arn:{partition}:iam::aws:policy/AWSSupportAccess" in support.terraform()
-    root = remedy_for("1.4", account)
+    root = remedy_for("iam_root_no_access_key", account)
     assert f"https://{console}/" in " ".join(root.console)
-    data_events = remedy_for("3.10", account)
+    data_events = remedy_for("cloudtrail_s3_write_data_events_logged", account)
     assert f'"arn:{partition}:s3"' in data_events.terraform()
     user = Target(
         account_id="123456789012",
@@ -84,7 +84,7 @@ def test_fixes_use_the_resources_partition(region, partition, console):
         arn=f"arn:{partition}:iam::123456789012:user/alice",
         name="alice",
     )
-    mfa = remedy_for("1.10", user)
+    mfa = remedy_for("iam_user_console_mfa_enabled", user)
     assert f"arn:{partition}:iam::123456789012:mfa/alice" in " ".join(mfa.cli)
 
 
@@ -159,5 +159,5 @@ def test_a_global_fix_alone_gets_a_provider_in_its_partition():
         resource_type="AWS::::Account",
         arn="arn:aws-cn:iam::123456789012:root",
     )
-    text = terraform_directory([remedy_for("1.17", account)])
+    text = terraform_directory([remedy_for("iam_support_role_exists", account)])
     assert 'region = "cn-north-1"' in text

@@ -186,9 +186,9 @@ def test_every_builder_renders_and_keeps_hostile_tags_in_strings() -> None:
     }
     remedies = []
     scripts: list[str] = []
-    for ref in BUILDERS:
+    for check_id in BUILDERS:
         for target in targets.values():
-            remedy = remedy_for(ref, target)
+            remedy = remedy_for(check_id, target)
             text = remedy.terraform() if remedy else ""
             # The hostile tag never leaves a string: no "data" block, no live interpolation.
             _assert_only_our_blocks(text)
@@ -275,12 +275,12 @@ def test_fixes_of_one_resource_become_one_block_with_every_fix(order: int) -> No
         configuration={"cloudtrail": {"trails": [{**_HOSTILE_TRAIL, "owned": True}]}},
     )
     remedies = [
-        remedy_for("5.6", instance),
-        remedy_for("1.18", instance),
-        remedy_for("3.2", trail_target),
-        remedy_for("3.1", account_target),
-        remedy_for("3.10", account_target),
-        remedy_for("3.11", account_target),
+        remedy_for("ec2_instance_imdsv2_required", instance),
+        remedy_for("ec2_instance_uses_instance_profile", instance),
+        remedy_for("cloudtrail_log_file_validation_enabled", trail_target),
+        remedy_for("cloudtrail_multi_region_trail_logging", account_target),
+        remedy_for("cloudtrail_s3_write_data_events_logged", account_target),
+        remedy_for("cloudtrail_s3_read_data_events_logged", account_target),
     ][::order]
     text = terraform_directory(remedies)
     flat = " ".join(text.split())

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cspm.roles import ADMIN
 from findings import services
 from findings.models import Scan
+from findings.queries import get_default_benchmark
 from findings.services import scans
 from simulation import account as simulation
 
@@ -67,7 +68,9 @@ class Command(BaseCommand):
         scan = scans.start_scan(account, trigger=Scan.Trigger.COMMAND, dispatch=False)
         if scan.state != Scan.State.QUEUED:
             return
-        self.stdout.write("Scanning it against CIS AWS Foundations v2.0.0 (every region)...")
+        self.stdout.write(
+            "Scanning it (every region): every loaded benchmark reads the same findings..."
+        )
         scan = scans.run_scan_inline(scan.pk)
         self.stdout.write(
             f"Scan {scan.get_state_display().lower()}: {scan.findings_failed} failing of "
@@ -94,6 +97,8 @@ class Command(BaseCommand):
             f"default VPCs in {regions} regions",
             "",
             f"  Open   http://127.0.0.1:{port}/",
+            f"  Shown  {get_default_benchmark() or 'no benchmark loaded'} by default"
+            " (the overview's benchmark filter picks another, e.g. the story's v2.0.0)",
             f"  Login  {DEMO_USER} / {password}   (role: admin; a new password each start)",
             "",
         ]
