@@ -244,17 +244,30 @@ def _nacl_rule(entry: dict[str, Any]) -> Block:
     return Block("egress" if entry.get("Egress") else "ingress", body=body)
 
 
-def _exposes(entry: dict[str, Any]) -> list[int]:
-    """The admin ports an allow rule from anywhere opens."""
+_PROTOCOL_NAMES = {"6": "TCP", "17": "UDP"}
+
+
+def _exposes(entry: dict[str, Any]) -> list[tuple[str, int]]:
+    """The (protocol, admin port) pairs an allow rule from anywhere opens: TCP and UDP (CIS
+    v3.0.0 on name UDP too; an all-traffic rule opens both)."""
     source = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
     if entry.get("Egress") or entry.get("RuleAction") != "allow" or not is_anywhere(source):
         return []
-    return [port for port in ADMIN_PORTS if nacl_entry_reaches(entry, port)]
+    return [
+        (protocol, port)
+        for protocol in _PROTOCOL_NAMES
+        for port in ADMIN_PORTS
+        if nacl_entry_reaches(entry, port, protocol)
+    ]
+
+
+def _said(pairs: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{_PROTOCOL_NAMES[protocol]} {port}" for protocol, port in pairs)
 
 
 def _covers_only_admin_ports(entry: dict[str, Any]) -> bool:
     ports = entry.get("PortRange") or {}
-    if str(entry.get("Protocol")) != "6" or not ports:
+    if str(entry.get("Protocol")) not in _PROTOCOL_NAMES or not ports:
         return False
     low, high = int(ports.get("From", 0)), int(ports.get("To", 65535))
     return all(port in ADMIN_PORTS for port in range(low, high + 1)) if high - low < 10 else False
@@ -264,10 +277,10 @@ def tightened_nacl_ingress(entries: list[dict[str, Any]]) -> tuple[list[dict[str
     """The ingress rules minus what opens 22/3389 to the internet, and notes saying what changed.
 
     A rule opening only admin ports is removed. A broader one (all traffic, or 0-65535) also
-    carries the site's other traffic: it is kept, and deny rules for TCP 22/3389 from the same
-    source are put just before it (rules are evaluated in number order, the first match
-    decides), so nothing else the network relies on stops working. SSH from ``var.admin_cidr``
-    comes before every such deny.
+    carries the site's other traffic: it is kept, and deny rules for 22/3389 (TCP, UDP, or both
+    for all traffic) from the same source are put just before it (rules are evaluated in
+    number order, the first match decides), so nothing else the network relies on stops
+    working. SSH from ``var.admin_cidr`` comes before every such deny.
     """
     ingress = [
         dict(e)
@@ -292,21 +305,21 @@ def tightened_nacl_ingress(entries: list[dict[str, Any]]) -> tuple[list[dict[str
         if not ports:
             result.append(entry)
             continue
-        ssh_exposed = ssh_exposed or 22 in ports
+        ssh_exposed = ssh_exposed or ("6", 22) in ports
         number = int(entry["RuleNumber"])
         source_key = "Ipv6CidrBlock" if entry.get("Ipv6CidrBlock") else "CidrBlock"
         if _covers_only_admin_ports(entry):
-            notes.append(f"rule {number} removed: it opened port(s) {ports} to {entry[source_key]}")
+            notes.append(f"rule {number} removed: it opened {_said(ports)} to {entry[source_key]}")
             continue
         denies = []
-        for port in ports:
+        for protocol, port in ports:
             slot = free_below(number)
             if slot is None:
                 break
             denies.append(
                 {
                     "RuleNumber": slot,
-                    "Protocol": "6",
+                    "Protocol": protocol,
                     "RuleAction": "deny",
                     "Egress": False,
                     source_key: entry[source_key],
@@ -319,7 +332,7 @@ def tightened_nacl_ingress(entries: list[dict[str, Any]]) -> tuple[list[dict[str
         result.extend([*denies, entry])
         lowest_deny = min([lowest_deny or _NACL_DEFAULT_RULE, *(d["RuleNumber"] for d in denies)])
         notes.append(
-            f"rule {number} kept for its other traffic; TCP {ports} from {entry[source_key]} "
+            f"rule {number} kept for its other traffic; {_said(ports)} from {entry[source_key]} "
             f"denied first (rules {', '.join(str(d['RuleNumber']) for d in denies)})"
         )
     if ssh_exposed:
@@ -426,7 +439,7 @@ def delete_default_vpc_steps(target: Target, vpc_id: str, subnet_ids: list[str])
     return steps
 
 
-@builds("ec2_network_acl_admin_ports_restricted")
+@builds("ec2_network_acl_admin_ports_restricted", "ec2_network_acl_admin_ports_udp_restricted")
 def nacl_admin_ports(target: Target) -> Remedy:
     config = target.configuration
     acl_id = target.aws_id
@@ -538,12 +551,17 @@ def _permission_rules(
     ssh = False
     for source in sources:
         cidr = source.get("CidrIp") or source.get("CidrIpv6")
-        opened = [p for p in ADMIN_PORTS if low <= p <= high] if protocol in ("6", "-1") else []
+        admin = protocol in ("6", "17", "-1")
+        opened = [p for p in ADMIN_PORTS if low <= p <= high] if admin else []
         if fix and cidr and is_anywhere(cidr) and opened:
-            ssh = ssh or 22 in opened
-            parts = [("6", a, b) for a, b in _split_range(low, high)]
+            ssh = ssh or (22 in opened and protocol != "17")
+            # The admin ports cut out of TCP and UDP alike (CIS v3.0.0 on name UDP too).
+            kept = _split_range(low, high)
             if protocol == "-1":
-                parts += [("17", 0, 65535), ("1" if "CidrIp" in source else "58", -1, -1)]
+                parts = [(p, a, b) for p in ("6", "17") for a, b in kept]
+                parts.append(("1" if "CidrIp" in source else "58", -1, -1))
+            else:
+                parts = [(protocol, a, b) for a, b in kept]
             blocks += [_sg_rule(kind, p, a, b, source, own_id) for p, a, b in parts]
             continue
         if protocol == "-1":
@@ -556,6 +574,8 @@ def _permission_rules(
 @builds(
     "ec2_security_group_admin_ports_ipv4_restricted",
     "ec2_security_group_admin_ports_ipv6_restricted",
+    "ec2_security_group_admin_ports_ipv4_udp_restricted",
+    "ec2_security_group_admin_ports_ipv6_udp_restricted",
 )
 def security_group_admin_ports(target: Target) -> Remedy:
     config = target.configuration

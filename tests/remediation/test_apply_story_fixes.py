@@ -77,6 +77,12 @@ def test_applying_the_download_fixes_the_story(
     for finding in chosen:
         finding.refresh_from_db()
         assert finding.status == "pass", (finding.control_check.check_id, finding.evidence)
+    # The ACL's fix closes UDP 22/3389 too (CIS v3.0.0 on): its UDP check passes after it.
+    udp = Finding.objects.get(
+        control_check__check_id="ec2_network_acl_admin_ports_udp_restricted",
+        resource__arn__endswith=story.network_acl_id,
+    )
+    assert udp.status == "pass", udp.evidence
     s3 = simulation.client(story_account.endpoint_url, "s3", story.region)
     statements = json.loads(s3.get_bucket_policy(Bucket=story.bucket_name)["Policy"])["Statement"]
     assert [s.get("Sid") for s in statements] == [

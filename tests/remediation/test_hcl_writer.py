@@ -240,13 +240,23 @@ def test_a_nacl_keeps_its_other_traffic_and_closes_admin_ports() -> None:
     ]
     ingress, _notes = tightened_nacl_ingress(entries)
     numbers = [
-        (e["RuleNumber"], e["RuleAction"], (e.get("PortRange") or {}).get("From")) for e in ingress
+        (
+            e["RuleNumber"],
+            e["RuleAction"],
+            str(e["Protocol"]),
+            (e.get("PortRange") or {}).get("From"),
+        )
+        for e in ingress
     ]
+    # All traffic opens 22 and 3389 over UDP as well as TCP (CIS v3.0.0 on name UDP): both are
+    # denied before it; SSH from the admin network comes first.
     assert numbers == [
-        (97, "allow", 22),
-        (98, "deny", 3389),
-        (99, "deny", 22),
-        (100, "allow", None),
+        (95, "allow", "6", 22),
+        (96, "deny", "17", 3389),
+        (97, "deny", "17", 22),
+        (98, "deny", "6", 3389),
+        (99, "deny", "6", 22),
+        (100, "allow", "-1", None),
     ]
     assert isinstance(ingress[0]["CidrBlock"], hcl.Raw)  # var.admin_cidr
 
