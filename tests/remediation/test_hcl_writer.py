@@ -312,3 +312,27 @@ def test_fixes_of_one_resource_become_one_block_with_every_fix(order: int) -> No
     assert "enable_logging = false" not in flat
     # The trail's own selector is kept once.
     assert flat.count('read_write_type = "All"') == 1
+
+
+@pytest.mark.parametrize("protocol", ["-1", "udp"])
+def test_a_security_group_fix_cuts_the_admin_ports_out_of_udp_too(protocol: str) -> None:
+    """All traffic (or UDP 0-65535) from anywhere: the fix keeps the other ports open and
+    leaves neither TCP nor UDP 22/3389 reachable (CIS v3.0.0 on name UDP)."""
+    from findings.remediation.builders import _permission_rules
+
+    permission = {
+        "IpProtocol": protocol,
+        "FromPort": 0 if protocol == "udp" else None,
+        "ToPort": 65535 if protocol == "udp" else None,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+    }
+    blocks, _ssh = _permission_rules("ingress", permission, "sg-1", fix=True)
+    rules = [{a.name: a.value for a in b.body if isinstance(a, hcl.Attr)} for b in blocks]
+    by_protocol: dict[str, list[tuple[int, int]]] = {}
+    for rule in rules:
+        by_protocol.setdefault(rule["protocol"], []).append((rule["from_port"], rule["to_port"]))
+    assert by_protocol["17"] == [(0, 21), (23, 3388), (3390, 65535)]
+    if protocol == "-1":
+        assert by_protocol["6"] == [(0, 21), (23, 3388), (3390, 65535)]
+    for low, high in by_protocol.get("6", []) + by_protocol["17"]:
+        assert not any(low <= port <= high for port in (22, 3389))
