@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +138,23 @@ def arn_region(arn: str) -> str:
 def arn_account(arn: str) -> str:
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 else ""
+
+
+def root_virtual_mfa_devices(
+    devices: Iterable[Mapping[str, Any]], unit: Unit
+) -> list[Mapping[str, Any]]:
+    """The assigned virtual MFA devices (``SerialNumber``, ``UserArn``) that are the root user's.
+
+    ListVirtualMFADevices names the root user by the account's ARN (``arn:aws:iam::<id>:root``);
+    a device the root user set up from the console before devices could be named is serialled
+    ``arn:aws:iam::<id>:mfa/root-account-mfa-device``. Either marks it as the root's.
+    """
+    serial = f"arn:{unit.partition}:iam::{unit.account_id}:mfa/root-account-mfa-device"
+    return [
+        device
+        for device in devices
+        if device.get("UserArn") == unit.account_arn or device.get("SerialNumber") == serial
+    ]
 
 
 def log_group_of(arn: str) -> tuple[str, str] | None:

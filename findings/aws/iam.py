@@ -5,8 +5,11 @@ CIS section 1 checks need, so no per-user call is made:
 
 * ``generate_credential_report`` until the report is COMPLETE (bounded wait), then
   ``get_credential_report``: one CSV row per user plus ``<root_account>`` with password, MFA and
-  access key state and their dates (1.4, 1.5, 1.10, 1.12, 1.13, 1.14);
-* ``get_account_summary``: ``AccountMFAEnabled`` and ``AccountAccessKeysPresent`` (1.4, 1.5);
+  access key state and their dates (1.4, 1.5, 1.7, 1.10, 1.11, 1.12, 1.13, 1.14);
+* ``get_account_summary``: ``AccountMFAEnabled`` and ``AccountAccessKeysPresent`` (1.4, 1.5, 1.6);
+* ``list_virtual_mfa_devices(AssignmentStatus=Assigned)`` (paginated): the virtual MFA devices in
+  use and whom they are assigned to; one assigned to the root user means its MFA is not a
+  hardware device (1.6). Only serial, user ARN and enable date are kept (never a seed or QR code);
 * ``get_account_password_policy``: ``NoSuchEntity`` means no policy is set (1.8, 1.9);
 * ``get_account_authorization_details`` (paginated): users with their attached and inline
   policies and groups, groups, roles, and the customer managed policies with every version's
@@ -18,7 +21,7 @@ CIS section 1 checks need, so no per-user call is made:
 * ``list_entities_for_policy`` for ``AWSSupportAccess`` (1.17).
 
 Timestamps go into ``data`` as ISO 8601 strings; ``data["collected_at"]`` is the "now" that the
-time-based checks (1.12, 1.14, 1.19) measure ages against, so they stay pure.
+time-based checks (1.7, 1.12, 1.14, 1.19) measure ages against, so they stay pure.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from findings.aws.base import CollectContext, Collected, CollectionError, collector
-from findings.toolbox import GLOBAL, ResourceRef, Unit, json_safe
+from findings.toolbox import GLOBAL, ResourceRef, Unit, json_safe, root_virtual_mfa_devices
 
 ROOT_USER = "<root_account>"
 SUPPORT_POLICY_NAME = "AWSSupportAccess"
@@ -249,6 +252,18 @@ def _customer_policy(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _virtual_mfa_device(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An assigned virtual MFA device: its serial, whom it is assigned to and since when.
+
+    For the root user AWS names the user by the account's ARN (``arn:aws:iam::<account>:root``).
+    """
+    return {
+        "SerialNumber": str(item["SerialNumber"]),
+        "UserArn": str((item.get("User") or {}).get("Arn", "")),
+        "EnableDate": json_safe(item.get("EnableDate")),
+    }
+
+
 def _certificate(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "ServerCertificateName": str(item["ServerCertificateName"]),
@@ -308,6 +323,12 @@ def collect_iam(ctx: CollectContext) -> Collected:
     summary = {key: int(summary_map[key]) for key in SUMMARY_KEYS}
     policy_response = ctx.absent_on(iam, "get_account_password_policy", ("NoSuchEntity",))
     password_policy = dict(policy_response["PasswordPolicy"]) if policy_response else None
+    virtual_mfa = [
+        _virtual_mfa_device(item)
+        for item in ctx.paginate(
+            iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned"
+        )
+    ]
     details = _authorization_details(ctx, iam)
     aws_policies = _aws_managed_policies(ctx, iam)
     certificates = [
@@ -330,6 +351,7 @@ def collect_iam(ctx: CollectContext) -> Collected:
         configuration={
             "root_user": {
                 "account_summary": summary,
+                "virtual_mfa_devices": root_virtual_mfa_devices(virtual_mfa, unit),
                 "credential_report": (
                     {k: v for k, v in root_row.items() if k not in ("user", "arn")}
                     if root_row
@@ -374,6 +396,7 @@ def collect_iam(ctx: CollectContext) -> Collected:
         "credential_report": report,
         "account_summary": summary,
         "password_policy": password_policy,
+        "virtual_mfa_devices": virtual_mfa,
         "users": users,
         "groups": [_group(item) for item in details["GroupDetailList"]],
         "roles": [_role(item) for item in details["RoleDetailList"]],

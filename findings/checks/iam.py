@@ -7,6 +7,7 @@ Sources, as the benchmark's audit procedures use them:
   never used), ``no_information`` (a password never used, or not since IAM began tracking in
   October 2014), ``not_supported`` (the field does not apply);
 * the account summary (``AccountMFAEnabled``, ``AccountAccessKeysPresent``) for the root user;
+* the assigned virtual MFA devices (serial and user ARN), to tell a root MFA that is virtual;
 * the password policy (``None`` when none is set);
 * users, groups, roles and managed policies from GetAccountAuthorizationDetails, and the AWS
   managed policies in use;
@@ -23,12 +24,17 @@ from typing import Any
 
 from findings.checks.base import CheckSpec, Result, Unit, check
 from findings.toolbox import as_list as _as_list
+from findings.toolbox import root_virtual_mfa_devices
 
 ROOT_USER = "<root_account>"
 MIN_PASSWORD_LENGTH = 14
 PASSWORD_REUSE_PREVENTION = 24
 UNUSED_CREDENTIAL_DAYS = 45
 ACCESS_KEY_MAX_AGE_DAYS = 90
+#: 1.7: root use this recent (password or access key, by ``collected_at``) fails. CIS asks that
+#: the root user is not used for administrative and daily tasks; a few tasks only root can do
+#: (closing the account, changing its support plan, ...) leave a finding a team can accept.
+ROOT_RECENT_USE_DAYS = 30
 #: Credential report values that are not dates.
 NOT_A_DATE = frozenset({"", "N/A", "no_information", "not_supported"})
 #: Action values that grant every action. "*:*" is how the benchmark writes it.
@@ -220,6 +226,96 @@ def iam_root_mfa_enabled(data: Mapping[str, Any], unit: Unit, spec: CheckSpec) -
     yield spec.result(unit.account_arn, enabled == 1, summary, details)
 
 
+@check(
+    "iam_root_hardware_mfa_enabled",
+    controls=["1.6"],
+    service="iam",
+    resource_type="AWS::::Account",
+    title="The root user's MFA is a hardware device",
+)
+def iam_root_hardware_mfa_enabled(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    """AccountMFAEnabled says the root user has MFA; no virtual device assigned to the root
+    user says it is not virtual, so it is a hardware one (a FIDO security key or a hardware
+    TOTP token): the benchmark's audit, read from the APIs."""
+    enabled = int(data["account_summary"].get("AccountMFAEnabled", 0))
+    # A KeyError without the list: no listing must never read as "no virtual device".
+    virtual = [
+        {"SerialNumber": device["SerialNumber"], "EnableDate": device.get("EnableDate")}
+        for device in root_virtual_mfa_devices(data["virtual_mfa_devices"], unit)
+    ]
+    details: dict[str, Any] = {"AccountMFAEnabled": enabled, "root_virtual_mfa_devices": virtual}
+    if enabled != 1:
+        summary = (
+            f"The root user has no MFA at all (AccountMFAEnabled is {enabled}), so no hardware MFA."
+        )
+    elif virtual:
+        summary = (
+            "The root user's MFA includes a virtual device ("
+            + ", ".join(device["SerialNumber"] for device in virtual)
+            + "), not only hardware."
+        )
+    else:
+        summary = (
+            "MFA is enabled for the root user and no virtual MFA device is assigned to it: "
+            "its MFA is a hardware device."
+        )
+    yield spec.result(unit.account_arn, enabled == 1 and not virtual, summary, details)
+
+
+ROOT_USE_FIELDS = (
+    ("password_last_used", "console password"),
+    ("access_key_1_last_used_date", "access key 1"),
+    ("access_key_2_last_used_date", "access key 2"),
+)
+
+
+@check(
+    "iam_root_not_used_recently",
+    controls=["1.7"],
+    service="iam",
+    resource_type="AWS::::Account",
+    title=f"The root user was not used in the last {ROOT_RECENT_USE_DAYS} days",
+)
+def iam_root_not_used_recently(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    row = _root_row(data)
+    if row is None:
+        # AWS always writes a root row; without it, root use cannot be told (as in 1.4).
+        yield spec.result(
+            unit.account_arn,
+            False,
+            "The credential report has no root row, so whether the root user was used "
+            f"in the last {ROOT_RECENT_USE_DAYS} days cannot be told.",
+            {"credential_report": None},
+        )
+        return
+    now = collected_at(data)
+    limit = dt.timedelta(days=ROOT_RECENT_USE_DAYS)
+    details: dict[str, Any] = {"collected_at": data["collected_at"]}
+    recent = []
+    for field, what in ROOT_USE_FIELDS:
+        details[field] = row.get(field, "")
+        # "N/A" (no such credential, or a key never used) and "no_information" are no use.
+        used = parse_time(row.get(field))
+        if used is not None and now - used <= limit:
+            recent.append(f"{what} on {_day(used)} ({_days(now - used)} days ago)")
+    if recent:
+        summary = (
+            f"The root user was used in the last {ROOT_RECENT_USE_DAYS} days: "
+            + "; ".join(recent)
+            + "."
+        )
+    else:
+        summary = (
+            f"The root user was not used in the last {ROOT_RECENT_USE_DAYS} days "
+            "(console password and access keys)."
+        )
+    yield spec.result(unit.account_arn, not recent, summary, details)
+
+
 # --------------------------------------------------------------------------- password policy
 
 
@@ -330,6 +426,53 @@ def iam_user_console_mfa_enabled(
                 f"User {name} has a console password and no MFA device.",
                 details,
             )
+
+
+def _key_created(key: Mapping[str, Any]) -> str:
+    created = parse_time(key["last_rotated"])
+    when = f"created on {_day(created)}" if created else "with no creation date"
+    return f"access key {key['key']} {when}"
+
+
+@check(
+    "iam_user_no_access_key_at_setup",
+    controls=["1.11"],
+    service="iam",
+    resource_type="AWS::IAM::User",
+    title="No IAM user with a console password has an active access key never used",
+)
+def iam_user_no_access_key_at_setup(
+    data: Mapping[str, Any], unit: Unit, spec: CheckSpec
+) -> Iterable[Result]:
+    """The benchmark's audit: a console user whose active key was never used most likely got
+    it at setup, "just in case", rather than because a program needs it."""
+    for user, row in _users_with_rows(data):
+        name = user["UserName"]
+        if not _true(row.get("password_enabled")):
+            yield spec.result(
+                user["Arn"],
+                True,
+                f"User {name} has no console password, so this does not apply.",
+                {"password_enabled": row.get("password_enabled", "")},
+            )
+            continue
+        active = _active_keys(row)
+        unused = [key for key in active if parse_time(key["last_used_date"]) is None]
+        details = {
+            "user_creation_time": row.get("user_creation_time", ""),
+            "active_access_keys": active,
+        }
+        if unused:
+            summary = (
+                f"User {name} has a console password and an active access key never used: "
+                + "; ".join(_key_created(key) for key in unused)
+                + "."
+            )
+        elif active:
+            summary = f"User {name}'s active access keys have all been used."
+        else:
+            summary = f"User {name} has a console password and no active access key."
+        yield spec.result(user["Arn"], not unused, summary, details)
 
 
 def _password_idle(

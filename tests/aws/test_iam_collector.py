@@ -9,8 +9,13 @@ what moto reports faithfully; each place says so with "moto differs from AWS":
 * The credential report has no ``<root_account>`` row, and the account summary always says
   AccountMFAEnabled 0 and AccountAccessKeysPresent 0. For the seeded account (no root MFA, no
   root key: neither can be set through the API with IAM user credentials) that is what AWS
-  would say, so 1.4 pass and 1.5 fail are asserted; the root row's part is covered by the pure
-  tests.
+  would say, so 1.4 pass and 1.5 and 1.6 fail are asserted; 1.7 fails because the row is
+  missing (AWS always writes it); the root row's part is covered by the pure tests.
+* A virtual MFA device cannot be assigned to the root user through the API (on AWS neither:
+  only the root user can, signed in), and moto has no hardware devices. The root MFA test
+  enables the device on a stand-in IAM user and rewrites what the collector receives as AWS
+  would send it: the device's User is the root user (the account ARN), and the summary's
+  AccountMFAEnabled is 1 (``_root_mfa_as_aws_reports_it``).
 * ListServerCertificates reports the fixed Expiration 2012-05-08T01:02:03.004Z for every
   certificate; AWS reports the certificate's own notAfter. The harness rewrites the response
   the collector receives to each uploaded certificate's notAfter (``_aws_like_expirations``).
@@ -132,7 +137,39 @@ def _aws_like_expirations(ctx: CollectContext, endpoint: str) -> None:
     ctx.client("iam").meta.events.register("after-call.iam.ListServerCertificates", rewrite)
 
 
-def collect(endpoint: str) -> tuple[Collected, CollectContext]:
+def _root_mfa_as_aws_reports_it(ctx: CollectContext, stand_in: str) -> None:
+    """Make the root user's MFA look as AWS reports it (see the module docstring).
+
+    moto differs from AWS: the root user cannot be given a device, and AccountMFAEnabled is
+    always 0. The device enabled on IAM user ``stand_in`` is reported as the root user's, and
+    the summary says the root user has MFA (a hardware key, once no virtual device is left).
+    """
+
+    def devices(parsed: dict[str, Any], **kwargs: Any) -> None:
+        for item in parsed.get("VirtualMFADevices", []):
+            if item.get("User", {}).get("UserName") == stand_in:
+                item["User"] = {"Arn": ACCOUNT_ARN, "UserId": ACCOUNT, "Path": "/"}
+
+    def summary(parsed: dict[str, Any], **kwargs: Any) -> None:
+        parsed["SummaryMap"]["AccountMFAEnabled"] = 1
+
+    events = ctx.client("iam").meta.events
+    events.register("after-call.iam.ListVirtualMFADevices", devices)
+    events.register("after-call.iam.GetAccountSummary", summary)
+
+
+def _one_device_a_page(ctx: CollectContext) -> None:
+    """Ask for one virtual MFA device a page, so that the listing takes several pages."""
+
+    def page_size(params: dict[str, Any], **kwargs: Any) -> None:
+        params["MaxItems"] = 1
+
+    ctx.client("iam").meta.events.register(
+        "before-parameter-build.iam.ListVirtualMFADevices", page_size
+    )
+
+
+def collect(endpoint: str, root_mfa_on: str = "") -> tuple[Collected, CollectContext]:
     ctx = CollectContext(
         session=boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing"),
         unit=UNIT,
@@ -140,6 +177,9 @@ def collect(endpoint: str) -> tuple[Collected, CollectContext]:
         endpoint_url=endpoint,
     )
     _aws_like_expirations(ctx, endpoint)
+    if root_mfa_on:
+        _root_mfa_as_aws_reports_it(ctx, root_mfa_on)
+        _one_device_a_page(ctx)
     return collect_iam(ctx), ctx
 
 
@@ -265,6 +305,16 @@ def test_seeded_account_end_to_end(iam_aws: str) -> None:
     # Root (from the account summary; see the module docstring on moto's root row).
     assert got[("iam_root_no_access_key", "root")] == "pass"
     assert got[("iam_root_mfa_enabled", "root")] == "fail"
+    assert got[("iam_root_hardware_mfa_enabled", "root")] == "fail"  # no MFA at all
+    assert got[("iam_root_not_used_recently", "root")] == "fail"  # no root row in moto
+    # alice's virtual device is listed, and is not the root user's.
+    assert collected.data["virtual_mfa_devices"] == [
+        {
+            "SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/alice",
+            "UserArn": user_arn("alice"),
+            "EnableDate": collected.data["virtual_mfa_devices"][0]["EnableDate"],
+        }
+    ]
     # Password policy.
     assert got[("iam_password_policy_min_length_14", "root")] == "pass"
     assert got[("iam_password_policy_reuse_24", "root")] == "pass"
@@ -272,6 +322,12 @@ def test_seeded_account_end_to_end(iam_aws: str) -> None:
     assert {
         name: got[("iam_user_console_mfa_enabled", name)] for name in ("alice", "bob", "ci", "old")
     } == {"alice": "pass", "bob": "fail", "ci": "pass", "old": "pass"}
+    # 1.11: alice got a key with her console password and has never used it; bob has no key,
+    # ci and old no console password.
+    assert {
+        name: got[("iam_user_no_access_key_at_setup", name)]
+        for name in ("alice", "bob", "ci", "old")
+    } == {"alice": "fail", "bob": "pass", "ci": "pass", "old": "pass"}
     # 1.12 and 1.14: everything was created just now.
     for name in ("alice", "bob", "ci", "old"):
         assert got[("iam_user_unused_credentials_45_days", name)] == "pass"
@@ -314,9 +370,10 @@ def test_seeded_account_end_to_end(iam_aws: str) -> None:
     assert administrator.details["attached_to"] == ["role break-glass"]
 
     # No per-user call: generate the report (twice: STARTED, then COMPLETE), get it, summary,
-    # password policy, authorization details, list attached AWS policies, one policy version
-    # per attached AWS policy (2), server certificates, entities of AWSSupportAccess.
-    assert ctx.api_calls == 11
+    # password policy, virtual MFA devices, authorization details, list attached AWS policies,
+    # one policy version per attached AWS policy (2), server certificates, entities of
+    # AWSSupportAccess.
+    assert ctx.api_calls == 12
 
     # ----- the same account scanned later: credentials and certificates age.
     after_44 = verdicts(evaluate(later(collected, 44)))
@@ -351,12 +408,14 @@ def test_empty_account(aws: str) -> None:
     assert {result.check_id: result.status for result in results} == {
         "iam_root_no_access_key": "pass",
         "iam_root_mfa_enabled": "fail",
+        "iam_root_hardware_mfa_enabled": "fail",
+        "iam_root_not_used_recently": "fail",
         "iam_password_policy_min_length_14": "fail",
         "iam_password_policy_reuse_24": "fail",
         "iam_support_role_exists": "fail",
     }
     # Nothing attached in the account: no get_policy_version at all.
-    assert ctx.api_calls == 9
+    assert ctx.api_calls == 10
 
 
 def test_remediation_is_seen_on_the_next_scan(iam_aws: str) -> None:
@@ -378,3 +437,44 @@ def test_remediation_is_seen_on_the_next_scan(iam_aws: str) -> None:
     # AdministratorAccess is no longer attached anywhere, so it is no longer collected.
     assert ("iam_aws_policy_no_full_admin_attached", "AdministratorAccess") not in got
     assert ("iam_server_certificate_not_expired", "legacy-web") not in got
+
+
+def test_a_virtual_root_mfa_device_is_not_hardware(aws: str) -> None:
+    iam = client(aws, "iam")
+    # An IAM user's device first, so that the root's is on a later page.
+    iam.create_user(UserName="alice")
+    for name, holder in (("alice", "alice"), ("root-account-mfa-device", "root-stand-in")):
+        if holder != "alice":
+            iam.create_user(UserName=holder)
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"][
+            "SerialNumber"
+        ]
+        iam.enable_mfa_device(
+            UserName=holder,
+            SerialNumber=serial,
+            AuthenticationCode1="123456",
+            AuthenticationCode2="654321",
+        )
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")  # unassigned: not listed
+    root_serial = f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device"
+
+    collected, ctx = collect(aws, root_mfa_on="root-stand-in")
+    result = next(r for r in evaluate(collected) if r.check_id == "iam_root_hardware_mfa_enabled")
+    assert (result.resource_arn, result.status) == (ACCOUNT_ARN, "fail")
+    assert [d["SerialNumber"] for d in result.details["root_virtual_mfa_devices"]] == [root_serial]
+    assert [d["SerialNumber"] for d in collected.data["virtual_mfa_devices"]] == [
+        f"arn:aws:iam::{ACCOUNT}:mfa/alice",
+        root_serial,
+    ]
+    account = next(ref for ref in collected.resources if ref.arn == ACCOUNT_ARN)
+    assert [d["UserArn"] for d in account.configuration["root_user"]["virtual_mfa_devices"]] == [
+        ACCOUNT_ARN
+    ]
+    # One device a page: two pages and the empty third moto answers after a full page.
+    assert ctx.api_calls == 9 + 3
+
+    # The root user moves to a security key: the virtual device is removed.
+    iam.deactivate_mfa_device(UserName="root-stand-in", SerialNumber=root_serial)
+    iam.delete_virtual_mfa_device(SerialNumber=root_serial)
+    collected, _ = collect(aws, root_mfa_on="root-stand-in")
+    assert verdicts(evaluate(collected))[("iam_root_hardware_mfa_enabled", "root")] == "pass"

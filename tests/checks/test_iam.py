@@ -95,6 +95,7 @@ def data(**values: Any) -> dict[str, Any]:
         "credential_report": {"generated_at": NOW.isoformat(), "rows": rows},
         "account_summary": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0},
         "password_policy": None,
+        "virtual_mfa_devices": [],
         "users": [user(r["user"]) for r in rows if r["user"] != "<root_account>"],
         "groups": [],
         "roles": [],

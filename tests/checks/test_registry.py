@@ -10,9 +10,12 @@ from findings.checks import REGISTRY
 EXPECTED: dict[str, tuple[tuple[str, ...], str, str]] = {
     "iam_root_no_access_key": (("1.4",), "iam", "AWS::::Account"),
     "iam_root_mfa_enabled": (("1.5",), "iam", "AWS::::Account"),
+    "iam_root_hardware_mfa_enabled": (("1.6",), "iam", "AWS::::Account"),
+    "iam_root_not_used_recently": (("1.7",), "iam", "AWS::::Account"),
     "iam_password_policy_min_length_14": (("1.8",), "iam", "AWS::::Account"),
     "iam_password_policy_reuse_24": (("1.9",), "iam", "AWS::::Account"),
     "iam_user_console_mfa_enabled": (("1.10",), "iam", "AWS::IAM::User"),
+    "iam_user_no_access_key_at_setup": (("1.11",), "iam", "AWS::IAM::User"),
     "iam_user_unused_credentials_45_days": (("1.12",), "iam", "AWS::IAM::User"),
     "iam_user_one_active_access_key": (("1.13",), "iam", "AWS::IAM::User"),
     "iam_user_access_keys_rotated_90_days": (("1.14",), "iam", "AWS::IAM::User"),
