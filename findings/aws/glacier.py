@@ -7,6 +7,11 @@ moto 5.2.5 has no vault access policies; the simulated account's front door
 (``simulation.front``) answers ``SetVaultAccessPolicy``, ``GetVaultAccessPolicy`` and
 ``DeleteVaultAccessPolicy`` itself, so this collector runs unchanged against the simulation.
 
+S3 Glacier (the vault API) is not offered in every region: in a region the SDK's endpoint data
+lists no Glacier endpoint for (ap-southeast-5, il-central-1, ...) no vault can exist, so the
+collector reports none without calling, instead of failing the unit on a name that does not
+resolve.
+
 ``data``::
 
     {"vaults": [{"arn": ..., "name": "archive", "policy": {...} | None}]}
@@ -20,8 +25,16 @@ from findings.toolbox import ResourceRef, policy_document
 _NO_POLICY = ("ResourceNotFoundException",)
 
 
+def offered_in(ctx: CollectContext, region: str) -> bool:
+    """Whether the SDK knows a Glacier endpoint in ``region`` (its partition's region list)."""
+    partition = ctx.session.get_partition_for_region(region)
+    return region in ctx.session.get_available_regions("glacier", partition_name=partition)
+
+
 @collector("glacier", scope=REGIONAL)
 def collect_glacier(ctx: CollectContext) -> Collected:
+    if not offered_in(ctx, ctx.region):
+        return Collected(resources=[], data={"vaults": []})
     glacier = ctx.client("glacier")
     vaults = []
     for item in ctx.paginate(glacier, "list_vaults", "VaultList"):

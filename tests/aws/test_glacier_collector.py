@@ -70,3 +70,11 @@ def test_a_policy_for_a_missing_vault_is_refused(aws: str) -> None:
             vaultName="nowhere", policy={"Policy": public_policy("*", "glacier:*")}
         )
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_region_without_glacier_has_no_vaults_and_costs_no_call(aws: str) -> None:
+    # ap-southeast-5 has no Glacier endpoint: AWS does not offer the vault API there.
+    collected, results, ctx = collect(aws, "glacier", "ap-southeast-5")
+
+    assert collected.data == {"vaults": []} and collected.resources == []
+    assert results == {} and ctx.api_calls == 0

@@ -89,7 +89,7 @@ def test_the_default_benchmark_is_the_newest_cis_unless_a_setting_names_one(
     assert find_benchmark("2.0.0") == catalog
     assert find_benchmark("cis-aws-foundations") == next_version
     with pytest.raises(ValueError, match=r"loaded: cis-aws-foundations@2\.0\.0"):
-        find_benchmark("7.0.0")
+        find_benchmark("8.0.0")
 
 
 def test_the_diff_names_renumbered_dropped_and_added_controls(next_version, catalog):
@@ -116,11 +116,14 @@ def test_an_acceptance_under_one_version_shows_under_the_next_and_says_what_it_l
         g.benchmark.version: [(r.control.ref, r.covered) for r in g.controls]
         for g in across.elsewhere
     }
-    # The shipped v3.0.0, v4.0.1 and v5.0.0 catalogs too: IMDSv2 is 5.6 in v3, 5.7 in v4 and v5.
+    # The shipped v3.0.0 to v7.0.0 catalogs too: IMDSv2 is 5.6 in v3, 5.7 in v4 and v5, 6.7
+    # in v6 and v7.
     assert where == {
         "3.0.0": [("5.6", True)],
         "4.0.1": [("5.7", True)],
         "5.0.0": [("5.7", True)],
+        "6.0.0": [("6.7", True)],
+        "7.0.0": [("6.7", True)],
         NEXT: [("5.7", True)],
     }
     assert across.no_longer_in == []
@@ -173,8 +176,8 @@ def test_the_diff_command_and_page_list_what_carries_over(
 def test_the_diff_command_refuses_unknown_versions(catalog):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match=r"No benchmark .7\.0\.0. is loaded"):
-        call_command("benchmark_diff", "2.0.0", "7.0.0")
+    with pytest.raises(CommandError, match=r"No benchmark .8\.0\.0. is loaded"):
+        call_command("benchmark_diff", "2.0.0", "8.0.0")
 
 
 def test_findings_pages_and_api_read_one_benchmark_at_a_time(

@@ -122,6 +122,8 @@ def test_export_writes_every_finding_as_json_and_csv(catalog, story, aws, tmp_pa
         "CIS 3.0.0 5.6",
         "CIS 4.0.1 5.7",
         "CIS 5.0.0 5.7",
+        "CIS 6.0.0 6.7",
+        "CIS 7.0.0 6.7",
     ]
     assert imds["account_id"] == story.account_id and imds["region"] == "us-east-1"
     assert imds["resource_type"] == "AWS::EC2::Instance"

@@ -108,8 +108,11 @@ def test_a_denied_service_leaves_its_findings_as_they_were(
     assert "us-east-1: kms" in second.error
     unit = second.regions.get(region="us-east-1")
     assert unit.state == ScanRegion.State.SUCCEEDED
-    assert list(unit.failed_services) == ["kms"]
+    # Both collectors that read KMS fail: key settings, and key policies (which CIS v7.0.0 2.21
+    # maps through "KMS key policy is not public").
+    assert sorted(unit.failed_services) == ["kms", "kms_policy"]
     assert "AccessDenied" in unit.failed_services["kms"]
+    assert "AccessDenied" in unit.failed_services["kms_policy"]
     assert "us-east-1: not evaluated: kms AccessDenied" in err.getvalue()
     # KMS's finding is exactly as it was: same status, not resolved, not seen again.
     rotation.refresh_from_db()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from findings import services
 from findings.checks import REGISTRY
-from findings.models import Finding
+from findings.models import Benchmark, Finding
 from findings.services.scans import mapped_checks
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,9 @@ UNMAPPED_CALLS = {("iam", "ListOrganizationsFeatures")}
 
 
 def test_a_scan_pays_nothing_for_unmapped_checks(story_account, scan_now, aws_front) -> None:
+    # CIS v7.0.0 maps the organisation and front-door logging checks (2.1.x, 4.10): a
+    # deployment that has not loaded that catalog is one where they are still unmapped.
+    Benchmark.objects.filter(slug="cis-aws-foundations", version="7.0.0").delete()
     aws_front.calls.clear()  # seeding the story made calls of its own (CloudFront among them)
 
     scan_now(story_account)  # links the loaded catalogs' checks first (sync_checks)
@@ -50,3 +54,11 @@ def test_a_scan_pays_nothing_for_unmapped_checks(story_account, scan_now, aws_fr
     assert Finding.objects.filter(
         control_check__check_id="ec2_network_acl_admin_ports_restricted"
     ).exists()
+
+    # Loading the v7.0.0 catalog maps them: the next scan runs them.
+    services.load_catalog(services.CATALOG_DIR / "cis_aws_foundations_7.0.0.json")
+    services.sync_checks()
+    assert {
+        "cloudfront_distribution_logging_enabled",
+        "organizations_delegated_administrators",
+    } <= mapped_checks()
