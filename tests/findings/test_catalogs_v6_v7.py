@@ -41,15 +41,23 @@ PROSE = (
     "terraform",
 )
 # Where the recommendations the issue follows sit in each version.
-IMDSV2 = {"2.0.0": "5.6", "3.0.0": "5.6", "4.0.1": "5.7", "6.0.0": "6.7", "7.0.0": "6.7"}
+IMDSV2 = {
+    "2.0.0": "5.6",
+    "3.0.0": "5.6",
+    "4.0.1": "5.7",
+    "5.0.0": "5.7",
+    "6.0.0": "6.7",
+    "7.0.0": "6.7",
+}
 MFA_DELETE = {
     "2.0.0": "2.1.2",
     "3.0.0": "2.1.2",
     "4.0.1": "2.1.2",
+    "5.0.0": "2.1.2",
     "6.0.0": "3.1.2",
     "7.0.0": "3.1.2",
 }
-BLOCK_PUBLIC_ACCESS = {"4.0.1": "2.1.4", "6.0.0": "3.1.4", "7.0.0": "3.1.4"}
+BLOCK_PUBLIC_ACCESS = {"4.0.1": "2.1.4", "5.0.0": "2.1.4", "6.0.0": "3.1.4", "7.0.0": "3.1.4"}
 
 
 def _data(version: str) -> dict:
@@ -124,7 +132,7 @@ def test_moved_recommendations_keep_their_checks(catalog):
     services.sync_checks()
     by_version = {
         version: {c.ref: c for c in _benchmark(version).controls.all()}
-        for version in ("2.0.0", "3.0.0", "4.0.1", "6.0.0", "7.0.0")
+        for version in ("2.0.0", "3.0.0", "4.0.1", "5.0.0", "6.0.0", "7.0.0")
     }
     imds = {v: by_version[v][ref] for v, ref in IMDSV2.items()}
     assert {c.title for c in imds.values()} >= {
