@@ -17,11 +17,14 @@ bench admin; server time from the app's ``Server-Timing`` header):
 - the posture query (``get_control_posture``) with its counts uncached, then cached;
 - the overview page ``/?benchmark=<id>`` with nothing cached (the first view after a change,
   which counts), then cached (any later view);
-- the Findings page filtered by the benchmark, and by the benchmark and failing status.
+- the Findings page filtered by the benchmark, and by the benchmark and failing status (the
+  triage bench's: ``/findings/``, every benchmark's findings, and failing).
 
 Beside each, the same figure of the triage bench's overview (``/``, the default benchmark, as
-``triage_pages.py`` times it), measured here on the same estate, and the ratio. Nothing is
-asserted: the figures are printed.
+``triage_pages.py`` times it, with every catalog loaded as it has them), measured here on the
+same estate in the same turns (run 1 of each, then run 2...: a shared machine's load falls on
+all alike), and the ratio. Nothing is asserted: the figures are printed. The catalog tables
+are not analysed after enabling: the first views after enabling a benchmark are the ones timed.
 
 Redis: ``BENCH_CACHE_URL`` (the cache, flushed between runs; default db 14) and
 ``BENCH_BROKER_URL`` (where writes queue their recount, purged: no worker runs; default db 13).
@@ -100,39 +103,58 @@ def enable(path: Path):
     return benchmark
 
 
-def measure(figures: Figures, benchmark, path: str, client, runs: int) -> None:
-    """Median figures of one benchmark's posture query and pages (``path``: its overview)."""
+@dataclass
+class Target:
+    figures: Figures
+    benchmark: object
+    overview: str  # the overview's path
+    findings: str  # the Findings page's path (a query string follows)
+
+
+def measure(targets: list[Target], client, runs: int) -> None:
+    """Median figures of each target, taken in turns: run 1 of every benchmark, then run 2...,
+    so that the load of a shared machine falls on all alike."""
     from django.core.cache import cache
 
     from findings.queries import PostureScope, get_control_posture, summarize_posture
 
-    def cold(action: Callable[[], float]) -> float:
-        samples = []
+    def posture(target: Target) -> float:
+        return timed(lambda: get_control_posture(target.benchmark, scope=PostureScope()))
+
+    def overview(target: Target) -> float:
+        return server_ms(client, target.overview)
+
+    def findings(target: Target) -> float:
+        return server_ms(client, target.findings)
+
+    def failing(target: Target) -> float:
+        joint = "&" if "?" in target.findings else "?"
+        return server_ms(client, f"{target.findings}{joint}status=fail")
+
+    for target in targets:
+        rows = get_control_posture(target.benchmark, scope=PostureScope())
+        target.figures.controls = len(rows)
+        target.figures.evaluated = summarize_posture(rows).evaluated
+    kinds = [
+        ("posture, uncached", posture, True),
+        ("posture, cached", posture, False),
+        ("overview, uncached", overview, True),
+        ("overview, cached", overview, False),
+        ("findings list", findings, False),
+        ("findings list, failing", failing, False),
+    ]
+    for name, action, uncached in kinds:
+        samples: dict[int, list[float]] = {i: [] for i in range(len(targets))}
+        if not uncached:
+            for target in targets:
+                action(target)  # counts and the rendered table cached
         for _ in range(runs):
-            cache.clear()  # counts and the rendered table: the first view after a change
-            samples.append(action())
-        return median(samples)
-
-    def warm(action: Callable[[], float]) -> float:
-        action()
-        return median([action() for _ in range(runs)])
-
-    def posture() -> float:
-        return timed(lambda: get_control_posture(benchmark, scope=PostureScope()))
-
-    rows = get_control_posture(benchmark, scope=PostureScope())
-    figures.controls = len(rows)
-    figures.evaluated = summarize_posture(rows).evaluated
-    figures.ms["posture, uncached"] = cold(posture)
-    figures.ms["posture, cached"] = warm(posture)
-    figures.ms["overview, uncached"] = cold(lambda: server_ms(client, path))
-    figures.ms["overview, cached"] = warm(lambda: server_ms(client, path))
-    figures.ms["findings list"] = warm(
-        lambda: server_ms(client, f"/findings/?benchmark={benchmark.pk}")
-    )
-    figures.ms["findings list, failing"] = warm(
-        lambda: server_ms(client, f"/findings/?benchmark={benchmark.pk}&status=fail")
-    )
+            for i, target in enumerate(targets):
+                if uncached:
+                    cache.clear()  # counts and the rendered table: the first view after a change
+                samples[i].append(action(target))
+        for i, target in enumerate(targets):
+            target.figures.ms[name] = median(samples[i])
 
 
 # Short column names of the figures, in the order ``measure`` takes them.
@@ -149,12 +171,13 @@ COLUMNS = {
 def report(reference: Figures, rows: list[Figures]) -> None:
     print(
         "\nMedians in ms, and × the triage bench's figure (the overview `/` of the default "
-        f"benchmark, {reference.label}, before any other is enabled):"
+        f"benchmark, {reference.label}):"
     )
     print(
         "  posture: get_control_posture, counts uncached; overview: the page, nothing cached "
         "(the first view after a change); $: cached (later views);\n  findings: "
-        "/findings/?benchmark=<id>, and with &status=fail; enable: load + sync checks + enabled"
+        "/findings/?benchmark=<id> (the triage bench's: /findings/), and with status=fail; "
+        "enable: load + sync checks + enabled"
     )
     head = f"  {'benchmark':<27} {'enable':>7} {'ctrls':>5} {'evaluated':>9}"
     print(head + "".join(f" {name:>14}" for name in COLUMNS.values()))
@@ -196,7 +219,6 @@ def main() -> None:
     os.environ["ALLOWED_HOSTS"] = "testserver"
     setup_django(fresh=not args.reuse)
 
-    from django.db import connection
     from django.test import Client
 
     from cspm.celery import app
@@ -214,14 +236,7 @@ def main() -> None:
     client = Client()
     assert client.login(username=BENCH_USER, password=PASSWORD), "login failed"
 
-    # The triage bench's overview figure: `/`, the default benchmark, before any other is
-    # enabled (as triage_pages.py finds the estate).
     kept = remove_benchmarks(default.pk)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    reference = Figures(label=f"{default.name} v{default.version}")
-    measure(reference, default, "/", client, args.runs)
-
     by_identity = {(b.slug, b.version): b for b in Benchmark.objects.all()}
     rows: list[Figures] = []
     for path in files:
@@ -244,11 +259,21 @@ def main() -> None:
         f"enabled {len(enabled)} benchmarks from {len(files)} catalog files"
         + (f" ({', '.join(kept)} kept: decisions refer to them)" if kept else "")
     )
+    # The triage bench's overview figure: `/`, the default benchmark, every catalog loaded (as
+    # triage_pages.py finds its estate), taken in the same turns as each benchmark's.
+    reference = Figures(label=f"{default.name} v{default.version}")
+    targets = [Target(reference, default, "/", "/findings/")]
     for figures in rows:
-        benchmark = enabled[figures.label]
-        measure(figures, benchmark, f"/?benchmark={benchmark.pk}", client, args.runs)
+        pk = enabled[figures.label].pk
+        targets.append(
+            Target(
+                figures, enabled[figures.label], f"/?benchmark={pk}", f"/findings/?benchmark={pk}"
+            )
+        )
+    measure(targets, client, args.runs)
     report(reference, rows)
-    reproduce("benchmarks.py", "--reuse" if args.reuse else "")
+    scale = f"--resources {args.resources} --checks {args.checks} --runs {args.runs}"
+    reproduce("benchmarks.py", scale + (" --reuse" if args.reuse else ""))
 
 
 if __name__ == "__main__":
