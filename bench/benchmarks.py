@@ -22,9 +22,10 @@ bench admin; server time from the app's ``Server-Timing`` header):
 
 Beside each, the same figure of the triage bench's overview (``/``, the default benchmark, as
 ``triage_pages.py`` times it, with every catalog loaded as it has them), measured here on the
-same estate in the same turns (run 1 of each, then run 2...: a shared machine's load falls on
-all alike), and the ratio. Nothing is asserted: the figures are printed. The catalog tables
-are not analysed after enabling: the first views after enabling a benchmark are the ones timed.
+same estate in the same turns (run 1 of each, then run 2..., each turn starting with another
+benchmark: a shared machine's load falls on all alike), and the ratio. Nothing is asserted:
+the figures are printed. The catalog tables are not analysed after enabling: the views right
+after a benchmark is enabled are the ones timed.
 
 Redis: ``BENCH_CACHE_URL`` (the cache, flushed between runs; default db 14) and
 ``BENCH_BROKER_URL`` (where writes queue their recount, purged: no worker runs; default db 13).
@@ -148,8 +149,12 @@ def measure(targets: list[Target], client, runs: int) -> None:
         if not uncached:
             for target in targets:
                 action(target)  # counts and the rendered table cached
-        for _ in range(runs):
-            for i, target in enumerate(targets):
+        for run in range(runs):
+            # Each turn starts with another benchmark: none always pays for coming first.
+            turn = list(range(len(targets)))
+            turn = turn[run % len(turn) :] + turn[: run % len(turn)]
+            for i in turn:
+                target = targets[i]
                 if uncached:
                     cache.clear()  # counts and the rendered table: the first view after a change
                 samples[i].append(action(target))
