@@ -149,3 +149,53 @@ def write_spread_estate(accounts: int, resources: int, checks_per_resource: int 
             state="succeeded", finished_at=timezone.now(), started_at=timezone.now()
         )
     return created
+
+
+PASSWORD = "bench-password-not-secret"  # noqa: S105
+BENCH_USER = "bench-admin"
+
+
+def build_triage_estate(resources: int, checks: int) -> None:
+    """The triage bench's estate (``write_spread_estate`` over 4 accounts, ``resources`` ×
+    ``checks`` findings), an admin ``bench-admin`` who logs in with ``PASSWORD``, a zone
+    "shards 0-2" and five zone-wide acceptances on controls of the default benchmark, then
+    ``VACUUM ANALYZE``. Shared by the benches that compare their figures with the triage one."""
+    import datetime as dt
+    import time
+
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.utils import timezone
+
+    from acceptances import services
+    from findings.models import Finding
+    from findings.queries import get_default_benchmark
+
+    t0 = time.perf_counter()
+    write_spread_estate(4, resources, checks)
+    print(f"estate: {Finding.objects.count():,} findings in {time.perf_counter() - t0:.0f} s")
+    admin, _ = User.objects.get_or_create(username=BENCH_USER, defaults={"is_staff": True})
+    admin.set_password(PASSWORD)
+    admin.save()
+    admin.groups.add(Group.objects.get(name="admin"))
+    admin = User.objects.get(pk=admin.pk)
+    zone = services.save_zone(
+        actor=admin, name="shards 0-2", rules={"tags": ["Shard in (0, 1, 2)"]}
+    )
+    # Some decisions, so that accepted counts are not all zero: on the default benchmark's
+    # controls (the overview the triage bench times), which leaves the other benchmarks free
+    # of acceptances (the benchmarks bench removes and enables them again).
+    benchmark = get_default_benchmark()
+    for control in benchmark.controls.filter(checks__isnull=False).distinct()[:5]:
+        services.accept_risk(
+            actor=admin,
+            control=control,
+            zone=zone,
+            owner=admin,
+            reason="risk_owned",
+            justification="bench",
+            # Within the shipped risk appetite whatever the control's severity.
+            expires_at=timezone.now() + dt.timedelta(days=30),
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")

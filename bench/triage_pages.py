@@ -22,7 +22,6 @@ Redis: ``BENCH_CACHE_URL`` (the shared cache, flushed; default db 14) and ``BENC
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import re
 import signal
@@ -35,50 +34,13 @@ import time
 from pathlib import Path
 
 from common import ROOT, median, p95, reproduce, setup_django, start_worker, stop_worker, wait_for
-
-PASSWORD = "bench-password-not-secret"  # noqa: S105
+from data import PASSWORD, build_triage_estate
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def build_estate(resources: int, checks: int) -> None:
-    from data import write_spread_estate
-    from django.contrib.auth.models import Group, User
-    from django.db import connection
-    from django.utils import timezone
-
-    from acceptances import services
-    from findings.models import Control, Finding
-
-    t0 = time.perf_counter()
-    write_spread_estate(4, resources, checks)
-    print(f"estate: {Finding.objects.count():,} findings in {time.perf_counter() - t0:.0f} s")
-    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True})
-    admin.set_password(PASSWORD)
-    admin.save()
-    admin.groups.add(Group.objects.get(name="admin"))
-    admin = User.objects.get(pk=admin.pk)
-    zone = services.save_zone(
-        actor=admin, name="shards 0-2", rules={"tags": ["Shard in (0, 1, 2)"]}
-    )
-    # Some decisions, so that accepted counts are not all zero.
-    for control in Control.objects.filter(checks__isnull=False).distinct()[:5]:
-        services.accept_risk(
-            actor=admin,
-            control=control,
-            zone=zone,
-            owner=admin,
-            reason="risk_owned",
-            justification="bench",
-            # Within the shipped risk appetite whatever the control's severity.
-            expires_at=timezone.now() + dt.timedelta(days=30),
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
 
 
 def busiest_control():
@@ -264,7 +226,7 @@ def main() -> None:
     from findings.models import Finding
 
     if not Finding.objects.exists():
-        build_estate(args.resources, args.checks)
+        build_triage_estate(args.resources, args.checks)
     total = Finding.objects.count()
     control = busiest_control()
     zone_id = Zone.objects.get(name="shards 0-2").pk

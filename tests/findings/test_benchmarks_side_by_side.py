@@ -213,3 +213,35 @@ def test_findings_pages_and_api_read_one_benchmark_at_a_time(
     assert every.content.decode().count(
         "s3_bucket_mfa_delete_enabled"
     ) > only_next.content.decode().count("s3_bucket_mfa_delete_enabled")
+
+
+@pytest.mark.parametrize(
+    "lister, filters",
+    [
+        ("get_findings_list", {}),
+        ("get_findings_list", {"severity": "high", "status": "fail"}),
+        ("get_resources_list", {"status": "fail"}),
+    ],
+)
+def test_a_list_of_one_benchmark_names_its_checks_to_the_database(
+    next_version, catalog, story_account, scan_now, lister, filters
+):
+    """The catalog is read first and the findings query names the benchmark's checks: joined
+    as a subquery, the planner sized it from catalog statistics that are stale right after a
+    benchmark is enabled, and read a million findings check by check (9 s instead of 0.5 s)."""
+    from findings import queries
+    from findings.queries.lists import ListFilters
+
+    scan_now(story_account)
+    rows = getattr(queries, lister)(ListFilters(benchmark=next_version, **filters))
+    sql = str(rows.query)
+    assert "findings_control" not in sql
+    assert "findings_check_controls" not in sql
+    # The same rows as the catalog joined in the query.
+    if lister == "get_findings_list":
+        graded = {"control_check__controls__severity": "high"} if filters else {}
+        joined = Finding.objects.filter(control_check__controls__benchmark=next_version, **graded)
+        if filters:
+            joined = joined.filter(status="fail", resolved_at__isnull=True, acceptance__isnull=True)
+        assert joined.exists()
+        assert set(rows.values_list("pk", flat=True)) == set(joined.values_list("pk", flat=True))
