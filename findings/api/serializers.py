@@ -103,6 +103,11 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 class ControlSerializer(serializers.ModelSerializer):
     benchmark_version = serializers.CharField(source="benchmark.version", read_only=True)
     checks = serializers.SlugRelatedField(slug_field="check_id", many=True, read_only=True)
+    not_evaluated_reason = serializers.CharField(
+        read_only=True,
+        help_text='Set when no check of ours decides this automated control: "Not evaluated: '
+        'no collector reads <service>" or "Not evaluated: no check yet". Never passing.',
+    )
 
     class Meta:
         model = Control
@@ -126,6 +131,9 @@ class ControlSerializer(serializers.ModelSerializer):
             "terraform",
             "references",
             "checks",
+            "service",
+            "evaluated",
+            "not_evaluated_reason",
         )
 
 
@@ -289,6 +297,11 @@ class ControlPostureSerializer(serializers.Serializer):
     evaluated = serializers.IntegerField()
     compliance_percent = serializers.FloatField(allow_null=True)
     checks = serializers.ListField(child=serializers.CharField())
+    service = serializers.CharField()
+    not_evaluated_reason = serializers.CharField(
+        help_text='"Not evaluated: no collector reads <service>" (or "no check yet") for an '
+        "automated control no check of ours decides; empty otherwise."
+    )
 
 
 class PostureTotalsSerializer(serializers.Serializer):
@@ -297,6 +310,9 @@ class PostureTotalsSerializer(serializers.Serializer):
     passing = serializers.IntegerField()
     evaluated = serializers.IntegerField()
     compliance_percent = serializers.FloatField(allow_null=True)
+    unchecked_controls = serializers.IntegerField(
+        help_text="Automated controls no check of ours decides: not evaluated, in no count above."
+    )
 
 
 class PostureSerializer(serializers.Serializer):
