@@ -327,6 +327,8 @@ def _with_status(rows: list[queries.ControlPosture], status: str) -> list[querie
     if status == "unchecked":
         return [row for row in rows if row.unchecked]
     return [row for row in rows if row.status == status] if status else rows
+
+
 BENCHMARK_PARAM = OpenApiParameter(
     "benchmark", description="Default: CIS AWS Foundations, newest", **ID_PARAM
 )

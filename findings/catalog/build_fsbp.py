@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the table keeps one control per line, titles as AWS writes them
 """Build ``aws_fsbp_1.0.0.json`` (AWS Foundational Security Best Practices) from the table below.
 
 Run from the repository root: ``python findings/catalog/build_fsbp.py``. The output is committed;
@@ -548,7 +549,7 @@ OWN_TEXT: dict[str, tuple[list[str], str, str, str]] = {
         "them learns how to avoid being noticed.",
         "S3 console > the trail's bucket > Permissions: turn on Block Public Access, remove "
         "ACL grants to Everyone or Authenticated users, and remove policy statements whose "
-        "principal is \"*\" without conditions.",
+        'principal is "*" without conditions.',
     ),
     "ELB.5": (
         ["AWS::ElasticLoadBalancingV2::LoadBalancer"],
@@ -564,28 +565,28 @@ OWN_TEXT: dict[str, tuple[list[str], str, str, str]] = {
     "IAM.1": (
         ["AWS::IAM::Policy"],
         "No customer managed IAM policy that is attached to a user, group or role has a "
-        "statement allowing every action (\"*\") on every resource (\"*\"). Unattached "
+        'statement allowing every action ("*") on every resource ("*"). Unattached '
         "customer managed policies are not evaluated by our check.",
         "Full administrative rights should be a deliberate exception held by few, audited "
-        "roles. A customer policy granting \"*:*\" spreads them silently to whoever it is "
+        'roles. A customer policy granting "*:*" spreads them silently to whoever it is '
         "attached to, and a single leaked credential then controls the whole account.",
-        "IAM console > Policies > filter Customer managed > the policy: replace the \"*\" "
+        'IAM console > Policies > filter Customer managed > the policy: replace the "*" '
         "statement with the actions and resources its holders need, or detach it.",
     ),
     "KMS.5": (
         ["AWS::KMS::Key"],
-        "No customer managed KMS key has a key policy that lets everyone (a \"*\" principal "
+        'No customer managed KMS key has a key policy that lets everyone (a "*" principal '
         "without conditions that pin the caller to known accounts, organisations or networks) "
         "use or manage it.",
         "Whoever may use a key may decrypt everything encrypted under it. A public key policy "
         "turns encryption into a formality and may let anyone schedule the key's deletion.",
-        "KMS console > Customer managed keys > the key > Key policy > Edit: replace the \"*\" "
+        'KMS console > Customer managed keys > the key > Key policy > Edit: replace the "*" '
         "principal with named accounts or roles, or add conditions such as aws:PrincipalOrgID.",
     ),
     "Lambda.1": (
         ["AWS::Lambda::Function"],
         "No Lambda function has a resource-based policy that lets everyone invoke or manage "
-        "it (a \"*\" principal without conditions that pin the caller to a source account, ARN "
+        'it (a "*" principal without conditions that pin the caller to a source account, ARN '
         "or organisation).",
         "A publicly invocable function runs with its own role on anyone's request: it may be "
         "used to run up cost, reach data the role can read, or probe the code for weaknesses.",
@@ -632,11 +633,11 @@ OWN_TEXT: dict[str, tuple[list[str], str, str, str]] = {
     "SNS.4": (
         ["AWS::SNS::Topic"],
         "No SNS topic has an access policy that lets everyone publish to, subscribe to or "
-        "manage it (a \"*\" principal without conditions that pin the caller to known accounts, "
+        'manage it (a "*" principal without conditions that pin the caller to known accounts, '
         "organisations or source ARNs).",
         "A public topic lets anyone send messages to every subscriber (phishing, false alerts) "
         "or subscribe to read what it carries.",
-        "SNS console > Topics > the topic > Edit > Access policy: replace the \"*\" principal "
+        'SNS console > Topics > the topic > Edit > Access policy: replace the "*" principal '
         "with named accounts or services, or add aws:SourceOwner / aws:SourceArn conditions.",
     ),
 }
@@ -715,7 +716,9 @@ def build() -> dict:
             "profile_levels": False,
             "not_evaluated_controls": True,
         },
-        "sections": [{"ref": p, "title": SERVICES[p]} for p in sorted(seen_sections, key=str.lower)],
+        "sections": [
+            {"ref": p, "title": SERVICES[p]} for p in sorted(seen_sections, key=str.lower)
+        ],
         "controls": controls,
     }
 

@@ -134,7 +134,7 @@ def _validate_catalog(data: Any, source: str) -> None:
             if not (isinstance(service, str) and service.strip()):
                 problems.append(
                     f"{where}: marked 'evaluated': false, so it must name its 'service' (shown "
-                    "as \"no collector reads <service>\")"
+                    'as "no collector reads <service>")'
                 )
         checks = control.get("checks", [])
         if not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):

@@ -222,9 +222,7 @@ def test_a_not_evaluated_control_is_automated_without_checks_and_names_its_servi
     assert f"control ECS.2: {message}" in " ".join(info.value.messages)
 
 
-def test_a_marked_control_loads_and_syncs_while_unmarked_ones_still_need_a_check(
-    catalog, tmp_path
-):
+def test_a_marked_control_loads_and_syncs_while_unmarked_ones_still_need_a_check(catalog, tmp_path):
     marked = _control("ECS.2", checks=[], evaluated=False, service="ECS")
     decided = _control("EC2.8", checks=["ec2_instance_imdsv2_required"], service="EC2")
     path = _catalog_file(tmp_path, {"not_evaluated_controls": True}, [marked, decided])
@@ -241,9 +239,7 @@ def test_a_marked_control_loads_and_syncs_while_unmarked_ones_still_need_a_check
     services.load_catalog(again)
     with pytest.raises(ValidationError) as info:
         services.sync_checks()
-    assert "ECS.3 is automated but no registered check decides it" in " ".join(
-        info.value.messages
-    )
+    assert "ECS.3 is automated but no registered check decides it" in " ".join(info.value.messages)
 
 
 def test_a_control_a_check_decides_cannot_be_marked_not_evaluated(catalog):
