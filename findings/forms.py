@@ -22,6 +22,8 @@ STATUS_CHOICES = [
     ("pass", "Passing"),
     ("manual", "Manual"),
     ("not evaluated", "Not evaluated"),
+    # A subset of "not evaluated": automated controls no check of ours decides.
+    ("unchecked", "Not evaluated: no check"),
 ]
 
 

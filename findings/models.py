@@ -199,13 +199,30 @@ KNOWN_PLACEHOLDERS = frozenset(
 )
 
 
+# Services a benchmark names differently from the collector that reads them.
+_COLLECTOR_OF_SERVICE = {"elb": "elbv2", "eventbridge": "events", "cloudwatch": "monitoring"}
+
+
+def service_is_collected(service: str) -> bool:
+    """Whether a collector of ours reads the AWS service a benchmark names ("EC2", "ELB",
+    "Secrets Manager"): compared case-, space- and punctuation-blind with collector names."""
+    from findings.aws import COLLECTORS
+
+    key = re.sub(r"[^a-z0-9]", "", service.lower())
+    if not key:
+        return False
+    names = {re.sub(r"[^a-z0-9]", "", name.lower()) for name in COLLECTORS}
+    return _COLLECTOR_OF_SERVICE.get(key, key) in names
+
+
 class Control(models.Model):
     """One recommendation of a benchmark, e.g. 2.1.1 of CIS AWS Foundations 2.0.0."""
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="controls")
-    ref = models.CharField("reference", max_length=20)
+    # Up to 40: FSBP writes refs such as "PrivateCertificateAuthority.1".
+    ref = models.CharField("reference", max_length=40)
     title = models.CharField(max_length=300)
-    section_ref = models.CharField(max_length=20)
+    section_ref = models.CharField(max_length=40)
     section_title = models.CharField(max_length=200)
     # CIS profile level; benchmarks without levels (AWS FSBP) leave it empty.
     level = models.PositiveSmallIntegerField(
@@ -233,6 +250,12 @@ class Control(models.Model):
     # A check may decide controls of several benchmarks: its findings are read by each, and an
     # acceptance of one covers the same findings under every other (it covers checks).
     check_ids = models.JSONField(default=list, blank=True)
+    # False: the benchmark calls it automated but no check of ours decides it (yet). Only a
+    # catalog that allows it may say so; such a control is listed "not evaluated" with its
+    # service named, never as passing, and counts in no total.
+    evaluated = models.BooleanField(
+        default=True, help_text="A check of ours decides it (false: listed as not evaluated)."
+    )
     # Natural sort order of refs ("1.10" after "1.9"), computed when the catalog is loaded.
     position = models.PositiveIntegerField(default=0)
 
@@ -266,6 +289,16 @@ class Control(models.Model):
         if self.automated:
             return Assessment.AUTOMATED
         return Assessment.of(False, bool(self.check_ids) or bool(self.checks.all()))
+
+    @property
+    def not_evaluated_reason(self) -> str:
+        """Why no scan decides this automated control ("" when a check does, or it is manual):
+        no collector reads its service, or we read the service but have no check for it."""
+        if self.evaluated or not self.automated:
+            return ""
+        if service_is_collected(self.service):
+            return "Not evaluated: no check yet"
+        return f"Not evaluated: no collector reads {self.service or 'its service'}"
 
     @property
     def terraform_placeholders(self) -> list[str]:

@@ -55,7 +55,7 @@ OVERVIEW_SORTS: dict[str, Any] = {
     "ref": lambda r: Control.sort_key(r.control.ref),
     "title": lambda r: r.control.title.lower(),
     "severity": lambda r: SEVERITY_RANK.get(r.control.severity, 0),
-    "level": lambda r: r.control.level,
+    "level": lambda r: r.control.level or 0,  # none in benchmarks without profile levels
     "status": lambda r: _STATUS_RANK.get(r.status, 9),
     "failing": lambda r: r.failing,
     "accepted": lambda r: r.accepted,
@@ -106,7 +106,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         status = form.cleaned_data["status"]
         if severity:
             shown = [r for r in shown if r.control.severity == severity]
-        if status:
+        if status == "unchecked":
+            shown = [r for r in shown if r.unchecked]
+        elif status:
             shown = [r for r in shown if r.status == status]
     shown, sort = sort_posture_rows(shown, request.GET.get("sort", ""))
     headers = _sort_headers(sort or "ref", OVERVIEW_COLUMNS)

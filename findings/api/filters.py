@@ -60,10 +60,23 @@ class ControlFilter(filters.FilterSet):
     level = filters.ChoiceFilter(choices=[(1, "Level 1"), (2, "Level 2")])
     automated = filters.BooleanFilter()
     section = filters.CharFilter(field_name="section_ref", help_text="A section, e.g. 2.1.")
+    evaluated = filters.BooleanFilter(
+        help_text="false: automated controls no check of ours decides (listed as not evaluated)."
+    )
+    service = filters.CharFilter(lookup_expr="iexact", help_text="The AWS service, e.g. ECS.")
 
     class Meta:
         model = Control
-        fields = ("benchmark", "ref", "severity", "level", "automated", "section")
+        fields = (
+            "benchmark",
+            "ref",
+            "severity",
+            "level",
+            "automated",
+            "section",
+            "evaluated",
+            "service",
+        )
 
 
 class ResourceFilter(filters.FilterSet):

@@ -112,6 +112,11 @@ class ControlSerializer(serializers.ModelSerializer):
             "they find is evidence for the person who decides); manual: a person decides."
         ),
     )
+    not_evaluated_reason = serializers.CharField(
+        read_only=True,
+        help_text='Set when no check of ours decides this automated control: "Not evaluated: '
+        'no collector reads <service>" or "Not evaluated: no check yet". Never passing.',
+    )
 
     class Meta:
         model = Control
@@ -136,6 +141,9 @@ class ControlSerializer(serializers.ModelSerializer):
             "terraform",
             "references",
             "checks",
+            "service",
+            "evaluated",
+            "not_evaluated_reason",
         )
 
 
@@ -300,6 +308,11 @@ class ControlPostureSerializer(serializers.Serializer):
     evaluated = serializers.IntegerField()
     compliance_percent = serializers.FloatField(allow_null=True)
     checks = serializers.ListField(child=serializers.CharField())
+    service = serializers.CharField()
+    not_evaluated_reason = serializers.CharField(
+        help_text='"Not evaluated: no collector reads <service>" (or "no check yet") for an '
+        "automated control no check of ours decides; empty otherwise."
+    )
 
 
 class PostureTotalsSerializer(serializers.Serializer):
@@ -308,6 +321,9 @@ class PostureTotalsSerializer(serializers.Serializer):
     passing = serializers.IntegerField()
     evaluated = serializers.IntegerField()
     compliance_percent = serializers.FloatField(allow_null=True)
+    unchecked_controls = serializers.IntegerField(
+        help_text="Automated controls no check of ours decides: not evaluated, in no count above."
+    )
 
 
 class PostureSerializer(serializers.Serializer):

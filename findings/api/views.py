@@ -309,6 +309,8 @@ def _posture_row(row: queries.ControlPosture) -> dict:
         "evaluated": row.evaluated,
         "compliance_percent": totals.compliance_percent,
         "checks": row.checks,
+        "service": row.control.service,
+        "not_evaluated_reason": row.not_evaluated_reason,
     }
 
 
@@ -320,10 +322,29 @@ def _totals(rows: list[queries.ControlPosture]) -> dict:
         "passing": totals.passing,
         "evaluated": totals.evaluated,
         "compliance_percent": totals.compliance_percent,
+        "unchecked_controls": totals.unchecked,
     }
 
 
 ID_PARAM = {"type": OpenApiTypes.INT, "required": False}
+# The posture's ``status`` filter: a control's status, or "unchecked" for the automated
+# controls no check of ours decides (a subset of "not evaluated").
+POSTURE_STATUSES = ("fail", "accepted", "pass", "manual", "not evaluated", "unchecked")
+
+
+def _status_param(request: Request) -> str:
+    raw = request.query_params.get("status", "")
+    if raw and raw not in POSTURE_STATUSES:
+        raise ValidationError({"status": [f"One of: {', '.join(POSTURE_STATUSES)}."]})
+    return raw
+
+
+def _with_status(rows: list[queries.ControlPosture], status: str) -> list[queries.ControlPosture]:
+    if status == "unchecked":
+        return [row for row in rows if row.unchecked]
+    return [row for row in rows if row.status == status] if status else rows
+
+
 BENCHMARK_PARAM = OpenApiParameter(
     "benchmark", description="Default: CIS AWS Foundations, newest", **ID_PARAM
 )
@@ -340,11 +361,19 @@ class PostureView(APIView):
             BENCHMARK_PARAM,
             OpenApiParameter("zone", description="Only resources in this zone", **ID_PARAM),
             OpenApiParameter("account", description="Only this account", **ID_PARAM),
+            OpenApiParameter(
+                "status",
+                description="List only controls in this status; 'unchecked': the automated "
+                "controls no check of ours decides (totals still count every control)",
+                enum=list(POSTURE_STATUSES),
+                required=False,
+            ),
         ],
         responses={200: serializers.PostureSerializer},
     )
     def get(self, request: Request) -> Response:
         benchmark = _benchmark_param(request)
+        status_wanted = _status_param(request)
         zone = id_param(request, "zone", hooks.zones().model)
         account = id_param(request, "account", CloudAccount)
         rows = queries.get_control_posture(
@@ -358,7 +387,7 @@ class PostureView(APIView):
             "zone": zone.pk if zone else None,
             "account": account.pk if account else None,
             "totals": _totals(rows),
-            "controls": [_posture_row(row) for row in rows],
+            "controls": [_posture_row(row) for row in _with_status(rows, status_wanted)],
         }
         return Response(serializers.PostureSerializer(data).data)
 

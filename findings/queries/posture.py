@@ -59,6 +59,15 @@ class ControlPosture:
         return Assessment.of(self.control.automated, bool(self.checks))
 
     @property
+    def unchecked(self) -> bool:
+        """Automated in the benchmark, but no check of ours decides it: not evaluated."""
+        return self.control.automated and not self.control.evaluated
+
+    @property
+    def not_evaluated_reason(self) -> str:
+        return self.control.not_evaluated_reason
+
+    @property
     def status(self) -> str:
         # A control the benchmark marks manual is decided by a person: what our checks find is
         # evidence for that person, never a verdict, so open failures show it as "manual"
@@ -79,6 +88,9 @@ class PostureTotals:
     failing: int = 0
     accepted: int = 0
     passing: int = 0
+    # Controls no check of ours decides: they add nothing to the counts above (never passing),
+    # and are counted apart so a percentage never hides them.
+    unchecked: int = 0
 
     @property
     def evaluated(self) -> int:
@@ -342,6 +354,7 @@ def summarize_posture(rows: list[ControlPosture]) -> PostureTotals:
         totals.failing += row.failing
         totals.accepted += row.accepted
         totals.passing += row.passing
+        totals.unchecked += row.unchecked
     return totals
 
 

@@ -39,6 +39,10 @@ EXPORT_FIELDS = [
 ]
 
 
+# How an export names a benchmark beside a control's ref ("CIS 4.0.1 5.7", "AWS FSBP 1.0.0 EC2.8").
+EXPORT_BENCHMARK_LABELS = {"cis-aws-foundations": "CIS", "aws-fsbp": "AWS FSBP"}
+
+
 def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[dict[str, Any]]:
     """Every finding as a flat record for auditors: what, where, status, accepted, when.
 
@@ -53,10 +57,11 @@ def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[
         )
     }
     refs: dict[int, list[str]] = {}
-    for check_id, ref, version in Check.controls.through.objects.values_list(
-        "check_id", "control__ref", "control__benchmark__version"
+    for check_id, ref, slug, version in Check.controls.through.objects.values_list(
+        "check_id", "control__ref", "control__benchmark__slug", "control__benchmark__version"
     ):
-        refs.setdefault(check_id, []).append(f"CIS {version} {ref}")
+        label = EXPORT_BENCHMARK_LABELS.get(slug, slug)
+        refs.setdefault(check_id, []).append(f"{label} {version} {ref}")
     rows = findings.select_related("control_check", "resource", "account").order_by("pk")
     for finding in rows.iterator(chunk_size=2000):
         resource = finding.resource

@@ -22,12 +22,12 @@ from findings.models import (
 )
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "catalog"
+REF_MAX_LENGTH = Control._meta.get_field("ref").max_length or 40
 
 _CONTROL_FIELDS = {
     "ref": str,
     "title": str,
     "section": str,
-    "level": int,
     "automated": bool,
     "severity": str,
     "resource_types": list,
@@ -49,8 +49,19 @@ class CatalogLoad:
     unchanged: int
 
 
+def _flag(bench: Any, name: str, default: bool) -> Any:
+    return bench.get(name, default) if isinstance(bench, dict) else default
+
+
 def _validate_catalog(data: Any, source: str) -> None:
-    """Refuse a malformed catalog file before touching the database, naming each problem."""
+    """Refuse a malformed catalog file before touching the database, naming each problem.
+
+    Two benchmark keys relax the CIS rules, for benchmarks such as AWS FSBP:
+    ``"profile_levels": false`` (its controls have ``"level": null``, where CIS needs 1 or 2)
+    and ``"not_evaluated_controls": true`` (an automated control may be marked
+    ``"evaluated": false``: no check of ours decides it yet, and it names its ``"service"`` so
+    that it is listed as not evaluated, never as passing).
+    """
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ValidationError(f"{source}: the catalog must be a JSON object.")
@@ -59,6 +70,11 @@ def _validate_catalog(data: Any, source: str) -> None:
         isinstance(bench.get(k), str) and bench.get(k) for k in ("slug", "name", "version")
     ):
         problems.append("benchmark: needs slug, name and version")
+    levels = _flag(bench, "profile_levels", True)
+    may_skip = _flag(bench, "not_evaluated_controls", False)
+    for name, value in (("profile_levels", levels), ("not_evaluated_controls", may_skip)):
+        if not isinstance(value, bool):
+            problems.append(f"benchmark: '{name}' must be true or false")
     sections = {
         s.get("ref"): s.get("title") for s in data.get("sections", []) if isinstance(s, dict)
     }
@@ -76,6 +92,9 @@ def _validate_catalog(data: Any, source: str) -> None:
         for name, kind in _CONTROL_FIELDS.items():
             if not isinstance(control.get(name), kind):
                 problems.append(f"{where}: '{name}' must be a {kind.__name__}")
+        for name in ("ref", "section"):
+            if isinstance(control.get(name), str) and len(control[name]) > REF_MAX_LENGTH:
+                problems.append(f"{where}: '{name}' is longer than {REF_MAX_LENGTH} characters")
         if control.get("ref") in seen:
             problems.append(f"{where}: duplicate ref")
         seen.add(control.get("ref"))
@@ -83,8 +102,40 @@ def _validate_catalog(data: Any, source: str) -> None:
             problems.append(f"{where}: unknown section {control.get('section')!r}")
         if control.get("severity") not in Severity.values:
             problems.append(f"{where}: severity must be one of {', '.join(Severity.values)}")
-        if control.get("level") not in (1, 2):
+        if levels is False:
+            if control.get("level") is not None:
+                problems.append(
+                    f"{where}: level must be null (the benchmark has no profile levels)"
+                )
+        elif control.get("level") not in (1, 2) or isinstance(control.get("level"), bool):
             problems.append(f"{where}: level must be 1 or 2")
+        service = control.get("service", "")
+        if not isinstance(service, str):
+            problems.append(f"{where}: 'service' must be a str")
+        evaluated = control.get("evaluated", True)
+        if not isinstance(evaluated, bool):
+            problems.append(f"{where}: 'evaluated' must be true or false")
+        elif evaluated is False:
+            if may_skip is not True:
+                problems.append(
+                    f"{where}: 'evaluated': false needs the benchmark to declare "
+                    "'not_evaluated_controls': true (every automated control of this "
+                    "benchmark must be decided by a check)"
+                )
+            if control.get("automated") is not True:
+                problems.append(
+                    f"{where}: only an automated control can be marked 'evaluated': false "
+                    "(a manual one is decided by a person)"
+                )
+            if control.get("checks"):
+                problems.append(
+                    f"{where}: marked 'evaluated': false but names checks; drop one or the other"
+                )
+            if not (isinstance(service, str) and service.strip()):
+                problems.append(
+                    f"{where}: marked 'evaluated': false, so it must name its 'service' (shown "
+                    'as "no collector reads <service>")'
+                )
         checks = control.get("checks", [])
         if not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):
             problems.append(f"{where}: 'checks' must be a list of check ids")
@@ -160,6 +211,7 @@ def load_catalog(path: Path) -> CatalogLoad:
             "references": item["references"],
             "check_ids": item.get("checks", []),
             "service": item.get("service", ""),
+            "evaluated": item.get("evaluated", True),
         }
         control = existing.get(item["ref"])
         if control is None:
@@ -222,8 +274,9 @@ def sync_checks() -> dict[str, int]:
     A check decides the controls its registration names (``@check(controls=...)``, refs of
     the benchmark it was written for) and every control whose catalog entry lists it
     (``"checks"``), in any benchmark. Every automated control must be decided by at least one
-    registered check, and a catalog may name only registered checks. Checks no longer shipped
-    are kept (findings refer to them) but marked inactive.
+    registered check, unless its catalog marked it ``"evaluated": false`` (then no check may
+    decide it: it is listed as not evaluated), and a catalog may name only registered checks.
+    Checks no longer shipped are kept (findings refer to them) but marked inactive.
     """
     from findings.checks import REGISTRY
 
@@ -248,7 +301,13 @@ def sync_checks() -> dict[str, int]:
     problems.extend(
         f"{c.benchmark} {c.ref} is automated but no registered check decides it."
         for c in all_controls
-        if c.automated and c.pk not in decided
+        if c.automated and c.evaluated and c.pk not in decided
+    )
+    problems.extend(
+        f"{c.benchmark} {c.ref} is marked not evaluated, but a registered check decides it; "
+        "drop the mark."
+        for c in all_controls
+        if not c.evaluated and c.pk in decided
     )
     if problems:
         raise ValidationError(problems)

@@ -23,6 +23,7 @@ def test_posture_by_control_counts_accepted_apart(api, viewer, estate):
         "passing": 1,
         "evaluated": 3,
         "compliance_percent": 33.3,
+        "unchecked_controls": 0,  # v2.0.0: a check decides every automated control
     }
 
 
@@ -46,6 +47,7 @@ def test_posture_totals_by_zone(api, viewer, estate):
         "passing": 0,
         "evaluated": 1,
         "compliance_percent": 0.0,
+        "unchecked_controls": 0,
     }
 
 

@@ -150,3 +150,103 @@ def test_a_placeholder_nothing_fills_is_refused_at_load(db, tmp_path):
     text = " ".join(info.value.messages)
     assert "placeholders nothing fills: {{ bukcet_name }}" in text
     assert "a check is named twice" in text
+
+
+# --- Benchmarks without profile levels, and controls no check decides (AWS FSBP) -------------
+
+
+def _catalog_file(tmp_path, bench: dict, controls: list[dict], name: str = "other.json"):
+    data = json.loads(CATALOG.read_text())
+    data["benchmark"] = {"slug": "example-best", "name": "Example", "version": "1.0.0", **bench}
+    data["sections"] = [{"ref": "ECS", "title": "ECS"}, {"ref": "EC2", "title": "EC2"}]
+    data["controls"] = controls
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _control(ref: str, **changes) -> dict:
+    base = {c["ref"]: c for c in json.loads(CATALOG.read_text())["controls"]}["5.6"]
+    return {**base, "ref": ref, "section": ref.split(".")[0], **changes}
+
+
+def test_a_cis_catalog_still_needs_level_1_or_2(db, tmp_path):
+    path = _catalog_file(tmp_path, {}, [_control("EC2.8", level=None)])
+    with pytest.raises(ValidationError) as info:
+        services.load_catalog(path)
+    assert "control EC2.8: level must be 1 or 2" in " ".join(info.value.messages)
+
+
+def test_a_benchmark_without_profile_levels_needs_null_levels(db, tmp_path):
+    path = _catalog_file(tmp_path, {"profile_levels": False}, [_control("EC2.8", level=1)])
+    with pytest.raises(ValidationError) as info:
+        services.load_catalog(path)
+    assert "control EC2.8: level must be null (the benchmark has no profile levels)" in (
+        " ".join(info.value.messages)
+    )
+    ok = _catalog_file(tmp_path, {"profile_levels": False}, [_control("EC2.8", level=None)])
+    loaded = services.load_catalog(ok).benchmark
+    assert loaded.controls.get(ref="EC2.8").level is None
+
+
+def test_not_evaluated_needs_the_benchmark_to_allow_it(db, tmp_path):
+    unchecked = _control("ECS.2", checks=[], evaluated=False, service="ECS")
+    path = _catalog_file(tmp_path, {}, [unchecked])
+    with pytest.raises(ValidationError) as info:
+        services.load_catalog(path)
+    assert (
+        "control ECS.2: 'evaluated': false needs the benchmark to declare "
+        "'not_evaluated_controls': true"
+    ) in " ".join(info.value.messages)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"automated": False}, "only an automated control can be marked 'evaluated': false"),
+        (
+            {"checks": ["ec2_instance_imdsv2_required"]},
+            "marked 'evaluated': false but names checks",
+        ),
+        ({"service": ""}, "marked 'evaluated': false, so it must name its 'service'"),
+        ({"evaluated": "no"}, "'evaluated' must be true or false"),
+    ],
+)
+def test_a_not_evaluated_control_is_automated_without_checks_and_names_its_service(
+    db, tmp_path, changes, message
+):
+    control = {**_control("ECS.2", checks=[], evaluated=False, service="ECS"), **changes}
+    path = _catalog_file(tmp_path, {"not_evaluated_controls": True}, [control])
+    with pytest.raises(ValidationError) as info:
+        services.load_catalog(path)
+    assert f"control ECS.2: {message}" in " ".join(info.value.messages)
+
+
+def test_a_marked_control_loads_and_syncs_while_unmarked_ones_still_need_a_check(catalog, tmp_path):
+    marked = _control("ECS.2", checks=[], evaluated=False, service="ECS")
+    decided = _control("EC2.8", checks=["ec2_instance_imdsv2_required"], service="EC2")
+    path = _catalog_file(tmp_path, {"not_evaluated_controls": True}, [marked, decided])
+    benchmark = services.load_catalog(path).benchmark
+    services.sync_checks()  # the marked control needs no check
+    ecs = benchmark.controls.get(ref="ECS.2")
+    assert (ecs.evaluated, ecs.service, ecs.check_ids) == (False, "ECS", [])
+    assert ecs.not_evaluated_reason == "Not evaluated: no collector reads ECS"
+    assert benchmark.controls.get(ref="EC2.8").evaluated
+
+    # In the same catalog, an automated control neither decided nor marked is refused.
+    unmarked = _control("ECS.3", checks=[], service="ECS")
+    again = _catalog_file(tmp_path, {"not_evaluated_controls": True}, [marked, unmarked], "2.json")
+    services.load_catalog(again)
+    with pytest.raises(ValidationError) as info:
+        services.sync_checks()
+    assert "ECS.3 is automated but no registered check decides it" in " ".join(info.value.messages)
+
+
+def test_a_control_a_check_decides_cannot_be_marked_not_evaluated(catalog):
+    # v2.0.0 5.6 is decided by the IMDSv2 check's own registration.
+    Control.objects.filter(benchmark=catalog, ref="5.6").update(evaluated=False)
+    with pytest.raises(ValidationError) as info:
+        services.sync_checks()
+    assert "5.6 is marked not evaluated, but a registered check decides it" in " ".join(
+        info.value.messages
+    )

@@ -116,8 +116,9 @@ def test_export_writes_every_finding_as_json_and_csv(catalog, story, aws, tmp_pa
         and r["check_id"] == "ec2_instance_imdsv2_required"
     )
     assert imds["status"] == "fail" and imds["accepted"] is False
-    # The same check decides the IMDSv2 control of every shipped CIS version.
+    # The same check decides the IMDSv2 control of every shipped CIS version, and FSBP's EC2.8.
     assert imds["controls"] == [
+        "AWS FSBP 1.0.0 EC2.8",
         "CIS 2.0.0 5.6",
         "CIS 3.0.0 5.6",
         "CIS 4.0.1 5.7",

@@ -15,9 +15,9 @@ from findings.services.scans import mapped_checks
 
 pytestmark = pytest.mark.django_db
 
-# Signing names of the services only unmapped checks read (elbv2 signs as
-# elasticloadbalancing, apigatewayv2 as apigateway).
-UNMAPPED_SERVICES = {"apigateway", "cloudfront", "elasticloadbalancing", "organizations"}
+# Signing names of the services only unmapped checks read. (The AWS FSBP catalog maps the
+# CloudFront, ELBv2 and API Gateway v2 logging checks: those services are read now.)
+UNMAPPED_SERVICES = {"organizations", "events", "glacier", "secretsmanager", "sqs"}
 # Calls an unmapped check needs from a service mapped checks read too.
 UNMAPPED_CALLS = {("iam", "ListOrganizationsFeatures")}
 
@@ -32,8 +32,11 @@ def test_a_scan_pays_nothing_for_unmapped_checks(story_account, scan_now, aws_fr
 
     unmapped = set(REGISTRY) - mapped_checks()
     assert {
-        "cloudfront_distribution_logging_enabled",
         "organizations_delegated_administrators",
+        "eventbridge_bus_not_public",
+        "glacier_vault_policy_not_public",
+        "secretsmanager_secret_not_public",
+        "sqs_queue_not_public",
     } <= unmapped
     # Mapped by the v4.0.1 catalog only (2.2.4 and 5.1.2), not by their registrations.
     assert not REGISTRY["rds_cluster_multi_az"].controls
