@@ -489,6 +489,7 @@ EVALUATED: dict[str, tuple[list[str], str | None]] = {
     "IAM.3": (["iam_user_access_keys_rotated_90_days"], "1.14"),
     "IAM.4": (["iam_root_no_access_key"], "1.4"),
     "IAM.5": (["iam_user_console_mfa_enabled"], "1.10"),
+    "IAM.6": (["iam_root_hardware_mfa_enabled"], "1.6"),
     "IAM.9": (["iam_root_mfa_enabled"], "1.5"),
     "IAM.22": (["iam_user_unused_credentials_45_days"], "1.12"),
     "IAM.26": (["iam_server_certificate_not_expired"], "1.19"),
