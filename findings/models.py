@@ -271,6 +271,11 @@ class Check(models.Model):
     resource_type = models.CharField(max_length=100)
     controls = models.ManyToManyField(Control, related_name="checks", blank=True)
     active = models.BooleanField(default=True, help_text="Off: the code no longer ships it.")
+    # When a scan unit first evaluated it (its collector read the unit and the check ran). A
+    # control whose checks never ran is "not evaluated yet" (the next scan evaluates it), not
+    # passing: enabling a benchmark adds checks to the next scan, not to past ones. Written
+    # once, so a steady scan writes nothing here.
+    first_evaluated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["check_id"]

@@ -97,7 +97,8 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Benchmark
-        fields = ("id", "slug", "name", "version", "published", "url", "control_count")
+        fields = ("id", "slug", "name", "version", "published", "url", "enabled", "control_count")
+        read_only_fields = ("slug", "name", "version", "published", "url")
 
 
 class ControlSerializer(serializers.ModelSerializer):
@@ -289,6 +290,9 @@ class ControlPostureSerializer(serializers.Serializer):
     evaluated = serializers.IntegerField()
     compliance_percent = serializers.FloatField(allow_null=True)
     checks = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(
+        help_text="Set when some of its checks have not run yet: the next scan evaluates them."
+    )
 
 
 class PostureTotalsSerializer(serializers.Serializer):

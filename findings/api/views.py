@@ -90,15 +90,28 @@ class CloudAccountViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Benchmarks"), retrieve=extend_schema(summary="One benchmark")
+    list=extend_schema(summary="Benchmarks"),
+    retrieve=extend_schema(summary="One benchmark"),
+    partial_update=extend_schema(summary="Enable or disable a benchmark (admin)"),
 )
-class BenchmarkViewSet(ReadOnlyViewSet):
+class BenchmarkViewSet(mixins.UpdateModelMixin, ReadOnlyViewSet):
+    """Loaded benchmarks; ``enabled`` ones are offered and evaluated by scans. Only admins
+    switch one on or off (``{"enabled": false}``); catalogs themselves are loaded, not edited."""
+
     queryset = Benchmark.objects.annotate(control_count=Count("controls")).order_by(
         "slug", "version"
     )
     serializer_class = serializers.BenchmarkSerializer
     filterset_class = filters.BenchmarkFilter
     ordering_fields = ("slug", "version")
+    http_method_names = ("get", "patch", "head", "options")
+    action_permissions = {"partial_update": "findings.change_benchmark"}
+
+    def perform_update(self, serializer) -> None:
+        from findings.services.benchmarks import set_benchmark_enabled
+
+        if "enabled" in serializer.validated_data:
+            set_benchmark_enabled(serializer.instance, serializer.validated_data["enabled"])
 
 
 @extend_schema_view(
@@ -272,13 +285,15 @@ def _benchmark_param(request: Request) -> Benchmark:
     if raw is None:
         benchmark = queries.get_default_benchmark()
         if benchmark is None:
-            raise ValidationError({"benchmark": ["No benchmark is loaded."]})
+            raise ValidationError({"benchmark": ["No benchmark is loaded and enabled."]})
         return benchmark
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({"benchmark": ["A benchmark id (a whole number)."]})
     benchmark = Benchmark.objects.filter(pk=int(raw)).first()
     if benchmark is None:
         raise ValidationError({"benchmark": ["No such benchmark."]})
+    if not benchmark.enabled:
+        raise ValidationError({"benchmark": [queries.disabled_message(benchmark)]})
     return benchmark
 
 
@@ -293,6 +308,7 @@ def _posture_row(row: queries.ControlPosture) -> dict:
         "evaluated": row.evaluated,
         "compliance_percent": totals.compliance_percent,
         "checks": row.checks,
+        "note": row.note,
     }
 
 

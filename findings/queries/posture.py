@@ -25,9 +25,10 @@ DEFAULT_BENCHMARK_SLUG = "cis-aws-foundations"
 
 
 def get_default_benchmark() -> Benchmark | None:
-    """The benchmark ``CSPM_DEFAULT_BENCHMARK`` names ("slug" for its newest version, or
-    "slug@version"); the newest CIS AWS Foundations when that one is not loaded, or any."""
-    benchmarks = list(Benchmark.objects.all())
+    """The enabled benchmark ``CSPM_DEFAULT_BENCHMARK`` names ("slug" for its newest version,
+    or "slug@version"); when that one is disabled or not loaded, the newest enabled CIS AWS
+    Foundations, else any enabled one. None when no benchmark is enabled."""
+    benchmarks = list(Benchmark.objects.filter(enabled=True))
     if not benchmarks:
         return None
     wanted = getattr(settings, "CSPM_DEFAULT_BENCHMARK", DEFAULT_BENCHMARK_SLUG)
@@ -35,6 +36,22 @@ def get_default_benchmark() -> Benchmark | None:
     chosen = [b for b in benchmarks if b.slug == slug and (not version or b.version == version)]
     preferred = chosen or [b for b in benchmarks if b.slug == DEFAULT_BENCHMARK_SLUG] or benchmarks
     return max(preferred, key=lambda b: Control.sort_key(b.version))
+
+
+def get_enabled_benchmarks() -> list[Benchmark]:
+    """The benchmarks the team reads (pickers, scans, drift alerts), in slug and version order."""
+    return sorted(
+        Benchmark.objects.filter(enabled=True),
+        key=lambda b: (b.slug, Control.sort_key(b.version)),
+    )
+
+
+def disabled_message(benchmark: Benchmark) -> str:
+    """Why a disabled benchmark is refused, and how to enable it."""
+    return (
+        f"{benchmark} is disabled: an admin enables it (admin, API, or "
+        f"`manage.py benchmarks --enable {benchmark.slug}@{benchmark.version}`)."
+    )
 
 
 @dataclass
@@ -46,6 +63,9 @@ class ControlPosture:
     accepted: int = 0
     passing: int = 0
     checks: list[str] = field(default_factory=list)
+    # Checks of the control no scan has evaluated yet (a benchmark enabled since the last
+    # scan adds them to the next one): the control cannot be called passing until they ran.
+    pending: list[str] = field(default_factory=list)
 
     @property
     def evaluated(self) -> int:
@@ -58,6 +78,8 @@ class ControlPosture:
         # rather than "fail" (an accepted or passing result still says so).
         if not self.control.automated and (not self.checks or self.failing):
             return "manual"
+        if self.pending and not self.failing:
+            return "not evaluated"
         if self.evaluated == 0:
             return "not evaluated"
         if self.failing:
@@ -65,6 +87,33 @@ class ControlPosture:
         if self.accepted:
             return "accepted"
         return "pass"
+
+    @property
+    def note(self) -> str:
+        """Why a control with checks shows no verdict yet (empty otherwise)."""
+        if self.pending and self.status == "not evaluated":
+            return NOT_EVALUATED_YET
+        return ""
+
+
+NOT_EVALUATED_YET = "not evaluated yet: the next scan evaluates them"
+
+
+def get_pending_checks(check_ids: set[str] | None = None) -> set[str]:
+    """Check ids no scan has evaluated yet: never recorded as evaluated and without a single
+    finding (a finding proves a run; the record covers runs that found nothing)."""
+    never = Check.objects.filter(first_evaluated_at__isnull=True)
+    if check_ids is not None:
+        never = never.filter(check_id__in=sorted(check_ids))
+    candidates = dict(never.values_list("pk", "check_id"))
+    if not candidates:
+        return set()
+    ran = set(
+        Finding.objects.filter(control_check_id__in=list(candidates))
+        .values_list("control_check_id", flat=True)
+        .distinct()
+    )
+    return {check_id for pk, check_id in candidates.items() if pk not in ran}
 
 
 @dataclass
@@ -133,6 +182,10 @@ def get_control_posture(
     ).values_list("control_id", "check__check_id"):
         if control_id in rows:
             rows[control_id].checks.append(check_id)
+    pending = get_pending_checks({c for row in rows.values() for c in row.checks})
+    if pending:
+        for row in rows.values():
+            row.pending = [c for c in row.checks if c in pending]
     return [rows[c.pk] for c in controls]
 
 
