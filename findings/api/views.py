@@ -235,9 +235,14 @@ class FindingViewSet(ReadOnlyViewSet):
     )
     @export_action()
     def export(self, request: Request) -> object:
-        return export_response(
-            self, queries.iter_findings_export, queries.EXPORT_FIELDS, "findings"
-        )
+        def records(rows: QuerySet[Finding]):
+            # The filter has validated ``benchmark`` (an enabled one) by the time rows stream:
+            # controls are named in its numbering.
+            raw = request.query_params.get("benchmark")
+            benchmark = Benchmark.objects.get(pk=int(raw)) if raw else None
+            return queries.iter_findings_export(rows, benchmark=benchmark)
+
+        return export_response(self, records, queries.EXPORT_FIELDS, "findings")
 
     @extend_schema(
         summary="The fix of a failing finding: Terraform, CLI and console steps, filled in",
@@ -361,6 +366,50 @@ class PostureView(APIView):
             "controls": [_posture_row(row) for row in rows],
         }
         return Response(serializers.PostureSerializer(data).data)
+
+
+class PostureExportView(APIView):
+    """The posture by control of one benchmark as CSV or JSON, for auditors."""
+
+    read_permission = "findings.view_finding"
+    content_negotiation_class = JsonErrorsNegotiation
+
+    @extend_schema(
+        summary="Export the posture by control (CSV or JSON) of one benchmark",
+        parameters=[
+            BENCHMARK_PARAM,
+            OpenApiParameter("zone", description="Only resources in this zone", **ID_PARAM),
+            OpenApiParameter("account", description="Only this account", **ID_PARAM),
+            EXPORT_PARAMETER,
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="CSV, one row per control"
+            ),
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}},
+                description="A JSON array, one object per control",
+            ),
+        },
+    )
+    def get(self, request: Request) -> object:
+        from cspm.api.base import export_format, streaming_export
+
+        fmt = export_format(request)
+        benchmark = _benchmark_param(request)
+        zone = id_param(request, "zone", hooks.zones().model)
+        account = id_param(request, "account", CloudAccount)
+        rows = queries.get_control_posture(
+            benchmark,
+            [account.pk] if account else None,
+            zone_id=zone.pk if zone else None,
+        )
+        return streaming_export(
+            lambda: queries.iter_posture_export(benchmark, rows),
+            queries.POSTURE_EXPORT_FIELDS,
+            fmt,
+            f"posture-{benchmark.slug}-{benchmark.version}",
+        )
 
 
 class PostureByZoneView(APIView):

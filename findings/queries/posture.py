@@ -4,6 +4,7 @@ per change of the data and cached; and the posture history of finished scans."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -380,6 +381,51 @@ def _scope_filter(scope: PostureScope) -> tuple[str, list[object]]:
         sql.append(f" AND f.resource_id IN ({members})")
         params.extend(members_params)
     return "".join(sql), params
+
+
+POSTURE_EXPORT_FIELDS = [
+    "benchmark",
+    "benchmark_version",
+    "control",
+    "title",
+    "section",
+    "severity",
+    "level",
+    "automated",
+    "status",
+    "note",
+    "failing",
+    "accepted",
+    "passing",
+    "evaluated",
+    "compliance_percent",
+    "checks",
+]
+
+
+def iter_posture_export(benchmark: Benchmark, rows: list[ControlPosture]) -> Iterator[dict]:
+    """The posture of ``benchmark``'s controls as flat records (the overview's table)."""
+    for row in rows:
+        control = row.control
+        totals = PostureTotals(row.failing, row.accepted, row.passing)
+        yield {
+            "benchmark": benchmark.slug,
+            "benchmark_version": benchmark.version,
+            "control": control.ref,
+            "title": control.title,
+            "section": f"{control.section_ref} {control.section_title}",
+            "severity": control.severity,
+            "level": control.level,
+            "automated": control.automated,
+            "status": row.status,
+            "note": row.note,
+            "failing": row.failing,
+            "accepted": row.accepted,
+            "passing": row.passing,
+            "evaluated": row.evaluated,
+            "compliance_percent": totals.compliance_percent,
+            "checks": " ".join(row.checks),
+        }
 
 
 def summarize_posture(rows: list[ControlPosture]) -> PostureTotals:
