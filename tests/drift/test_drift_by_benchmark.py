@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from acceptances import drift, services
@@ -134,3 +135,17 @@ def test_the_api_watch_takes_benchmarks(everything, analyst, catalog):
     Benchmark.objects.filter(pk=_bench("3.0.0").pk).update(enabled=False)
     refused = client.post(url, {"benchmarks": [_bench("3.0.0").pk]}, format="json")
     assert refused.status_code == 400 and "is disabled" in refused.content.decode()
+
+
+def test_the_zone_page_watch_form_takes_benchmarks(client, everything, analyst, catalog):
+    client.force_login(analyst)
+    page = client.get(reverse("zone-edit", args=[everything.pk]))
+    assert b'name="benchmarks"' in page.content
+    client.post(
+        reverse("zone-watch", args=[everything.pk]),
+        {"min_severity": "", "benchmarks": [_bench("4.0.1").pk], "back": "zone"},
+    )
+    watch = everything.watches.get(user=analyst)
+    assert list(watch.benchmarks.all()) == [_bench("4.0.1")]
+    page = client.get(reverse("zone-edit", args=[everything.pk]))
+    assert "CIS Amazon Web Services Foundations Benchmark v4.0.1" in page.content.decode()
