@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('acceptances', '0013_acceptance_recorded_coverage'),
+        ('acceptances', '0015_outbound_email'),
         ('findings', '0008_check_first_evaluated_at'),
     ]
 
