@@ -400,7 +400,7 @@ class ZoneAdmin(admin.ModelAdmin):
 class ZoneWatchForm(forms.ModelForm):
     class Meta:
         model = ZoneWatch
-        fields = ("user", "zone", "min_severity")
+        fields = ("user", "zone", "min_severity", "benchmarks")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -429,12 +429,21 @@ class ZoneWatchAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ZoneWatch, form, change: bool) -> None:
         try:
             saved = services.watch_zone(
-                obj.user, obj.zone, actor=request.user, min_severity=obj.min_severity
+                obj.user,
+                obj.zone,
+                actor=request.user,
+                min_severity=obj.min_severity,
+                benchmarks=form.cleaned_data.get("benchmarks") or [],
             )
         except (PermissionDenied, ValidationError) as exc:
             self.message_user(request, "; ".join(_messages(exc)), messages.ERROR)
             return
         obj.pk = saved.pk
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # The benchmarks were set by the service (which refuses disabled ones).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request: HttpRequest, obj: ZoneWatch) -> None:
         services.unwatch_zone(obj.user, obj.zone, actor=request.user)

@@ -9,6 +9,11 @@ What a watcher hears about, across every zone they watch (each finding once):
 each at or above the minimum severity of a watch whose zone holds the finding's resource (the
 built-in zone holds everything). Nothing to report: no email.
 
+Newly failing findings are listed by control, per benchmark the watch chose (the default one
+when it chose none; disabled ones are left out): a check deciding controls in several
+benchmarks gives one line per control in each, and a resource is listed once under a control
+however many of its checks newly fail there.
+
 Exactly once: before its email goes out, each (scan, watcher) is claimed with a ``DriftAlert``
 row (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), committed on its own; only the run whose
 insert wins sends. After the claim:
@@ -36,8 +41,8 @@ from django.utils import timezone
 
 from acceptances.models import DriftAlert, Zone, ZoneMembership, ZoneWatch
 from cspm.email import send_templated
-from findings.models import SEVERITY_RANK, Scan, ScanChange
-from findings.queries import ChangeRow, get_scan_changes
+from findings.models import SEVERITY_RANK, Benchmark, Check, Control, Scan, ScanChange
+from findings.queries import ChangeRow, get_default_benchmark, get_scan_changes
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +74,8 @@ class Digest:
     new_failures: list[ChangeRow] = field(default_factory=list)
     fixed: list[ChangeRow] = field(default_factory=list)
     zones: list[str] = field(default_factory=list)
+    # Change id -> the benchmarks (pks) whose controls list it: those of the watches it matched.
+    benchmarks_of: dict[int, set[int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -90,10 +97,23 @@ class AlertReport:
     released: list[str] = field(default_factory=list)
 
 
-def _watch_rules() -> dict[int, list[tuple[Zone, int]]]:
-    """user id -> [(zone, minimum severity rank)] of the active watchers who may read findings."""
-    rules: dict[int, list[tuple[Zone, int]]] = defaultdict(list)
-    watches = ZoneWatch.objects.select_related("zone", "user").filter(user__is_active=True)
+@dataclass(frozen=True)
+class WatchRule:
+    zone: Zone
+    rank: int  # minimum severity rank
+    benchmarks: frozenset[int]  # benchmark pks whose controls list the findings
+
+
+def _watch_rules() -> dict[int, list[WatchRule]]:
+    """user id -> the watches of the active watchers who may read findings, each with its
+    zone, minimum severity rank and (enabled) benchmarks: the default one when none is."""
+    rules: dict[int, list[WatchRule]] = defaultdict(list)
+    watches = (
+        ZoneWatch.objects.select_related("zone", "user")
+        .prefetch_related("benchmarks")
+        .filter(user__is_active=True)
+    )
+    default = get_default_benchmark()
     allowed: dict[int, bool] = {}
     for watch in watches:
         user = watch.user
@@ -101,7 +121,12 @@ def _watch_rules() -> dict[int, list[tuple[Zone, int]]]:
             # Roles may have changed since the watch began: alerts list findings.
             allowed[user.pk] = bool(user.email) and user.has_perm("findings.view_finding")
         if allowed[user.pk]:
-            rules[user.pk].append((watch.zone, SEVERITY_RANK.get(watch.min_severity, 0)))
+            chosen = frozenset(b.pk for b in watch.benchmarks.all() if b.enabled)
+            if not chosen and default is not None:
+                chosen = frozenset({default.pk})
+            rules[user.pk].append(
+                WatchRule(watch.zone, SEVERITY_RANK.get(watch.min_severity, 0), chosen)
+            )
     return rules
 
 
@@ -131,7 +156,7 @@ def plan_drift_alerts(scan_id: int) -> dict[int, Digest]:
     ]
     if not changes:
         return {}
-    watched = {zone.pk for watches in rules.values() for zone, _ in watches if not zone.is_builtin}
+    watched = {r.zone.pk for rs in rules.values() for r in rs if not r.zone.is_builtin}
     zones_of = _zones_of({c.resource_id for c in changes if c.resource_id}, watched)
     users = get_user_model().objects.in_bulk(list(rules))
     digests: dict[int, Digest] = {}
@@ -142,16 +167,17 @@ def plan_drift_alerts(scan_id: int) -> dict[int, Digest]:
         for change in changes:
             # Each finding once, however many of the user's zones hold it.
             holders = [
-                (zone, rank)
-                for zone, rank in watches
-                if (zone.is_builtin or zone.pk in zones_of.get(change.resource_id, ()))
-                and change.severity_rank >= rank
+                rule
+                for rule in watches
+                if (rule.zone.is_builtin or rule.zone.pk in zones_of.get(change.resource_id, ()))
+                and change.severity_rank >= rule.rank
             ]
             if not holders:
                 continue
-            matched_zones.update(zone.name for zone, _ in holders)
+            matched_zones.update(rule.zone.name for rule in holders)
             if change.kind == ScanChange.Kind.NEW_FAILURE:
                 digest.new_failures.append(change)
+                digest.benchmarks_of[change.id] = set().union(*(r.benchmarks for r in holders))
             else:
                 digest.fixed.append(change)
         if not digest.empty:
@@ -179,8 +205,100 @@ def _item(change: ChangeRow) -> dict[str, Any]:
     }
 
 
+def _benchmark_sections(digest: Digest) -> list[dict[str, Any]]:
+    """The newly failing findings by benchmark, then control (benchmark order, catalog
+    order): one line per control, each resource once under it. The cut at ``MAX_ITEMS``
+    counts resource lines per benchmark."""
+    wanted = set().union(*digest.benchmarks_of.values()) if digest.benchmarks_of else set()
+    if not wanted:
+        return []
+    checks = {c.check_id for c in digest.new_failures}
+    controls_of: dict[tuple[str, int], list[Control]] = defaultdict(list)
+    for link in (
+        Check.controls.through.objects.filter(
+            check__check_id__in=sorted(checks), control__benchmark_id__in=sorted(wanted)
+        )
+        .select_related("check", "control")
+        .order_by("control__position")
+    ):
+        controls_of[(link.check.check_id, link.control.benchmark_id)].append(link.control)
+    benchmarks = sorted(
+        Benchmark.objects.filter(pk__in=wanted),
+        key=lambda b: (b.slug, Control.sort_key(b.version)),
+    )
+    sections = []
+    for benchmark in benchmarks:
+        lines: dict[int, dict[str, Any]] = {}
+        for change in digest.new_failures:
+            if benchmark.pk not in digest.benchmarks_of.get(change.id, ()):
+                continue
+            for control in controls_of.get((change.check_id, benchmark.pk), []):
+                line = lines.setdefault(
+                    control.pk,
+                    {
+                        "control": control,
+                        "ref": control.ref,
+                        "title": control.title,
+                        "severity": control.get_severity_display(),
+                        "control_url": control_url(control.pk),
+                        "resources": {},
+                    },
+                )
+                key = change.resource_id or change.resource_arn
+                # A resource once per control, however many of its checks newly fail.
+                line["resources"].setdefault(key, _item(change))
+        ordered = sorted(lines.values(), key=lambda line: line["control"].position)
+        shown, budget = [], MAX_ITEMS
+        total = sum(len(line["resources"]) for line in ordered)
+        for line in ordered:
+            if budget <= 0:
+                break
+            resources = list(line["resources"].values())[:budget]
+            budget -= len(resources)
+            shown.append({**line, "resources": resources})
+        if ordered:
+            sections.append(
+                {
+                    "benchmark": f"{benchmark.name} v{benchmark.version}",
+                    "controls": shown,
+                    "more": max(0, total - MAX_ITEMS),
+                }
+            )
+    # A failure no chosen benchmark's control reads still counts: listed by its check.
+    others = [
+        c
+        for c in digest.new_failures
+        if not any((c.check_id, b) in controls_of for b in digest.benchmarks_of.get(c.id, ()))
+    ]
+    if others:
+        by_check: dict[str, dict[str, Any]] = {}
+        for change in others[:MAX_ITEMS]:
+            line = by_check.setdefault(
+                change.check_id,
+                {
+                    "ref": change.check_id,
+                    "title": "(a check none of your benchmarks' controls reads)",
+                    "severity": change.severity.capitalize() if change.severity else "Unrated",
+                    "control_url": "",
+                    "resources": {},
+                },
+            )
+            line["resources"].setdefault(change.resource_id or change.resource_arn, _item(change))
+        sections.append(
+            {
+                "benchmark": "Other checks",
+                "controls": [
+                    {**x, "resources": list(x["resources"].values())} for x in by_check.values()
+                ],
+                "more": max(0, len(others) - MAX_ITEMS),
+            }
+        )
+    return sections
+
+
 def _context(scan: Scan, digest: Digest) -> dict[str, Any]:
     return {
+        "new_by_benchmark": _benchmark_sections(digest),
         "name": digest.name,
         "scan": scan,
         "account": scan.account,

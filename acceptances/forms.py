@@ -25,7 +25,7 @@ from acceptances.services import (
 )
 from acceptances.zones import MAX_TAG_RULE_LENGTH, MAX_TAG_RULES, RULE_KEYS
 from cspm.roles import users_with_a_role
-from findings.models import Control, Resource, Severity
+from findings.models import Benchmark, Control, Resource, Severity
 
 EXPIRY_CHOICES = [
     *((key, f"{days} days") for key, days in EXPIRY_PRESETS.items()),
@@ -719,6 +719,13 @@ class WatchForm(forms.Form):
         label="From severity",
         choices=[("", "Every severity"), *Severity.choices],
         required=False,
+    )
+    benchmarks = forms.ModelMultipleChoiceField(
+        label="Controls of",
+        queryset=Benchmark.objects.filter(enabled=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Newly failing controls listed by these benchmarks; none: the default one.",
     )
 
 

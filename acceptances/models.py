@@ -615,6 +615,14 @@ class ZoneWatch(models.Model):
         blank=True,
         help_text="Empty: every severity.",
     )
+    # The benchmarks whose controls the alert lists newly failing findings under (refs and
+    # titles of each); empty: the default benchmark. Disabled ones are left out when sending.
+    benchmarks = models.ManyToManyField(
+        "findings.Benchmark",
+        blank=True,
+        related_name="zone_watches",
+        help_text="Controls listed by these benchmarks' refs; none: the default benchmark.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

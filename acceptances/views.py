@@ -665,6 +665,7 @@ def zone_watch(request: HttpRequest, pk: int) -> HttpResponse:
                 zone,
                 actor=request.user,
                 min_severity=form.cleaned_data["min_severity"],
+                benchmarks=form.cleaned_data["benchmarks"],
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -751,7 +752,11 @@ def _zone_page(request: HttpRequest, zone: Zone) -> dict:
         scope = findings_queries.PostureScope(zone_id=None if zone.is_builtin else zone.pk)
         rows = findings_queries.get_control_posture(benchmark, scope=scope)
     worst = sorted((r for r in rows if r.failing), key=lambda r: (-r.failing, r.control.ref))
-    watchers = zone.watches.select_related("user").order_by("user__username")
+    watchers = (
+        zone.watches.select_related("user")
+        .prefetch_related("benchmarks")
+        .order_by("user__username")
+    )
     return {
         "benchmark": benchmark,
         "totals": findings_queries.summarize_posture(rows),

@@ -6,7 +6,7 @@ scans, so that invariant 2 (a finding is resolved only by a scan that saw it pas
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -103,8 +103,39 @@ class ControlInline(ReadOnlyInline):
 
 @admin.register(Benchmark)
 class BenchmarkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "version", "published", "control_count")
+    """Catalogs are loaded, never edited here; admins only switch benchmarks on and off."""
+
+    list_display = ("name", "version", "enabled", "published", "control_count")
+    list_filter = ("enabled", "slug")
     inlines = [ControlInline]
+    actions = ["enable_benchmarks", "disable_benchmarks"]
+
+    def has_enable_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("findings.change_benchmark")
+
+    def _switch(self, request: HttpRequest, queryset, enabled: bool) -> None:
+        from django.core.exceptions import ValidationError
+
+        from findings.services.benchmarks import set_benchmark_enabled
+
+        changed = []
+        for benchmark in queryset:
+            try:
+                if set_benchmark_enabled(benchmark, enabled):
+                    changed.append(f"{benchmark.slug}@{benchmark.version}")
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        state = "Enabled" if enabled else "Disabled"
+        if changed:
+            self.message_user(request, f"{state}: {', '.join(changed)}.", messages.SUCCESS)
+
+    @admin.action(description="Enable the selected benchmarks", permissions=["enable"])
+    def enable_benchmarks(self, request: HttpRequest, queryset) -> None:
+        self._switch(request, queryset, True)
+
+    @admin.action(description="Disable the selected benchmarks", permissions=["enable"])
+    def disable_benchmarks(self, request: HttpRequest, queryset) -> None:
+        self._switch(request, queryset, False)
 
     @admin.display(description="controls")
     def control_count(self, obj: Benchmark) -> int:

@@ -12,6 +12,7 @@ from findings.queries import (
     RESOURCE_SORTS,
     ListFilters,
     PostureScope,
+    disabled_message,
     get_default_benchmark,
 )
 
@@ -25,6 +26,28 @@ STATUS_CHOICES = [
     # A subset of "not evaluated": automated controls no check of ours decides.
     ("unchecked", "Not evaluated: no check"),
 ]
+
+
+class EnabledBenchmarkField(forms.ModelChoiceField):
+    """A benchmark picker offering the enabled benchmarks; a disabled one is refused saying
+    so (and how to enable it) rather than as an unknown choice."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Benchmark.objects.filter(enabled=True))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            benchmark = Benchmark.objects.get(pk=value)
+        except (ValueError, TypeError, Benchmark.DoesNotExist):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+        if not benchmark.enabled:
+            raise ValidationError(disabled_message(benchmark), code="disabled")
+        return benchmark
 
 
 def _region_choices() -> list[tuple[str, str]]:
@@ -65,9 +88,7 @@ class ScopeFilterForm(forms.Form):
 class PostureFilterForm(ScopeFilterForm):
     """The overview's filters; the query string carries them so a view can be shared."""
 
-    benchmark = forms.ModelChoiceField(
-        queryset=Benchmark.objects.all(), required=False, empty_label=None
-    )
+    benchmark = EnabledBenchmarkField(required=False, empty_label=None)
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
 
@@ -110,8 +131,7 @@ class FindingListFilterForm(ScopeFilterForm):
         max_length=200,
         help_text="Resource name, id, ARN or tag (key=value); a control's number or title words",
     )
-    benchmark = forms.ModelChoiceField(
-        queryset=Benchmark.objects.all(),
+    benchmark = EnabledBenchmarkField(
         required=False,
         empty_label="Every benchmark",
         help_text="Findings of the checks that decide its controls",
@@ -134,7 +154,10 @@ class FindingListFilterForm(ScopeFilterForm):
         super().__init__(*args, **kwargs)
         # The control list follows the chosen benchmark (the default one when none is).
         chosen = Benchmark.objects.filter(
-            pk=self.data.get("benchmark") if str(self.data.get("benchmark", "")).isdigit() else None
+            enabled=True,
+            pk=self.data.get("benchmark")
+            if str(self.data.get("benchmark", "")).isdigit()
+            else None,
         ).first()
         benchmark = chosen or get_default_benchmark()
         controls = Control.objects.filter(automated=True)

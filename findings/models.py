@@ -155,6 +155,10 @@ class CloudAccount(models.Model):
             raise ValidationError(errors)
 
 
+#: Short names of benchmarks beside their refs ("CIS 5.7", "AWS FSBP EC2.8").
+SHORT_NAMES = {"cis-aws-foundations": "CIS", "aws-fsbp": "AWS FSBP"}
+
+
 class Benchmark(models.Model):
     """A published benchmark version, e.g. CIS AWS Foundations 2.0.0."""
 
@@ -178,6 +182,11 @@ class Benchmark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def short_name(self) -> str:
+        """How exports and fix titles name it beside a ref: "CIS", "AWS FSBP"."""
+        return SHORT_NAMES.get(self.slug, self.slug)
 
 
 _PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -329,6 +338,11 @@ class Check(models.Model):
     resource_type = models.CharField(max_length=100)
     controls = models.ManyToManyField(Control, related_name="checks", blank=True)
     active = models.BooleanField(default=True, help_text="Off: the code no longer ships it.")
+    # When a scan unit first evaluated it (its collector read the unit and the check ran). A
+    # control whose checks never ran is "not evaluated yet" (the next scan evaluates it), not
+    # passing: enabling a benchmark adds checks to the next scan, not to past ones. Written
+    # once, so a steady scan writes nothing here.
+    first_evaluated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["check_id"]

@@ -41,6 +41,8 @@ class UnitOutcome:
     skipped_regions: dict[str, str] = field(default_factory=dict)
     # Services whose collector ran and whose checks were evaluated.
     evaluated_services: frozenset[str] = frozenset()
+    # The checks evaluated (their collector read the unit), found something or not.
+    evaluated_checks: frozenset[str] = frozenset()
 
 
 def merge_resources(collected: Iterable[Collected]) -> dict[str, ResourceRef]:
@@ -122,6 +124,8 @@ def run_unit(
     follows from the regions, so ARNs and global endpoints are the account's own.
     """
     started = time.perf_counter()
+    wanted_checks = frozenset(checks) if checks is not None else None
+    checks = wanted_checks
     where = region if region != GLOBAL else (regions[0] if regions else "us-east-1")
     unit = Unit(account_id=account_id, region=region, partition=partition_of(where))
     ctx = CollectContext(session=session, unit=unit, regions=regions, endpoint_url=endpoint_url)
@@ -164,6 +168,11 @@ def run_unit(
         failed_services={s: _short(exc) for s, exc in sorted(failures.items())},
         skipped_regions=dict(sorted(ctx.skipped_regions.items())),
         evaluated_services=frozenset(data),
+        evaluated_checks=frozenset(
+            spec.check_id
+            for spec in REGISTRY.values()
+            if spec.service in data and _is_mapped(spec, wanted_checks)
+        ),
     )
 
 

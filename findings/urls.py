@@ -4,6 +4,7 @@ from findings import views
 
 urlpatterns = [
     path("", views.overview, name="home"),
+    path("posture/export", views.posture_export, name="posture-export"),
     path("controls/<int:pk>/", views.control_detail, name="control-detail"),
     path("findings/", views.finding_list, name="finding-list"),
     path("findings/export", views.finding_export, name="finding-export"),

@@ -144,6 +144,30 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @_read("findings.view_finding")
+def posture_export(request: HttpRequest) -> HttpResponse:
+    """The overview's table (its benchmark, scope, severity and status) as CSV or JSON."""
+    form = PostureFilterForm(request.GET)
+    fmt = _export_format(request, form)
+    if isinstance(fmt, HttpResponse):
+        return fmt
+    benchmark = form.cleaned_data["benchmark"] or queries.get_default_benchmark()
+    if benchmark is None:
+        return HttpResponse("No benchmark is enabled.", status=400, content_type="text/plain")
+    rows = queries.get_control_posture(benchmark, scope=form.scope())
+    if form.cleaned_data["severity"]:
+        rows = [r for r in rows if r.control.severity == form.cleaned_data["severity"]]
+    if form.cleaned_data["status"]:
+        rows = [r for r in rows if r.status == form.cleaned_data["status"]]
+    name = f"posture-{benchmark.slug}-{benchmark.version}"
+    return streaming_export(
+        lambda: queries.iter_posture_export(benchmark, rows),
+        queries.POSTURE_EXPORT_FIELDS,
+        fmt,
+        name,
+    )
+
+
+@_read("findings.view_finding")
 def control_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A control: what and why, how to fix it (for each failing resource), and its findings."""
     control = get_object_or_404(Control.objects.select_related("benchmark"), pk=pk)
@@ -374,8 +398,12 @@ def finding_export(request: HttpRequest) -> HttpResponse:
     if isinstance(fmt, HttpResponse):
         return fmt
     rows = queries.get_findings_list(form.filters())
+    benchmark = form.cleaned_data.get("benchmark")
     return streaming_export(
-        lambda: queries.iter_findings_export(rows), queries.EXPORT_FIELDS, fmt, "findings"
+        lambda: queries.iter_findings_export(rows, benchmark=benchmark),
+        queries.EXPORT_FIELDS,
+        fmt,
+        "findings",
     )
 
 

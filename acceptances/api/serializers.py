@@ -33,7 +33,7 @@ from acceptances.zones import MAX_LIST_VALUES, MAX_TAG_RULE_LENGTH, MAX_TAG_RULE
 from cspm.api.fields import IdRelatedField
 from cspm.api.shared import ResourceRefSerializer
 from cspm.roles import users_with_a_role
-from findings.models import Control, Resource, Severity
+from findings.models import Benchmark, Control, Resource, Severity
 
 RULES_SCHEMA = {
     "type": "object",
@@ -122,6 +122,13 @@ class ZoneWatchInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Alerts from this severity up; empty: every severity.",
     )
+    benchmarks = serializers.PrimaryKeyRelatedField(
+        queryset=Benchmark.objects.all(),
+        many=True,
+        required=False,
+        help_text="Benchmark ids whose controls the alerts list (enabled ones); empty: the "
+        "default benchmark; left out: unchanged.",
+    )
 
 
 class ZoneWatchSerializer(serializers.ModelSerializer):
@@ -133,7 +140,7 @@ class ZoneWatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ZoneWatch
-        fields = ("zone", "user", "min_severity", "created_at")
+        fields = ("zone", "user", "min_severity", "benchmarks", "created_at")
         read_only_fields = fields
 
 

@@ -158,7 +158,11 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data.is_valid(raise_exception=True)
         existed = zone.watches.filter(user=request.user).exists()
         watch = services.watch_zone(
-            request.user, zone, actor=request.user, min_severity=data.validated_data["min_severity"]
+            request.user,
+            zone,
+            actor=request.user,
+            min_severity=data.validated_data["min_severity"],
+            benchmarks=data.validated_data.get("benchmarks"),
         )
         return Response(
             serializers.ZoneWatchSerializer(watch).data,

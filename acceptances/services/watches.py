@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +13,8 @@ from acceptances.models import (
     ZoneWatch,
 )
 from acceptances.services.history import _require
-from findings.models import Severity
+from findings.models import Benchmark, Severity
+from findings.queries import disabled_message
 
 
 def _may_manage_watch(actor: AbstractBaseUser | None, user: AbstractBaseUser) -> None:
@@ -24,13 +27,23 @@ def _may_manage_watch(actor: AbstractBaseUser | None, user: AbstractBaseUser) ->
 
 @transaction.atomic
 def watch_zone(
-    user: AbstractBaseUser, zone: Zone, *, actor: AbstractBaseUser, min_severity: str = ""
+    user: AbstractBaseUser,
+    zone: Zone,
+    *,
+    actor: AbstractBaseUser,
+    min_severity: str = "",
+    benchmarks: Iterable[Benchmark] | None = None,
 ) -> ZoneWatch:
-    """Subscribe ``user`` to drift alerts about ``zone`` (or change the minimum severity).
+    """Subscribe ``user`` to drift alerts about ``zone`` (or change the minimum severity, and
+    the benchmarks whose controls the alerts list; ``None`` keeps them, empty: the default).
 
-    Idempotent: watching a zone again only updates the severity.
+    Idempotent: watching a zone again only updates the severity and benchmarks.
     """
     _may_manage_watch(actor, user)
+    chosen = list(benchmarks) if benchmarks is not None else None
+    disabled = [b for b in chosen or () if not b.enabled]
+    if disabled:
+        raise ValidationError({"benchmarks": [disabled_message(b) for b in disabled]})
     if min_severity not in ("", *Severity.values):
         raise ValidationError(
             {
@@ -49,6 +62,10 @@ def watch_zone(
     if not created and watch.min_severity != min_severity:
         watch.min_severity = min_severity
         watch.save(update_fields=["min_severity"])
+    if chosen is not None and {b.pk for b in chosen} != set(
+        watch.benchmarks.values_list("pk", flat=True)
+    ):
+        watch.benchmarks.set(chosen)
     return watch
 
 

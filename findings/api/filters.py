@@ -9,6 +9,7 @@ from django_filters import rest_framework as filters
 
 from cspm.api.base import DateTimeRangeFilter, IdFilter
 from findings import hooks
+from findings.forms import EnabledBenchmarkField
 from findings.models import (
     Benchmark,
     Check,
@@ -108,6 +109,12 @@ class ScanFilter(filters.FilterSet):
         fields = ("account", "state", "trigger", "created")
 
 
+class EnabledBenchmarkFilter(filters.ModelChoiceFilter):
+    """An enabled benchmark's id; a disabled one is refused saying so."""
+
+    field_class = EnabledBenchmarkField
+
+
 class FindingFilter(filters.FilterSet):
     """Findings by control, check, account, region, zone, resource type, status, accepted,
     severity, first or last seen."""
@@ -119,8 +126,8 @@ class FindingFilter(filters.FilterSet):
         method="filter_control_ref",
         help_text="A control's reference, e.g. 2.1.1, in `benchmark` (the default one if none).",
     )
-    benchmark = filters.ModelChoiceFilter(
-        queryset=Benchmark.objects.all(),
+    benchmark = EnabledBenchmarkFilter(
+        queryset=Benchmark.objects.filter(enabled=True),
         method="filter_benchmark",
         help_text="A benchmark's id: findings of the checks that decide its controls.",
     )

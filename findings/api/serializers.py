@@ -98,7 +98,8 @@ class BenchmarkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Benchmark
-        fields = ("id", "slug", "name", "version", "published", "url", "control_count")
+        fields = ("id", "slug", "name", "version", "published", "url", "enabled", "control_count")
+        read_only_fields = ("slug", "name", "version", "published", "url")
 
 
 class ControlSerializer(serializers.ModelSerializer):
@@ -312,6 +313,9 @@ class ControlPostureSerializer(serializers.Serializer):
     not_evaluated_reason = serializers.CharField(
         help_text='"Not evaluated: no collector reads <service>" (or "no check yet") for an '
         "automated control no check of ours decides; empty otherwise."
+    )
+    note = serializers.CharField(
+        help_text="Set when some of its checks have not run yet: the next scan evaluates them."
     )
 
 

@@ -17,4 +17,5 @@ urlpatterns = [
     *router.urls,
     path("posture/", views.PostureView.as_view(), name="posture"),
     path("posture/zones/", views.PostureByZoneView.as_view(), name="posture-zones"),
+    path("posture/export/", views.PostureExportView.as_view(), name="posture-export"),
 ]

@@ -90,15 +90,28 @@ class CloudAccountViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Benchmarks"), retrieve=extend_schema(summary="One benchmark")
+    list=extend_schema(summary="Benchmarks"),
+    retrieve=extend_schema(summary="One benchmark"),
+    partial_update=extend_schema(summary="Enable or disable a benchmark (admin)"),
 )
-class BenchmarkViewSet(ReadOnlyViewSet):
+class BenchmarkViewSet(mixins.UpdateModelMixin, ReadOnlyViewSet):
+    """Loaded benchmarks; ``enabled`` ones are offered and evaluated by scans. Only admins
+    switch one on or off (``{"enabled": false}``); catalogs themselves are loaded, not edited."""
+
     queryset = Benchmark.objects.annotate(control_count=Count("controls")).order_by(
         "slug", "version"
     )
     serializer_class = serializers.BenchmarkSerializer
     filterset_class = filters.BenchmarkFilter
     ordering_fields = ("slug", "version")
+    http_method_names = ("get", "patch", "head", "options")
+    action_permissions = {"partial_update": "findings.change_benchmark"}
+
+    def perform_update(self, serializer) -> None:
+        from findings.services.benchmarks import set_benchmark_enabled
+
+        if "enabled" in serializer.validated_data:
+            set_benchmark_enabled(serializer.instance, serializer.validated_data["enabled"])
 
 
 @extend_schema_view(
@@ -231,9 +244,14 @@ class FindingViewSet(ReadOnlyViewSet):
     )
     @export_action()
     def export(self, request: Request) -> object:
-        return export_response(
-            self, queries.iter_findings_export, queries.EXPORT_FIELDS, "findings"
-        )
+        def records(rows: QuerySet[Finding]):
+            # The filter has validated ``benchmark`` (an enabled one) by the time rows stream:
+            # controls are named in its numbering.
+            raw = request.query_params.get("benchmark")
+            benchmark = Benchmark.objects.get(pk=int(raw)) if raw else None
+            return queries.iter_findings_export(rows, benchmark=benchmark)
+
+        return export_response(self, records, queries.EXPORT_FIELDS, "findings")
 
     @extend_schema(
         summary="The fix of a failing finding: Terraform, CLI and console steps, filled in",
@@ -287,13 +305,15 @@ def _benchmark_param(request: Request) -> Benchmark:
     if raw is None:
         benchmark = queries.get_default_benchmark()
         if benchmark is None:
-            raise ValidationError({"benchmark": ["No benchmark is loaded."]})
+            raise ValidationError({"benchmark": ["No benchmark is loaded and enabled."]})
         return benchmark
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({"benchmark": ["A benchmark id (a whole number)."]})
     benchmark = Benchmark.objects.filter(pk=int(raw)).first()
     if benchmark is None:
         raise ValidationError({"benchmark": ["No such benchmark."]})
+    if not benchmark.enabled:
+        raise ValidationError({"benchmark": [queries.disabled_message(benchmark)]})
     return benchmark
 
 
@@ -311,6 +331,7 @@ def _posture_row(row: queries.ControlPosture) -> dict:
         "checks": row.checks,
         "service": row.control.service,
         "not_evaluated_reason": row.not_evaluated_reason,
+        "note": row.note,
     }
 
 
@@ -390,6 +411,50 @@ class PostureView(APIView):
             "controls": [_posture_row(row) for row in _with_status(rows, status_wanted)],
         }
         return Response(serializers.PostureSerializer(data).data)
+
+
+class PostureExportView(APIView):
+    """The posture by control of one benchmark as CSV or JSON, for auditors."""
+
+    read_permission = "findings.view_finding"
+    content_negotiation_class = JsonErrorsNegotiation
+
+    @extend_schema(
+        summary="Export the posture by control (CSV or JSON) of one benchmark",
+        parameters=[
+            BENCHMARK_PARAM,
+            OpenApiParameter("zone", description="Only resources in this zone", **ID_PARAM),
+            OpenApiParameter("account", description="Only this account", **ID_PARAM),
+            EXPORT_PARAMETER,
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="CSV, one row per control"
+            ),
+            (200, "application/json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}},
+                description="A JSON array, one object per control",
+            ),
+        },
+    )
+    def get(self, request: Request) -> object:
+        from cspm.api.base import export_format, streaming_export
+
+        fmt = export_format(request)
+        benchmark = _benchmark_param(request)
+        zone = id_param(request, "zone", hooks.zones().model)
+        account = id_param(request, "account", CloudAccount)
+        rows = queries.get_control_posture(
+            benchmark,
+            [account.pk] if account else None,
+            zone_id=zone.pk if zone else None,
+        )
+        return streaming_export(
+            lambda: queries.iter_posture_export(benchmark, rows),
+            queries.POSTURE_EXPORT_FIELDS,
+            fmt,
+            f"posture-{benchmark.slug}-{benchmark.version}",
+        )
 
 
 class PostureByZoneView(APIView):

@@ -4,6 +4,7 @@ per change of the data and cached; and the posture history of finished scans."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +27,10 @@ DEFAULT_BENCHMARK_SLUG = "cis-aws-foundations"
 
 
 def get_default_benchmark() -> Benchmark | None:
-    """The benchmark ``CSPM_DEFAULT_BENCHMARK`` names ("slug" for its newest version, or
-    "slug@version"); the newest CIS AWS Foundations when that one is not loaded, or any."""
-    benchmarks = list(Benchmark.objects.all())
+    """The enabled benchmark ``CSPM_DEFAULT_BENCHMARK`` names ("slug" for its newest version,
+    or "slug@version"); when that one is disabled or not loaded, the newest enabled CIS AWS
+    Foundations, else any enabled one. None when no benchmark is enabled."""
+    benchmarks = list(Benchmark.objects.filter(enabled=True))
     if not benchmarks:
         return None
     wanted = getattr(settings, "CSPM_DEFAULT_BENCHMARK", DEFAULT_BENCHMARK_SLUG)
@@ -36,6 +38,22 @@ def get_default_benchmark() -> Benchmark | None:
     chosen = [b for b in benchmarks if b.slug == slug and (not version or b.version == version)]
     preferred = chosen or [b for b in benchmarks if b.slug == DEFAULT_BENCHMARK_SLUG] or benchmarks
     return max(preferred, key=lambda b: Control.sort_key(b.version))
+
+
+def get_enabled_benchmarks() -> list[Benchmark]:
+    """The benchmarks the team reads (pickers, scans, drift alerts), in slug and version order."""
+    return sorted(
+        Benchmark.objects.filter(enabled=True),
+        key=lambda b: (b.slug, Control.sort_key(b.version)),
+    )
+
+
+def disabled_message(benchmark: Benchmark) -> str:
+    """Why a disabled benchmark is refused, and how to enable it."""
+    return (
+        f"{benchmark} is disabled: an admin enables it (admin, API, or "
+        f"`manage.py benchmarks --enable {benchmark.slug}@{benchmark.version}`)."
+    )
 
 
 @dataclass
@@ -47,6 +65,9 @@ class ControlPosture:
     accepted: int = 0
     passing: int = 0
     checks: list[str] = field(default_factory=list)
+    # Checks of the control no scan has evaluated yet (a benchmark enabled since the last
+    # scan adds them to the next one): the control cannot be called passing until they ran.
+    pending: list[str] = field(default_factory=list)
 
     @property
     def evaluated(self) -> int:
@@ -74,6 +95,8 @@ class ControlPosture:
         # rather than "fail" (an accepted or passing result still says so).
         if not self.control.automated and (not self.checks or self.failing):
             return "manual"
+        if self.pending and not self.failing:
+            return "not evaluated"
         if self.evaluated == 0:
             return "not evaluated"
         if self.failing:
@@ -81,6 +104,33 @@ class ControlPosture:
         if self.accepted:
             return "accepted"
         return "pass"
+
+    @property
+    def note(self) -> str:
+        """Why a control with checks shows no verdict yet (empty otherwise)."""
+        if self.pending and self.status == "not evaluated":
+            return NOT_EVALUATED_YET
+        return ""
+
+
+NOT_EVALUATED_YET = "not evaluated yet: the next scan evaluates them"
+
+
+def get_pending_checks(check_ids: set[str] | None = None) -> set[str]:
+    """Check ids no scan has evaluated yet: never recorded as evaluated and without a single
+    finding (a finding proves a run; the record covers runs that found nothing)."""
+    never = Check.objects.filter(first_evaluated_at__isnull=True)
+    if check_ids is not None:
+        never = never.filter(check_id__in=sorted(check_ids))
+    candidates = dict(never.values_list("pk", "check_id"))
+    if not candidates:
+        return set()
+    ran = set(
+        Finding.objects.filter(control_check_id__in=list(candidates))
+        .values_list("control_check_id", flat=True)
+        .distinct()
+    )
+    return {check_id for pk, check_id in candidates.items() if pk not in ran}
 
 
 @dataclass
@@ -152,6 +202,10 @@ def get_control_posture(
     ).values_list("control_id", "check__check_id"):
         if control_id in rows:
             rows[control_id].checks.append(check_id)
+    pending = get_pending_checks({c for row in rows.values() for c in row.checks})
+    if pending:
+        for row in rows.values():
+            row.pending = [c for c in row.checks if c in pending]
     return [rows[c.pk] for c in controls]
 
 
@@ -346,6 +400,51 @@ def _scope_filter(scope: PostureScope) -> tuple[str, list[object]]:
         sql.append(f" AND f.resource_id IN ({members})")
         params.extend(members_params)
     return "".join(sql), params
+
+
+POSTURE_EXPORT_FIELDS = [
+    "benchmark",
+    "benchmark_version",
+    "control",
+    "title",
+    "section",
+    "severity",
+    "level",
+    "automated",
+    "status",
+    "note",
+    "failing",
+    "accepted",
+    "passing",
+    "evaluated",
+    "compliance_percent",
+    "checks",
+]
+
+
+def iter_posture_export(benchmark: Benchmark, rows: list[ControlPosture]) -> Iterator[dict]:
+    """The posture of ``benchmark``'s controls as flat records (the overview's table)."""
+    for row in rows:
+        control = row.control
+        totals = PostureTotals(row.failing, row.accepted, row.passing)
+        yield {
+            "benchmark": benchmark.slug,
+            "benchmark_version": benchmark.version,
+            "control": control.ref,
+            "title": control.title,
+            "section": f"{control.section_ref} {control.section_title}",
+            "severity": control.severity,
+            "level": control.level,
+            "automated": control.automated,
+            "status": row.status,
+            "note": row.note,
+            "failing": row.failing,
+            "accepted": row.accepted,
+            "passing": row.passing,
+            "evaluated": row.evaluated,
+            "compliance_percent": totals.compliance_percent,
+            "checks": " ".join(row.checks),
+        }
 
 
 def summarize_posture(rows: list[ControlPosture]) -> PostureTotals:

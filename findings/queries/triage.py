@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from findings import hooks
 from findings.models import (
     AccountRegion,
+    Benchmark,
     Check,
     Control,
     Finding,
@@ -39,13 +40,18 @@ EXPORT_FIELDS = [
 ]
 
 
-# How an export names a benchmark beside a control's ref ("CIS 4.0.1 5.7", "AWS FSBP 1.0.0 EC2.8").
-EXPORT_BENCHMARK_LABELS = {"cis-aws-foundations": "CIS", "aws-fsbp": "AWS FSBP"}
+def benchmark_label(benchmark: Benchmark) -> str:
+    """How an export names a benchmark before a control ref: "CIS 2.0.0", "AWS FSBP 1.0.0"."""
+    return f"{benchmark.short_name} {benchmark.version}"
 
 
-def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[dict[str, Any]]:
+def iter_findings_export(
+    findings: QuerySet[Finding] | None = None, benchmark: Benchmark | None = None
+) -> Iterator[dict[str, Any]]:
     """Every finding as a flat record for auditors: what, where, status, accepted, when.
 
+    "controls" names the controls its check decides: in ``benchmark`` when one is given
+    (the export of one benchmark speaks its numbering), else in every enabled benchmark.
     "last_seen" is the last successful scan of the finding's account and unit (a resolved
     finding's last sighting is when it was resolved).
     """
@@ -56,12 +62,17 @@ def iter_findings_export(findings: QuerySet[Finding] | None = None) -> Iterator[
             "account_id", "region", "last_scanned_at"
         )
     }
+    links = Check.controls.through.objects.all()
+    if benchmark is not None:
+        links = links.filter(control__benchmark=benchmark)
+    else:
+        links = links.filter(control__benchmark__enabled=True)
+    labels = {b.pk: benchmark_label(b) for b in Benchmark.objects.all()}
     refs: dict[int, list[str]] = {}
-    for check_id, ref, slug, version in Check.controls.through.objects.values_list(
-        "check_id", "control__ref", "control__benchmark__slug", "control__benchmark__version"
+    for check_id, ref, benchmark_id in links.values_list(
+        "check_id", "control__ref", "control__benchmark_id"
     ):
-        label = EXPORT_BENCHMARK_LABELS.get(slug, slug)
-        refs.setdefault(check_id, []).append(f"{label} {version} {ref}")
+        refs.setdefault(check_id, []).append(f"{labels[benchmark_id]} {ref}")
     rows = findings.select_related("control_check", "resource", "account").order_by("pk")
     for finding in rows.iterator(chunk_size=2000):
         resource = finding.resource

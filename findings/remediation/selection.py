@@ -14,12 +14,11 @@ from findings.remediation import BUILDERS, Remedy, remedy_for, target_for
 
 #: A downloaded directory covers at most this many findings (a selection, not the estate).
 MAX_SELECTION = 1000
-#: Short names of benchmarks in fix titles and comments ("CIS 5.7: require IMDSv2 ...").
-SHORT_NAMES = {"cis-aws-foundations": "CIS", "aws-fsbp": "AWS FSBP"}
 
 
 def short_name(benchmark: Benchmark) -> str:
-    return SHORT_NAMES.get(benchmark.slug, benchmark.name)
+    """How fix titles and comments name the benchmark ("CIS 5.7: require IMDSv2 ...")."""
+    return benchmark.short_name
 
 
 def too_many_ids(field: str, ids: Sequence[int]) -> str | None:

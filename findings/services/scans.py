@@ -36,7 +36,7 @@ from findings import hooks
 from findings.aws import CollectionError
 from findings.aws.session import AccountAccess, enabled_regions, session_for
 from findings.checks.base import GLOBAL
-from findings.models import Check, CloudAccount, PostureSnapshot, Scan, ScanRegion
+from findings.models import Benchmark, Check, CloudAccount, PostureSnapshot, Scan, ScanRegion
 from findings.queries.changes import count_changes
 from findings.services.catalog import sync_checks
 from findings.services.ingest import IngestStats, db_text, ingest_unit
@@ -214,15 +214,24 @@ class UnitReport:
 
 
 def mapped_checks() -> frozenset[str]:
-    """The checks some loaded control is decided by: its registration's ``controls`` or a
-    catalog's ``"checks"`` (both linked by ``sync_checks``). A scan runs these and no other."""
+    """The checks some enabled benchmark's control is decided by: a catalog's ``"checks"``
+    or a registration's ``controls`` (refs of the benchmark version it was written for, v2.0.0;
+    both linked by ``sync_checks``). A scan runs these and no other: a check only disabled
+    benchmarks use costs a scan nothing."""
     from findings.checks import REGISTRY
 
-    registered = {spec.check_id for spec in REGISTRY.values() if spec.controls}
-    linked = Check.objects.filter(active=True, controls__isnull=False).values_list(
-        "check_id", flat=True
-    )
-    return frozenset(registered | {c for c in linked if c in REGISTRY})
+    enabled = {(b.slug, b.version): b.enabled for b in Benchmark.objects.all()}
+    # A registration's benchmark counts while it is enabled, or not loaded at all (a database
+    # without catalogs keeps running what the code maps).
+    registered = {
+        spec.check_id
+        for spec in REGISTRY.values()
+        if spec.controls and enabled.get((spec.benchmark, spec.version), True)
+    }
+    linked = Check.objects.filter(
+        active=True, controls__benchmark__enabled=True, check_id__in=list(REGISTRY)
+    ).values_list("check_id", flat=True)
+    return frozenset(registered | set(linked))
 
 
 def run_scan_unit(scan_id: int, unit: str) -> UnitReport:
@@ -316,6 +325,10 @@ def _record_unit_success(scan: Scan, unit: str, outcome) -> UnitReport:
         }
         row.skipped_regions = outcome.skipped_regions
         row.save()
+        if not stats.skipped and outcome.evaluated_checks:
+            Check.objects.filter(
+                check_id__in=sorted(outcome.evaluated_checks), first_evaluated_at__isnull=True
+            ).update(first_evaluated_at=now)
         Scan.objects.filter(pk=scan.pk).update(
             regions_done=F("regions_done") + 1,
             resources_seen=F("resources_seen") + stats.resources_seen,
