@@ -56,11 +56,13 @@ def test_only_checks_that_decide_what_the_control_asks_are_mapped():
     mapped = {c["ref"]: c.get("checks", []) for c in data["controls"] if c.get("checks")}
     # Near misses stay not evaluated: our SG checks judge 22 and 3389 together (EC2.13 asks
     # for 22 alone), our admin-policy check reads attached policies but IAM.7's password
-    # rules differ, IAM.8 counts 90 days where our check counts 45, the root MFA check
-    # accepts a virtual device (IAM.6 asks for hardware), the REST check reads access logs
-    # (APIGateway.1 asks for execution logs), S3.3 judges ACLs we do not read.
-    for ref in ("EC2.13", "EC2.14", "IAM.6", "IAM.7", "IAM.8", "APIGateway.1", "S3.3"):
+    # rules differ, IAM.8 counts 90 days where our check counts 45, the REST check reads access
+    # logs (APIGateway.1 asks for execution logs), S3.3 judges ACLs we do not read.
+    for ref in ("EC2.13", "EC2.14", "IAM.7", "IAM.8", "APIGateway.1", "S3.3"):
         assert ref not in mapped, ref
+    # IAM.6 asks for hardware MFA on the root user: the hardware check, not the MFA one.
+    assert mapped["IAM.6"] == ["iam_root_hardware_mfa_enabled"]
+    assert mapped["IAM.9"] == ["iam_root_mfa_enabled"]
     assert mapped["IAM.22"] == ["iam_user_unused_credentials_45_days"]
     assert mapped["S3.8"] == ["s3_bucket_public_access_blocked"]
     assert mapped["S3.1"] == ["s3_account_public_access_blocked"]
@@ -102,19 +104,19 @@ def test_a_not_evaluated_control_shows_its_service_on_the_overview_and_never_pas
     assert rows["EC2.9"].not_evaluated_reason == "Not evaluated: no check yet"
     assert not any(r.status == "pass" for r in rows.values() if r.unchecked)
     totals = summarize_posture(list(rows.values()))
-    assert totals.unchecked == 248
+    assert totals.unchecked == 247
     assert totals.evaluated == sum(r.evaluated for r in rows.values() if not r.unchecked)
 
     client.force_login(viewer)
     page = client.get(reverse("home"), {"benchmark": fsbp.pk}).content.decode()
     row = page.split('data-control="ECS.2"')[1].split("</tr>")[0]
     assert "Not evaluated: no collector reads ECS" in row
-    assert 'data-testid="total-unchecked">248<' in page
+    assert 'data-testid="total-unchecked">247<' in page
     # The filter lists them, and only them.
     listed = client.get(reverse("home"), {"benchmark": fsbp.pk, "status": "unchecked"})
     body = listed.content.decode()
     assert 'data-control="ECS.2"' in body and 'data-control="EC2.8"' not in body
-    assert body.count("data-control=") == 248
+    assert body.count("data-control=") == 247
     detail = client.get(reverse("control-detail", args=[ecs.control.pk])).content.decode()
     assert 'data-testid="control-status">Not evaluated: no collector reads ECS<' in detail
     assert "Accept risk in a zone" not in detail
@@ -135,10 +137,10 @@ def test_the_api_lists_not_evaluated_controls_apart_from_the_figures(
     assert (ecs["passing"], ecs["evaluated"], ecs["compliance_percent"]) == (0, 0, None)
     assert rows["EC2.8"]["not_evaluated_reason"] == ""
     totals = body["totals"]
-    assert totals["unchecked_controls"] == 248
+    assert totals["unchecked_controls"] == 247
     assert totals["passing"] == sum(r["passing"] for r in rows.values())
     only = api.get("/api/v1/posture/", {"benchmark": fsbp.pk, "status": "unchecked"}).json()
-    assert len(only["controls"]) == 248 and "EC2.8" not in {
+    assert len(only["controls"]) == 247 and "EC2.8" not in {
         r["control"]["ref"] for r in only["controls"]
     }
     bad = api.get("/api/v1/posture/", {"benchmark": fsbp.pk, "status": "passing"})

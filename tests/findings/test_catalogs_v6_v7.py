@@ -273,12 +273,17 @@ def test_acceptances_made_under_v2_show_under_v6_and_v7(
         g.benchmark.version: [(r.control.ref, r.covered) for r in g.controls]
         for g in across_benchmarks(imds).elsewhere
     }
-    assert where == {v: [(ref, True)] for v, ref in IMDSV2.items() if v != "2.0.0"}
+    # AWS FSBP (1.0.0) reads them too, as EC2.8 and S3.20.
+    assert where == {v: [(ref, True)] for v, ref in IMDSV2.items() if v != "2.0.0"} | {
+        "1.0.0": [("EC2.8", True)]
+    }
     mfa_across = across_benchmarks(mfa)
     assert {
         g.benchmark.version: [(r.control.ref, r.covered) for r in g.controls]
         for g in mfa_across.elsewhere
-    } == {v: [(ref, True)] for v, ref in MFA_DELETE.items() if v != "2.0.0"}
+    } == {v: [(ref, True)] for v, ref in MFA_DELETE.items() if v != "2.0.0"} | {
+        "1.0.0": [("S3.20", True)]
+    }
     # Every shipped version has MFA Delete: the acceptance is "no longer in" none of them.
     assert mfa_across.no_longer_in == []
 
