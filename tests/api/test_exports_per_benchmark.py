@@ -106,7 +106,14 @@ def test_the_findings_export_names_controls_in_the_chosen_benchmark(api, client,
     # No benchmark: every enabled one names it.
     Benchmark.objects.filter(pk=_bench("3.0.0").pk).update(enabled=False)
     [row] = json.loads(_body(api(viewer).get("/api/v1/findings/export/")))
-    assert row["controls"] == ["CIS 2.0.0 5.6", "CIS 4.0.1 5.7"]
+    assert row["controls"] == [
+        "AWS FSBP 1.0.0 EC2.8",
+        "CIS 2.0.0 5.6",
+        "CIS 4.0.1 5.7",
+        "CIS 5.0.0 5.7",
+        "CIS 6.0.0 6.7",
+        "CIS 7.0.0 6.7",
+    ]
 
 
 def test_the_export_command_takes_a_benchmark(instance, capsys):
