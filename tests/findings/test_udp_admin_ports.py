@@ -149,8 +149,14 @@ def test_a_v2_acceptance_of_the_acl_carries_over_only_while_udp_passes_or_is_cov
             for group in across_benchmarks(accepted).elsewhere
         }
 
+    # The network ACL control of each later CIS version (TCP and UDP checks), and FSBP's EC2.21
+    # (its TCP check only, as AWS's own rule reads ports 22 and 3389).
+    later = {"3.0.0": "5.1", "4.0.1": "5.2", "5.0.0": "5.2", "6.0.0": "6.2", "7.0.0": "6.2"}
+    fsbp = {"1.0.0": [("EC2.21", True, {})]}
+    carried = {version: [(ref, True, {})] for version, ref in later.items()} | fsbp
+
     # The allow-all rule is what was accepted; the UDP check fails nothing more: it carries.
-    assert where() == {"3.0.0": [("5.1", True, {})], "4.0.1": [("5.2", True, {})]}
+    assert where() == carried
     others = Resource.objects.filter(resource_type="AWS::EC2::NetworkAcl").exclude(pk=acl.pk)
     v3_nacl, v4_nacl = v3.controls.get(ref="5.1"), v4.controls.get(ref="5.2")
     failing_elsewhere = others.count()  # the default VPC's ACL: allow-all too, not accepted
@@ -161,10 +167,9 @@ def test_a_v2_acceptance_of_the_acl_carries_over_only_while_udp_passes_or_is_cov
     # acceptance still covers 5.1 in v2.0.0, but no longer the v3/v4 control.
     _open_udp(aws, story)
     scan_now(story_account)
-    assert where() == {
-        "3.0.0": [("5.1", False, {NACL_UDP: 1})],
-        "4.0.1": [("5.2", False, {NACL_UDP: 1})],
-    }
+    assert (
+        where() == {version: [(ref, False, {NACL_UDP: 1})] for version, ref in later.items()} | fsbp
+    )
     assert _counts(v2.controls.get(ref="5.1"), acl) == (failing_elsewhere, 1, 0)
     assert _counts(v3_nacl, acl) == (failing_elsewhere + 1, 0, 0)
     assert _finding(NACL_TCP, acl).acceptance_id == accepted.pk
@@ -175,6 +180,6 @@ def test_a_v2_acceptance_of_the_acl_carries_over_only_while_udp_passes_or_is_cov
     udp_accepted = _accept(analyst, v3_nacl, acl)
     assert _finding(NACL_UDP, acl).acceptance_id == udp_accepted.pk
     assert _finding(NACL_TCP, acl).acceptance_id == accepted.pk  # the first one keeps it
-    assert where() == {"3.0.0": [("5.1", True, {})], "4.0.1": [("5.2", True, {})]}
+    assert where() == carried
     assert _counts(v3_nacl, acl) == (failing_elsewhere, 1, 0)
     assert _counts(v4_nacl, acl) == (failing_elsewhere, 1, 0)
