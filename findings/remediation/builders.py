@@ -1088,6 +1088,67 @@ def root_mfa(target: Target) -> Remedy:
     )
 
 
+@builds("iam_root_hardware_mfa_enabled")
+def root_hardware_mfa(target: Target) -> Remedy:
+    root = f"arn:{target.partition}:iam::{target.account_id}:root"
+    return Remedy(
+        "iam_root_hardware_mfa_enabled",
+        f"a hardware MFA device for the root user of account {target.account_id}",
+        target,
+        manual_reason=(
+            "Root user settings cannot be managed with Terraform or the CLI: "
+            "only the root user can, in the console."
+        ),
+        console=[
+            f"Sign in to the AWS console ({target.console_url}) as the root user of account "
+            f"{target.account_id}.",
+            "Open the account menu › Security credentials › Multi-factor authentication (MFA).",
+            "Assign a hardware device (a FIDO security key or a hardware TOTP token), then remove"
+            " the virtual (authenticator app) device; keep the key with the account's owner.",
+        ],
+        cli=[
+            "# Audit: the root user's virtual MFA devices (none once the hardware key is in use).",
+            shell(
+                "aws",
+                "iam",
+                "list-virtual-mfa-devices",
+                "--assignment-status",
+                "Assigned",
+                "--query",
+                f"VirtualMFADevices[?User.Arn=='{root}'].SerialNumber",
+            ),
+        ],
+    )
+
+
+@builds("iam_root_not_used_recently")
+def root_not_used(target: Target) -> Remedy:
+    return Remedy(
+        "iam_root_not_used_recently",
+        f"daily work without the root user of account {target.account_id}",
+        target,
+        manual_reason=(
+            "A practice, not a setting: give each person a role or an IAM Identity Center user "
+            "for administration and keep the root user for the few tasks only it can do."
+        ),
+        console=[
+            "Find who used the root user and why: CloudTrail › Event history, filter User name"
+            " = root.",
+            "Give them an administrator role (IAM Identity Center permission set or an IAM role)"
+            " for that work.",
+            "Store the root user's password and MFA device with the account's owner; accept the"
+            " finding for a task only the root user can do (closing the account, changing its"
+            " support plan).",
+        ],
+        cli=[
+            "# Audit: the root user's last password and key use (credential report, row 2).",
+            shell("aws", "iam", "generate-credential-report"),
+            shell("aws", "iam", "get-credential-report", "--query", "Content", "--output", "text")
+            + " | base64 -d | head -n 2",
+        ],
+    )
+
+
 @builds("iam_root_no_access_key")
 def root_access_keys(target: Target) -> Remedy:
     return Remedy(

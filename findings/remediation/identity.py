@@ -407,3 +407,40 @@ def expired_certificate(target: Target) -> Remedy | None:
             shell("aws", "iam", "delete-server-certificate", "--server-certificate-name", name),
         ],
     )
+
+
+@builds("iam_user_no_access_key_at_setup")
+def setup_keys(target: Target) -> Remedy | None:
+    """Keys made with a console user and never used: deactivate them (then delete them once
+    nothing complains); a key the user needs is made when they need it."""
+    if target.resource_type != USER:
+        return None
+    user = _user(target)
+    used = shell(
+        "aws",
+        "iam",
+        "get-access-key-last-used",
+        "--query",
+        "AccessKeyLastUsed.LastUsedDate",
+        "--output",
+        "text",
+    )
+    cli = [
+        *_key_lines(target),
+        "# Deactivate each active key that was never used (None), then delete it once nothing"
+        " breaks:",
+        f"for key in $({_list_keys(user, '[].AccessKeyId')}); do",
+        f'  if [ "$({used} --access-key-id "$key")" = "None" ]; then',
+        "    "
+        + shell("aws", "iam", "update-access-key", "--user-name", user, "--status", "Inactive")
+        + ' --access-key-id "$key"',
+        "  fi",
+        "done",
+    ]
+    return Remedy(
+        "iam_user_no_access_key_at_setup",
+        f"no unused access key made at setup for {user}",
+        target,
+        manual_reason=_NOT_TERRAFORM_KEYS,
+        cli=cli,
+    )
