@@ -20,6 +20,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -402,10 +403,12 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"])
     def extend(self, request: Request, pk: str | None = None) -> Response:
+        return self._new_end(request, serializers.AcceptanceExtendSerializer)
+
+    def _new_end(self, request: Request, serializer: type[drf_serializers.Serializer]) -> Response:
+        """A new end for the acceptance, as ``serializer`` validates it (later or earlier)."""
         acceptance = self.get_object()
-        data = serializers.AcceptanceExtendSerializer(
-            data=request.data, context={"acceptance": acceptance}
-        )
+        data = serializer(data=request.data, context={"acceptance": acceptance})
         data.is_valid(raise_exception=True)
         return _updated(
             services.update_acceptance(
@@ -427,19 +430,7 @@ class AcceptanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"], url_path="end-earlier")
     def end_earlier(self, request: Request, pk: str | None = None) -> Response:
-        acceptance = self.get_object()
-        data = serializers.AcceptanceShortenSerializer(
-            data=request.data, context={"acceptance": acceptance}
-        )
-        data.is_valid(raise_exception=True)
-        return _updated(
-            services.update_acceptance(
-                acceptance,
-                actor=request.user,
-                note=data.validated_data["note"],
-                expires_at=data.validated_data["expires_at"],
-            )
-        )
+        return self._new_end(request, serializers.AcceptanceShortenSerializer)
 
     def _pending(self, request: Request) -> tuple[AcceptanceChange, str]:
         acceptance = self.get_object()

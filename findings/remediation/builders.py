@@ -1063,16 +1063,19 @@ for _control in MONITORED:
 # --------------------------------------------------------------------------- not in Terraform
 
 
+_ROOT_ONLY = (
+    "Root user settings cannot be managed with Terraform or the CLI: "
+    "only the root user can, in the console."
+)
+
+
 @builds("iam_root_mfa_enabled")
 def root_mfa(target: Target) -> Remedy:
     return Remedy(
         "iam_root_mfa_enabled",
         f"MFA for the root user of account {target.account_id}",
         target,
-        manual_reason=(
-            "Root user settings cannot be managed with Terraform or the CLI: "
-            "only the root user can, in the console."
-        ),
+        manual_reason=_ROOT_ONLY,
         console=[
             f"Sign in to the AWS console ({target.console_url}) as the root user of account "
             f"{target.account_id}.",
@@ -1095,10 +1098,7 @@ def root_hardware_mfa(target: Target) -> Remedy:
         "iam_root_hardware_mfa_enabled",
         f"a hardware MFA device for the root user of account {target.account_id}",
         target,
-        manual_reason=(
-            "Root user settings cannot be managed with Terraform or the CLI: "
-            "only the root user can, in the console."
-        ),
+        manual_reason=_ROOT_ONLY,
         console=[
             f"Sign in to the AWS console ({target.console_url}) as the root user of account "
             f"{target.account_id}.",
