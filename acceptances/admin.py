@@ -574,7 +574,7 @@ class AppetiteRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        transaction.on_commit(recheck_appetite)
+        transaction.on_commit(recheck_appetite, robust=True)
         messages.info(
             request,
             "Acceptances in force are checked against the new risk appetite: those it would "
@@ -584,12 +584,17 @@ class AppetiteRuleAdmin(admin.ModelAdmin):
 
 def recheck_appetite() -> None:
     """After a rule is saved: flag what the appetite now refuses, on a worker; with the broker
-    down, here (one bounded pass over the acceptances in force), so no change goes unchecked."""
+    down, here (one bounded pass over the acceptances in force), so no change goes unchecked.
+    Only a broker outage runs it here: any other error is the task's own (eager mode runs the
+    task in this process already), logged by the robust on_commit, never a 500 for a rule that
+    is saved."""
+    from kombu.exceptions import OperationalError as BrokerConnectionError
+
     from cspm.celery import app as celery_app
 
     try:
         celery_app.tasks["acceptances.check_appetite"].delay()
-    except Exception:
+    except BrokerConnectionError:
         logger.warning("Broker unreachable: checking the risk appetite in this process.")
         from acceptances.services.compensation import check_appetite
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -393,15 +395,8 @@ class PostureView(APIView):
         responses={200: serializers.PostureSerializer},
     )
     def get(self, request: Request) -> Response:
-        benchmark = _benchmark_param(request)
         status_wanted = _status_param(request)
-        zone = id_param(request, "zone", hooks.zones().model)
-        account = id_param(request, "account", CloudAccount)
-        rows = queries.get_control_posture(
-            benchmark,
-            [account.pk] if account else None,
-            zone_id=zone.pk if zone else None,
-        )
+        benchmark, zone, account, rows = _scoped_posture(request)
         benchmark.control_count = len(rows)
         data = {
             "benchmark": benchmark,
@@ -411,6 +406,18 @@ class PostureView(APIView):
             "controls": [_posture_row(row) for row in _with_status(rows, status_wanted)],
         }
         return Response(serializers.PostureSerializer(data).data)
+
+
+def _scoped_posture(request: Request) -> tuple[Any, Any, Any, list[queries.ControlPosture]]:
+    """The posture list's and its export's one reading of ``benchmark``, ``zone`` and
+    ``account`` (each refused with a 400 naming it), and the rows they select."""
+    benchmark = _benchmark_param(request)
+    zone = id_param(request, "zone", hooks.zones().model)
+    account = id_param(request, "account", CloudAccount)
+    rows = queries.get_control_posture(
+        benchmark, [account.pk] if account else None, zone_id=zone.pk if zone else None
+    )
+    return benchmark, zone, account, rows
 
 
 class PostureExportView(APIView):
@@ -441,14 +448,7 @@ class PostureExportView(APIView):
         from cspm.api.base import export_format, streaming_export
 
         fmt = export_format(request)
-        benchmark = _benchmark_param(request)
-        zone = id_param(request, "zone", hooks.zones().model)
-        account = id_param(request, "account", CloudAccount)
-        rows = queries.get_control_posture(
-            benchmark,
-            [account.pk] if account else None,
-            zone_id=zone.pk if zone else None,
-        )
+        benchmark, _zone, _account, rows = _scoped_posture(request)
         return streaming_export(
             lambda: queries.iter_posture_export(benchmark, rows),
             queries.POSTURE_EXPORT_FIELDS,

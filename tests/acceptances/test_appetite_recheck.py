@@ -95,3 +95,19 @@ def test_no_end_refused_by_a_new_rule_and_rules_that_do_not_apply(
     assert check_appetite() == [endless.pk]
     endless.refresh_from_db()
     assert "does not allow an acceptance with no end" in endless.review_reason["appetite"]
+
+
+def test_with_the_broker_down_the_admin_checks_the_appetite_itself(
+    client, admin_user, decided, broker_down, django_capture_on_commit_callbacks
+):
+    """The real broker port closed: the rule is saved, the admin answers (no 500), and the
+    acceptances it refuses are flagged all the same, in the admin's own process."""
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:acceptances_appetiterule_add"), RULE, follow=True)
+    assert response.status_code == 200
+    assert AppetiteRule.objects.filter(name="High: two weeks").exists()
+    decided["long"].refresh_from_db()
+    decided["short"].refresh_from_db()
+    assert decided["long"].review_flagged_at is not None
+    assert decided["short"].review_flagged_at is None
